@@ -1,0 +1,36 @@
+# Entry points: `make demo` and `make test` set up a fresh Debian 12 machine
+# (as root), build, and run. Everything else is CMake in $(BUILD).
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+.PHONY: all deps venv configure build demo test install clean
+
+all: build
+
+deps:
+	@sh scripts/setup.sh
+
+venv:
+	@BUILD=$(BUILD) sh scripts/setup.sh --venv
+
+configure:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: deps configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Compiles the bundled example model with dlcc (through dlcc_add_model) and classifies a picture.
+demo: build
+	$(BUILD)/examples/classify/classify examples/classify/sample.ppm examples/classify/labels.txt
+
+# Unit tests, model tests against onnxruntime, the model zoo, the example and the install test.
+test: deps venv configure
+	cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

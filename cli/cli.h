@@ -1,0 +1,48 @@
+/* Shared by the dlcc subcommands. */
+#ifndef DLCC_CLI_H
+#define DLCC_CLI_H
+
+#include "dlcc/dlcc.h"
+
+#define MAX_SHAPES 64
+
+/* The compile options every subcommand accepts. */
+typedef struct compile_args {
+    dlcc_options opt;
+    dl_shape_binding shapes[MAX_SHAPES];
+    bool verbose;
+} compile_args;
+
+/* Parses one compile option; returns 1 if it consumed it, 0 if not one, -1 on a bad value. */
+int cli_compile_option(compile_args *a, int opt, const char *arg);
+void cli_print_diag(const dl_diag *d);
+int cli_run_command(int argc, char **argv);      /* dlcc run */
+int cli_compare_command(int argc, char **argv);  /* dlcc compare */
+
+/* getopt_long codes of the shared options. */
+enum {
+    OPT_NAME = 1000, OPT_SHAPE, OPT_WEIGHTS, OPT_DUMP_AFTER, OPT_DUMP_FILE, OPT_DUMP_FORMAT,
+    OPT_INPUT, OPT_OUTPUT_DIR, OPT_RTOL, OPT_ATOL, OPT_KEEP, OPT_HELP, OPT_VERSION, OPT_LIST_OPS,
+};
+
+#define CLI_COMPILE_LONG_OPTIONS                                        \
+    {"name", required_argument, NULL, OPT_NAME},                        \
+    {"shape", required_argument, NULL, OPT_SHAPE},                      \
+    {"weights", required_argument, NULL, OPT_WEIGHTS},                  \
+    {"dump-after", required_argument, NULL, OPT_DUMP_AFTER},            \
+    {"dump-file", required_argument, NULL, OPT_DUMP_FILE},              \
+    {"dump-format", required_argument, NULL, OPT_DUMP_FORMAT},          \
+    {"verbose", no_argument, NULL, 'v'},                                \
+    {"help", no_argument, NULL, OPT_HELP}
+
+#define CLI_COMPILE_HELP                                                                         \
+    "  --name NAME            C prefix of the generated symbols (default: the output's base name)\n" \
+    "  --shape INPUT=d,d,...  bind an input's shape (symbolic dims must be bound); repeatable\n"       \
+    "  --weights=embed|file   weights inside the .c file (default) or in NAME.weights + a loader\n"    \
+    "  -O0, -O1, -O2          optimisation level (accepted; this version runs the same passes)\n"     \
+    "  -v, --verbose          print one line per pass\n"                                              \
+    "  --dump-after=PASS      print the graph after PASS (sort, infer, dce, schedule, plan-memory)\n" \
+    "  --dump-format=text|dot format of the dump (default text)\n"                                    \
+    "  --dump-file=PATH       write the dump to PATH instead of stderr\n"
+
+#endif

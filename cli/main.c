@@ -1,0 +1,174 @@
+/* dlcc: compile an ONNX model to C. Subcommands: run, compare. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "ir/ops/op.h"
+#include "passes/passes.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: dlcc MODEL.onnx -o OUT.c [options]\n"
+            "       dlcc run MODEL.onnx --input NAME=FILE.npy ... --output-dir DIR [options]\n"
+            "       dlcc compare MODEL.onnx DATASET_DIR [--rtol R] [--atol A] [options]\n"
+            "\n"
+            "Compiles an ONNX model into C99 code (OUT.c and OUT.h) that needs no runtime library.\n"
+            "\n"
+            "options:\n"
+            "  -o OUT.c               the generated source; OUT.h (and OUT.weights) are written beside it\n"
+            CLI_COMPILE_HELP
+            "  --list-ops             list the supported ONNX operators\n"
+            "  --help, --version\n"
+            "\n"
+            "Run 'dlcc run --help' or 'dlcc compare --help' for the subcommands.\n");
+}
+
+void cli_print_diag(const dl_diag *d)
+{
+    for (int i = 0; i < d->n_messages; i++)
+        fprintf(stderr, "dlcc: error: %s\n", d->messages[i]);
+    if (d->out_of_memory)
+        fprintf(stderr, "dlcc: error: out of memory\n");
+}
+
+static int parse_shape(dl_shape_binding *b, const char *arg)
+{
+    const char *eq = strrchr(arg, '=');
+    if (!eq || eq == arg || !eq[1]) {
+        fprintf(stderr, "dlcc: error: --shape '%s': expected INPUT=d,d,... (e.g. x=1,3,224,224)\n", arg);
+        return -1;
+    }
+    char *name = malloc((size_t)(eq - arg) + 1);
+    if (!name)
+        return -1;
+    memcpy(name, arg, (size_t)(eq - arg));
+    name[eq - arg] = 0;
+    b->input = name;
+    b->rank = 0;
+    for (const char *p = eq + 1; *p;) {
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || v < 0 || (*end && *end != ',') || b->rank == DL_MAX_RANK) {
+            fprintf(stderr, "dlcc: error: --shape '%s': dims must be non-negative integers separated by commas (at most %d)\n",
+                    arg, DL_MAX_RANK);
+            return -1;
+        }
+        b->dims[b->rank++] = v;
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+int cli_compile_option(compile_args *a, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_NAME: a->opt.name = arg; return 1;
+    case OPT_SHAPE:
+        if (a->opt.n_shapes == MAX_SHAPES) {
+            fprintf(stderr, "dlcc: error: at most %d --shape options\n", MAX_SHAPES);
+            return -1;
+        }
+        if (parse_shape(&a->shapes[a->opt.n_shapes], arg))
+            return -1;
+        a->opt.n_shapes++;
+        a->opt.shapes = a->shapes;
+        return 1;
+    case OPT_WEIGHTS:
+        if (strcmp(arg, "embed") == 0)
+            a->opt.weights = DL_WEIGHTS_EMBED;
+        else if (strcmp(arg, "file") == 0)
+            a->opt.weights = DL_WEIGHTS_FILE;
+        else {
+            fprintf(stderr, "dlcc: error: --weights=%s: expected embed or file\n", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_DUMP_AFTER:
+        if (!dl_pass_exists(arg)) {
+            fprintf(stderr, "dlcc: error: --dump-after=%s: no such pass (passes: %s)\n", arg, dlcc_pass_names());
+            return -1;
+        }
+        a->opt.dump_after = arg;
+        return 1;
+    case OPT_DUMP_FILE: a->opt.dump_path = arg; return 1;
+    case OPT_DUMP_FORMAT:
+        if (strcmp(arg, "dot") != 0 && strcmp(arg, "text") != 0) {
+            fprintf(stderr, "dlcc: error: --dump-format=%s: expected text or dot\n", arg);
+            return -1;
+        }
+        a->opt.dump_dot = strcmp(arg, "dot") == 0;
+        return 1;
+    case 'v': a->verbose = true; a->opt.log = stderr; return 1;
+    case 'O':
+        if (!arg || !strchr("0123s", arg[0]) || (arg[0] && arg[1])) {
+            fprintf(stderr, "dlcc: error: -O%s: expected -O0, -O1, -O2, -O3 or -Os\n", arg ? arg : "");
+            return -1;
+        }
+        return 1;
+    default: return 0;
+    }
+}
+
+static void list_ops(void)
+{
+    int n;
+    const dl_op *const *ops = dl_op_all(&n);
+    for (int i = 0; i < n; i++)
+        if (ops[i])
+            printf("%s\n", ops[i]->name);
+}
+
+static int compile_command(int argc, char **argv)
+{
+    static const struct option longs[] = {
+        CLI_COMPILE_LONG_OPTIONS,
+        {"output", required_argument, NULL, 'o'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {"list-ops", no_argument, NULL, OPT_LIST_OPS},
+        {NULL, 0, NULL, 0},
+    };
+    compile_args a;
+    memset(&a, 0, sizeof a);
+    int c;
+    while ((c = getopt_long(argc, argv, "o:vO:", longs, NULL)) != -1) {
+        int used = cli_compile_option(&a, c, optarg);
+        if (used < 0)
+            return 1;
+        if (used)
+            continue;
+        switch (c) {
+        case 'o': a.opt.output_path = optarg; break;
+        case OPT_HELP: usage(stdout); return 0;
+        case OPT_VERSION: printf("dlcc %s\n", DLCC_VERSION); return 0;
+        case OPT_LIST_OPS: list_ops(); return 0;
+        default: usage(stderr); return 1;
+        }
+    }
+    if (optind != argc - 1 || !a.opt.output_path) {
+        fprintf(stderr, optind >= argc ? "dlcc: error: no model given\n"
+                        : optind < argc - 1 ? "dlcc: error: one model at a time\n"
+                                            : "dlcc: error: no output given (-o OUT.c)\n");
+        usage(stderr);
+        return 1;
+    }
+    a.opt.model_path = argv[optind];
+    dl_diag d;
+    dl_diag_init(&d, a.opt.model_path);
+    int rc = dlcc_compile(&a.opt, &d);
+    cli_print_diag(&d);
+    dl_diag_free(&d);
+    for (int i = 0; i < a.opt.n_shapes; i++)
+        free((char *)a.shapes[i].input);
+    return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "run") == 0)
+        return cli_run_command(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "compare") == 0)
+        return cli_compare_command(argc - 1, argv + 1);
+    return compile_command(argc, argv);
+}

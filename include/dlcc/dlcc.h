@@ -1,0 +1,41 @@
+/* dlcc as a library: compile an ONNX model to C from another program. */
+#ifndef DLCC_DLCC_H
+#define DLCC_DLCC_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "codegen/c/codegen_c.h"
+#include "frontend/frontend.h"
+#include "ir/ir.h"
+
+typedef struct dlcc_options {
+    const char *model_path;
+    const char *output_path;    /* NAME.c; NAME.h and NAME.weights go beside it */
+    const char *name;           /* C prefix; default: the output's base name */
+    const dl_shape_binding *shapes;
+    int n_shapes;
+    dl_weights_mode weights;
+    FILE *log;                  /* -v: one line per pass */
+    const char *dump_after;     /* --dump-after=PASS */
+    const char *dump_path;      /* where the dump goes (NULL: stderr) */
+    bool dump_dot;
+    const char *driver_path;    /* also write a test main() here (dlcc run) */
+    struct dlcc_model_info *info; /* when non-NULL, filled with the model's signature */
+} dlcc_options;
+
+/* The compiled model's inputs and outputs (names as in the ONNX file). */
+typedef struct dlcc_model_info {
+    int n_inputs, n_outputs;
+    char **inputs, **outputs;
+} dlcc_model_info;
+
+void dlcc_model_info_free(dlcc_model_info *info);
+
+/* Returns 0, or -1 with messages in d. Never leaves partial output files. */
+int dlcc_compile(const dlcc_options *opt, dl_diag *d);
+
+/* The names of the passes --dump-after accepts, comma-separated. */
+const char *dlcc_pass_names(void);
+
+#endif

@@ -1,0 +1,115 @@
+/* The op table and the helpers op files share. */
+#include <string.h>
+
+#include "ir/ops/op.h"
+
+#define DL_OP(name) extern const dl_op dl_op_##name __attribute__((weak)); /* TEMP until all op files land */
+#include "ir/ops/ops.def"
+#undef DL_OP
+
+static const dl_op *const op_table[] = {
+#define DL_OP(name) &dl_op_##name,
+#include "ir/ops/ops.def"
+#undef DL_OP
+};
+
+#define N_OPS ((int)(sizeof op_table / sizeof op_table[0]))
+
+const dl_op *dl_op_find(const char *op_type)
+{
+    for (int i = 0; i < N_OPS; i++)
+        if (op_table[i] && strcmp(op_table[i]->name, op_type) == 0)
+            return op_table[i];
+    return NULL;
+}
+
+const dl_op *const *dl_op_all(int *count)
+{
+    *count = N_OPS;
+    return op_table;
+}
+
+int dl_check_inputs(dl_diag *d, const dl_node *n, int min, int max)
+{
+    int present = n->n_inputs;
+    while (present > 0 && !n->inputs[present - 1])
+        present--;
+    if (present < min || present > max) {
+        if (min == max)
+            return dl_error(d, n, "expected %d input%s, got %d", min, min == 1 ? "" : "s", present);
+        return dl_error(d, n, "expected %d to %d inputs, got %d", min, max, present);
+    }
+    for (int i = 0; i < min; i++)
+        if (!n->inputs[i])
+            return dl_error(d, n, "input %d is required but absent", i);
+    return 0;
+}
+
+int dl_check_dtype(dl_diag *d, const dl_node *n, const dl_value *v, const char *what, dl_dtype expected)
+{
+    if (v->dtype != expected)
+        return dl_error(d, n, "%s '%s' has type %s, expected %s", what, v->name, dl_dtype_name(v->dtype),
+                        dl_dtype_name(expected));
+    return 0;
+}
+
+void dl_value_set_shape(dl_value *v, dl_dtype dtype, int rank, const int64_t *dims)
+{
+    v->dtype = dtype;
+    v->rank = rank;
+    for (int i = 0; i < rank; i++)
+        v->dims[i] = dims[i];
+}
+
+int dl_const_ints(dl_diag *d, const dl_node *n, const dl_value *v, const char *what, int64_t *out, int max)
+{
+    if (!v->data)
+        return dl_error(d, n, "%s '%s' must be a constant (computed at compile time)", what, v->name);
+    int64_t count = dl_value_numel(v);
+    if (count > max)
+        return dl_error(d, n, "%s '%s' has %lld elements, at most %d are supported", what, v->name,
+                        (long long)count, max);
+    for (int64_t i = 0; i < count; i++) {
+        if (v->dtype == DL_INT64)
+            out[i] = ((const int64_t *)v->data)[i];
+        else if (v->dtype == DL_INT32)
+            out[i] = ((const int32_t *)v->data)[i];
+        else
+            return dl_error(d, n, "%s '%s' has type %s, expected int64 or int32", what, v->name,
+                            dl_dtype_name(v->dtype));
+    }
+    return (int)count;
+}
+
+int dl_norm_axis(dl_diag *d, const dl_node *n, int64_t axis, int rank, int *out)
+{
+    int64_t a = axis < 0 ? axis + rank : axis;
+    if (a < 0 || a >= (rank > 0 ? rank : 1))
+        return dl_error(d, n, "axis %lld is out of range for rank %d", (long long)axis, rank);
+    *out = (int)a;
+    return 0;
+}
+
+int dl_broadcast_shape(dl_diag *d, const dl_node *n, const dl_value *a, const dl_value *b, int *rank, int64_t *dims)
+{
+    int r = a->rank > b->rank ? a->rank : b->rank;
+    for (int i = 0; i < r; i++) {
+        int ia = i - (r - a->rank), ib = i - (r - b->rank);
+        int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
+        if (da != db && da != 1 && db != 1) {
+            char sa[128], sb[128];
+            return dl_error(d, n, "cannot broadcast '%s' [%s] with '%s' [%s]: dim %d is %lld vs %lld", a->name,
+                            dl_shape_str(a, sa, sizeof sa), b->name, dl_shape_str(b, sb, sizeof sb), i,
+                            (long long)da, (long long)db);
+        }
+        dims[i] = da == 1 ? db : da;
+    }
+    *rank = r;
+    return 0;
+}
+
+void *dl_node_params(dl_graph *g, dl_node *n, size_t size)
+{
+    n->params = dl_arena_alloc(&g->arena, size);
+    return n->params;
+}
