@@ -4,7 +4,8 @@
 #include "dlcc/dlcc.h"
 #include "passes/passes.h"
 
-#define FOLD_LIMIT_BYTES (1 << 20)
+/* Generators (ConstantOfShape, Expand, Tile) whose result exceeds this stay run-time code. */
+#define FOLD_LIMIT_BYTES (64 << 10)
 
 static bool ends_with(const char *s, const char *suffix)
 {

@@ -3,7 +3,7 @@
 
 #include "ir/ops/op.h"
 
-#define DL_OP(name) extern const dl_op dl_op_##name __attribute__((weak)); /* TEMP until all op files land */
+#define DL_OP(name) extern const dl_op dl_op_##name;
 #include "ir/ops/ops.def"
 #undef DL_OP
 

@@ -1,0 +1,355 @@
+/* Conv and ConvTranspose (ONNX opsets 1..22 share one semantics for these
+ * attributes): 1-D to 6-D spatial, group (depthwise included), strides,
+ * dilations, pads, auto_pad, and for ConvTranspose output_padding and
+ * output_shape. Float32 only. The geometry is recomputed from the inputs'
+ * shapes by conv_make_params, which infer, eval and lower share, so the
+ * folded constant and the generated code run the same kernel call. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "ir/ops/op.h"
+#include "kernels/conv.h"
+
+#define CONV_MAX_SPATIAL (DL_MAX_RANK - 2)
+
+typedef enum conv_auto_pad {
+    CONV_PAD_NOTSET, CONV_PAD_SAME_UPPER, CONV_PAD_SAME_LOWER, CONV_PAD_VALID
+} conv_auto_pad;
+
+/* An ints attribute: n is -1 when absent. */
+typedef struct conv_ints {
+    int n;
+    int64_t v[2 * DL_MAX_RANK];
+} conv_ints;
+
+typedef struct conv_attrs {
+    bool transpose;
+    conv_auto_pad auto_pad;
+    int64_t group;
+    conv_ints kernel_shape, strides, dilations, pads, output_padding, output_shape;
+} conv_attrs;
+
+/* ------------------------------------------------------------ attributes */
+
+static int read_ints(dl_diag *d, const dl_node *n, const char *name, int max, int64_t min_value,
+                     conv_ints *out)
+{
+    const int64_t *v;
+    out->n = dl_attr_ints(n, name, &v);
+    if (out->n < 0)
+        return 0;
+    if (out->n > max)
+        return dl_error(d, n, "attribute '%s' has %d values; at most %d are supported", name, out->n,
+                        max);
+    for (int i = 0; i < out->n; i++) {
+        if (v[i] < min_value)
+            return dl_error(d, n, "attribute '%s'[%d] is %" PRId64 "; expected >= %" PRId64, name, i,
+                            v[i], min_value);
+        out->v[i] = v[i];
+    }
+    return 0;
+}
+
+static int read_auto_pad(dl_diag *d, const dl_node *n, conv_auto_pad *out)
+{
+    const char *s = dl_attr_string(n, "auto_pad", "NOTSET");
+    if (strcmp(s, "NOTSET") == 0 || s[0] == '\0')    /* onnxruntime reads "" as NOTSET */
+        *out = CONV_PAD_NOTSET;
+    else if (strcmp(s, "SAME_UPPER") == 0)
+        *out = CONV_PAD_SAME_UPPER;
+    else if (strcmp(s, "SAME_LOWER") == 0)
+        *out = CONV_PAD_SAME_LOWER;
+    else if (strcmp(s, "VALID") == 0)
+        *out = CONV_PAD_VALID;
+    else
+        return dl_error(d, n, "attribute 'auto_pad' is '%s'; expected NOTSET, SAME_UPPER, SAME_LOWER or VALID", s);
+    return 0;
+}
+
+static int conv_setup_common(dl_graph *g, dl_node *n, dl_diag *d, bool transpose)
+{
+    conv_attrs *a;
+    if (dl_check_inputs(d, n, 2, 3) < 0)
+        return -1;
+    a = dl_node_params(g, n, sizeof *a);
+    if (a == NULL)
+        return dl_error(d, n, "out of memory");
+    a->transpose = transpose;
+    a->group = dl_attr_int(n, "group", 1);
+    if (a->group < 1)
+        return dl_error(d, n, "attribute 'group' is %" PRId64 "; expected >= 1", a->group);
+    /* ConvTranspose pads may be negative only when derived from output_shape. */
+    if (read_auto_pad(d, n, &a->auto_pad) < 0 ||
+        read_ints(d, n, "kernel_shape", CONV_MAX_SPATIAL, 1, &a->kernel_shape) < 0 ||
+        read_ints(d, n, "strides", CONV_MAX_SPATIAL, 1, &a->strides) < 0 ||
+        read_ints(d, n, "dilations", CONV_MAX_SPATIAL, 1, &a->dilations) < 0 ||
+        read_ints(d, n, "pads", 2 * CONV_MAX_SPATIAL, 0, &a->pads) < 0)
+        return -1;
+    a->output_padding.n = a->output_shape.n = -1;
+    if (transpose &&
+        (read_ints(d, n, "output_padding", CONV_MAX_SPATIAL, 0, &a->output_padding) < 0 ||
+         read_ints(d, n, "output_shape", DL_MAX_RANK, 1, &a->output_shape) < 0))
+        return -1;
+    return 0;
+}
+
+static int conv_setup(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    return conv_setup_common(g, n, d, false);
+}
+
+static int conv_transpose_setup(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    return conv_setup_common(g, n, d, true);
+}
+
+/* -------------------------------------------------------------- geometry */
+
+/* Copy an optional attribute of `want` values (r spatial axes) into dst,
+ * or fill dst with dflt when it is absent. */
+static int axis_list(dl_diag *d, const dl_node *n, const char *name, const conv_ints *src, int want,
+                     int r, int64_t dflt, int64_t *dst)
+{
+    if (src->n < 0) {
+        for (int i = 0; i < want; i++)
+            dst[i] = dflt;
+        return 0;
+    }
+    if (src->n != want)
+        return dl_error(d, n, "attribute '%s' has %d values; expected %d for %d spatial axes of input 'X'",
+                        name, src->n, want, r);
+    memcpy(dst, src->v, (size_t)want * sizeof *dst);
+    return 0;
+}
+
+static int check_float(dl_diag *d, const dl_node *n, int i, const char *what)
+{
+    const dl_value *v = n->inputs[i];
+    if (v->rank < 0)
+        return dl_error(d, n, "input '%s' ('%s') has an unknown shape; give it with --shape", what,
+                        v->name);
+    return dl_check_dtype(d, n, v, what, DL_FLOAT);
+}
+
+/* Input checks shared by Conv and ConvTranspose; fills the channel counts,
+ * rank and kernel of kp. */
+static int check_inputs(dl_diag *d, const dl_node *n, const conv_attrs *a, dlk_conv_params *kp)
+{
+    const dl_value *x = n->inputs[0], *w = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL;
+    int r;
+    if (check_float(d, n, 0, "X") < 0 || check_float(d, n, 1, "W") < 0 ||
+        (b != NULL && check_float(d, n, 2, "B") < 0))
+        return -1;
+    if (x->rank < 3 || x->rank > DL_MAX_RANK)
+        return dl_error(d, n, "input 'X' has rank %d; expected 3 to %d (N, C, spatial axes)", x->rank,
+                        DL_MAX_RANK);
+    if (w->rank != x->rank)
+        return dl_error(d, n, "input 'W' has rank %d but input 'X' has rank %d; they must agree",
+                        w->rank, x->rank);
+    r = x->rank - 2;
+    kp->rank = r;
+    kp->n = x->dims[0];
+    kp->c_in = x->dims[1];
+    kp->group = a->group;
+    for (int i = 0; i < r; i++) {
+        kp->in[i] = x->dims[2 + i];
+        kp->kernel[i] = w->dims[2 + i];
+        if (kp->kernel[i] < 1)
+            return dl_error(d, n, "input 'W' has kernel size %" PRId64 " on spatial axis %d; expected >= 1",
+                            kp->kernel[i], i);
+    }
+    if (a->kernel_shape.n >= 0 && a->kernel_shape.n != r)
+        return dl_error(d, n, "attribute 'kernel_shape' has %d values; input 'X' has %d spatial axes",
+                        a->kernel_shape.n, r);
+    for (int i = 0; i < a->kernel_shape.n; i++)
+        if (a->kernel_shape.v[i] != kp->kernel[i])
+            return dl_error(d, n, "attribute 'kernel_shape'[%d] is %" PRId64 " but input 'W' has %" PRId64
+                            " on that axis", i, a->kernel_shape.v[i], kp->kernel[i]);
+    if (a->transpose) {
+        if (w->dims[0] != kp->c_in)
+            return dl_error(d, n, "input 'X' has %" PRId64 " channels but input 'W' has %" PRId64
+                            " input channels (W.dims[0]); they must be equal", kp->c_in, w->dims[0]);
+        if (kp->c_in % a->group != 0)
+            return dl_error(d, n, "input 'X' has %" PRId64 " channels, not divisible by group %" PRId64,
+                            kp->c_in, a->group);
+        kp->c_out = w->dims[1] * a->group;
+    } else {
+        if (kp->c_in != w->dims[1] * a->group)
+            return dl_error(d, n, "input 'X' has %" PRId64 " channels but input 'W' expects %" PRId64
+                            " (W.dims[1] %" PRId64 " x group %" PRId64 ")", kp->c_in,
+                            w->dims[1] * a->group, w->dims[1], a->group);
+        if (w->dims[0] % a->group != 0)
+            return dl_error(d, n, "input 'W' has %" PRId64 " output channels (W.dims[0]), not divisible by group %" PRId64,
+                            w->dims[0], a->group);
+        kp->c_out = w->dims[0];
+    }
+    if (b != NULL && (b->rank != 1 || b->dims[0] != kp->c_out))
+        return dl_error(d, n, "input 'B' must be 1-D of length %" PRId64 " (the output channels); it has %" PRId64 " elements",
+                        kp->c_out, dl_value_numel(b));
+    return 0;
+}
+
+/* Conv output dims and pads (auto_pad rules as in the ONNX spec). */
+static int conv_geometry(dl_diag *d, const dl_node *n, const conv_attrs *a, dlk_conv_params *kp)
+{
+    int r = (int)kp->rank;
+    for (int i = 0; i < r; i++) {
+        int64_t *pb = &kp->pads[i], *pe = &kp->pads[r + i];
+        int64_t keff = kp->dilations[i] * (kp->kernel[i] - 1) + 1;
+        if (a->auto_pad == CONV_PAD_SAME_UPPER || a->auto_pad == CONV_PAD_SAME_LOWER)
+            dlk_conv_same_pads(kp->in[i], kp->kernel[i], kp->strides[i], kp->dilations[i],
+                               a->auto_pad == CONV_PAD_SAME_UPPER, pb, pe);
+        else if (a->auto_pad == CONV_PAD_VALID)
+            *pb = *pe = 0;
+        if (kp->in[i] + *pb + *pe < keff)
+            return dl_error(d, n, "spatial axis %d of input 'X' is %" PRId64 " (padded %" PRId64
+                            "), smaller than the dilated kernel %" PRId64, i, kp->in[i],
+                            kp->in[i] + *pb + *pe, keff);
+        kp->out[i] = dlk_conv_out_dim(kp->in[i], kp->kernel[i], kp->strides[i], kp->dilations[i], *pb, *pe);
+    }
+    return 0;
+}
+
+/* floor(v / 2), also for negative v (the spec's formulas are Python's //). */
+static int64_t floor_half(int64_t v)
+{
+    return v >= 0 ? v / 2 : -((1 - v) / 2);
+}
+
+/* ConvTranspose output dims and pads. With output_shape (or SAME_*, whose
+ * output is in*stride) the total padding is derived and split as the ONNX
+ * spec and its reference implementation do: SAME_UPPER puts the odd one at
+ * the end, otherwise at the beginning. A negative total (a requested output
+ * larger than the natural one) gives negative pads: the extra positions get
+ * only the bias. */
+static int conv_transpose_geometry(dl_diag *d, const dl_node *n, const conv_attrs *a,
+                                   dlk_conv_params *kp)
+{
+    int r = (int)kp->rank, shape_off = 0;
+    int64_t out_pad[CONV_MAX_SPATIAL];
+    if (axis_list(d, n, "output_padding", &a->output_padding, r, r, 0, out_pad) < 0)
+        return -1;
+    if (a->output_shape.n >= 0) {
+        if (a->output_shape.n != r && a->output_shape.n != r + 2)
+            return dl_error(d, n, "attribute 'output_shape' has %d values; expected %d (spatial) or %d",
+                            a->output_shape.n, r, r + 2);
+        shape_off = a->output_shape.n - r;
+    }
+    for (int i = 0; i < r; i++) {
+        int64_t *pb = &kp->pads[i], *pe = &kp->pads[r + i];
+        int64_t natural = dlk_conv_transpose_out_dim(kp->in[i], kp->kernel[i], kp->strides[i],
+                                                     kp->dilations[i], 0, 0, out_pad[i]);
+        int64_t want = -1;
+        if (a->output_shape.n >= 0)
+            want = a->output_shape.v[shape_off + i];
+        else if (a->auto_pad == CONV_PAD_SAME_UPPER || a->auto_pad == CONV_PAD_SAME_LOWER)
+            want = kp->in[i] * kp->strides[i];
+        else if (a->auto_pad == CONV_PAD_VALID)
+            *pb = *pe = 0;
+        if (want >= 0) {
+            int64_t total = natural - want;
+            *pb = a->auto_pad == CONV_PAD_SAME_UPPER ? floor_half(total) : total - floor_half(total);
+            *pe = total - *pb;
+        }
+        kp->out[i] = natural - *pb - *pe;
+        if (kp->out[i] < 1)
+            return dl_error(d, n, "output spatial axis %d would be %" PRId64 "; the pads (%" PRId64
+                            ", %" PRId64 ") exceed the natural output size %" PRId64, i, kp->out[i],
+                            *pb, *pe, natural);
+    }
+    return 0;
+}
+
+/* The kernel's parameters for node n, from its attributes and the inputs'
+ * current shapes. */
+static int conv_make_params(dl_diag *d, const dl_node *n, dlk_conv_params *kp)
+{
+    const conv_attrs *a = n->params;
+    int r;
+    memset(kp, 0, sizeof *kp);
+    if (check_inputs(d, n, a, kp) < 0)
+        return -1;
+    r = (int)kp->rank;
+    if (axis_list(d, n, "strides", &a->strides, r, r, 1, kp->strides) < 0 ||
+        axis_list(d, n, "dilations", &a->dilations, r, r, 1, kp->dilations) < 0 ||
+        axis_list(d, n, "pads", &a->pads, 2 * r, r, 0, kp->pads) < 0)
+        return -1;
+    return a->transpose ? conv_transpose_geometry(d, n, a, kp) : conv_geometry(d, n, a, kp);
+}
+
+/* ------------------------------------------------------------- op hooks */
+
+static int conv_infer(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    dlk_conv_params kp;
+    int64_t dims[DL_MAX_RANK];
+    (void)g;
+    if (conv_make_params(d, n, &kp) < 0)
+        return -1;
+    dims[0] = kp.n;
+    dims[1] = kp.c_out;
+    for (int i = 0; i < kp.rank; i++)
+        dims[2 + i] = kp.out[i];
+    dl_value_set_shape(n->outputs[0], DL_FLOAT, (int)kp.rank + 2, dims);
+    return 0;
+}
+
+static const float *input_data(const dl_node *n, int i)
+{
+    return i < n->n_inputs && n->inputs[i] != NULL ? n->inputs[i]->data : NULL;
+}
+
+static int conv_eval(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    const conv_attrs *a = n->params;
+    dlk_conv_params kp;
+    (void)g;
+    if (conv_make_params(d, n, &kp) < 0)
+        return -1;
+    if (a->transpose)
+        dlk_conv_transpose_f32(&kp, input_data(n, 0), input_data(n, 1), input_data(n, 2),
+                               n->outputs[0]->data);
+    else
+        dlk_conv_f32(&kp, input_data(n, 0), input_data(n, 1), input_data(n, 2), n->outputs[0]->data);
+    return 0;
+}
+
+static int conv_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
+{
+    const conv_attrs *a = n->params;
+    const char *kernel = a->transpose ? "dlk_conv_transpose_f32" : "dlk_conv_f32";
+    dlk_conv_params kp;
+    int r;
+    (void)g;
+    if (conv_make_params(d, n, &kp) < 0)
+        return -1;
+    if (dl_value_numel(n->outputs[0]) == 0)
+        return 0;
+    r = (int)kp.rank;
+    dl_lower_need(l, kernel);
+    dl_lower_params_begin(l, "dlk_conv_params");
+    dl_lower_param_int(l, "n", kp.n);
+    dl_lower_param_int(l, "c_in", kp.c_in);
+    dl_lower_param_int(l, "c_out", kp.c_out);
+    dl_lower_param_int(l, "group", kp.group);
+    dl_lower_param_int(l, "rank", kp.rank);
+    dl_lower_param_ints(l, "in", kp.in, r);
+    dl_lower_param_ints(l, "out", kp.out, r);
+    dl_lower_param_ints(l, "kernel", kp.kernel, r);
+    dl_lower_param_ints(l, "strides", kp.strides, r);
+    dl_lower_param_ints(l, "dilations", kp.dilations, r);
+    dl_lower_param_ints(l, "pads", kp.pads, 2 * r);
+    dl_lower_params_end(l);
+    dl_lower_call(l, kernel);
+    dl_lower_arg_params(l);
+    dl_lower_arg_value(l, n->inputs[0]);
+    dl_lower_arg_value(l, n->inputs[1]);
+    dl_lower_arg_value(l, n->n_inputs > 2 ? n->inputs[2] : NULL);
+    dl_lower_arg_value(l, n->outputs[0]);
+    dl_lower_call_end(l);
+    return 0;
+}
+
+const dl_op dl_op_Conv = {"Conv", 0, conv_setup, conv_infer, conv_eval, conv_lower};
+const dl_op dl_op_ConvTranspose = {"ConvTranspose", 0, conv_transpose_setup, conv_infer, conv_eval,
+                                   conv_lower};

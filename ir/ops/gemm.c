@@ -1,0 +1,260 @@
+/* Gemm and MatMul, float32.
+ * Gemm: y = alpha * op(A) op(B) + beta * C, C unidirectionally broadcast to
+ * (M, N); C is optional from opset 11; opsets < 7 have a `broadcast`
+ * attribute, which is accepted (any C that broadcasts is taken).
+ * MatMul: numpy matmul, 1-D operands promoted, batch axes broadcast. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "ir/ops/op.h"
+#include "kernels/gemm.h"
+
+typedef struct gemm_attrs {
+    int64_t trans_a, trans_b;
+    float alpha, beta;
+} gemm_attrs;
+
+static int check_matrix_input(dl_diag *d, const dl_node *n, int i, const char *what)
+{
+    const dl_value *v = n->inputs[i];
+    if (v->rank < 0)
+        return dl_error(d, n, "input '%s' ('%s') has an unknown shape; give it with --shape", what,
+                        v->name);
+    return dl_check_dtype(d, n, v, what, DL_FLOAT);
+}
+
+/* ----------------------------------------------------------------- Gemm */
+
+static int gemm_setup(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    gemm_attrs *a;
+    if (dl_check_inputs(d, n, n->opset < 11 ? 3 : 2, 3) < 0)
+        return -1;
+    a = dl_node_params(g, n, sizeof *a);
+    if (a == NULL)
+        return dl_error(d, n, "out of memory");
+    a->trans_a = dl_attr_int(n, "transA", 0);
+    a->trans_b = dl_attr_int(n, "transB", 0);
+    a->alpha = dl_attr_float(n, "alpha", 1.0f);
+    a->beta = dl_attr_float(n, "beta", 1.0f);
+    if ((a->trans_a != 0 && a->trans_a != 1) || (a->trans_b != 0 && a->trans_b != 1))
+        return dl_error(d, n, "attributes 'transA' (%" PRId64 ") and 'transB' (%" PRId64 ") must be 0 or 1",
+                        a->trans_a, a->trans_b);
+    return 0;
+}
+
+/* c's strides over y's rows and columns: (M,N) -> (N,1); a 1 on an axis or
+ * a missing axis broadcasts (stride 0). */
+static int gemm_c_strides(dl_diag *d, const dl_node *n, const dl_value *c, int64_t m, int64_t nn,
+                          dlk_gemm_params *kp)
+{
+    int64_t rows = c->rank == 2 ? c->dims[0] : 1, cols = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
+    if (c->rank > 2 || (rows != 1 && rows != m) || (cols != 1 && cols != nn))
+        return dl_error(d, n, "input 'C' has rank %d and %" PRId64 "x%" PRId64 " elements; it must broadcast to the output %" PRId64 "x%" PRId64,
+                        c->rank, rows, cols, m, nn);
+    kp->c_rs = rows == 1 ? 0 : cols;
+    kp->c_cs = cols == 1 ? 0 : 1;
+    return 0;
+}
+
+static const dl_value *gemm_c(const dl_node *n)
+{
+    return n->n_inputs > 2 ? n->inputs[2] : NULL;
+}
+
+static int gemm_make_params(dl_diag *d, const dl_node *n, dlk_gemm_params *kp)
+{
+    const gemm_attrs *a = n->params;
+    const dl_value *A = n->inputs[0], *B = n->inputs[1], *C = gemm_c(n);
+    int64_t k_b;
+    if (check_matrix_input(d, n, 0, "A") < 0 || check_matrix_input(d, n, 1, "B") < 0 ||
+        (C != NULL && check_matrix_input(d, n, 2, "C") < 0))
+        return -1;
+    if (A->rank != 2 || B->rank != 2)
+        return dl_error(d, n, "inputs 'A' and 'B' must be matrices; they have rank %d and %d", A->rank,
+                        B->rank);
+    memset(kp, 0, sizeof *kp);
+    kp->trans_a = a->trans_a;
+    kp->trans_b = a->trans_b;
+    kp->alpha = a->alpha;
+    kp->beta = a->beta;
+    kp->m = A->dims[a->trans_a ? 1 : 0];
+    kp->k = A->dims[a->trans_a ? 0 : 1];
+    k_b = B->dims[a->trans_b ? 1 : 0];
+    kp->n = B->dims[a->trans_b ? 0 : 1];
+    if (kp->k != k_b)
+        return dl_error(d, n, "inner dimensions differ: op(A) is %" PRId64 "x%" PRId64 " but op(B) is %" PRId64 "x%" PRId64
+                        " (transA=%" PRId64 ", transB=%" PRId64 ")", kp->m, kp->k, k_b, kp->n,
+                        a->trans_a, a->trans_b);
+    return C != NULL ? gemm_c_strides(d, n, C, kp->m, kp->n, kp) : 0;
+}
+
+static int gemm_infer(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    dlk_gemm_params kp;
+    int64_t dims[2];
+    (void)g;
+    if (gemm_make_params(d, n, &kp) < 0)
+        return -1;
+    dims[0] = kp.m;
+    dims[1] = kp.n;
+    dl_value_set_shape(n->outputs[0], DL_FLOAT, 2, dims);
+    return 0;
+}
+
+static int gemm_eval(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    dlk_gemm_params kp;
+    const dl_value *C = gemm_c(n);
+    (void)g;
+    if (gemm_make_params(d, n, &kp) < 0)
+        return -1;
+    dlk_gemm_f32(&kp, n->inputs[0]->data, n->inputs[1]->data, C != NULL ? C->data : NULL,
+                 n->outputs[0]->data);
+    return 0;
+}
+
+static int gemm_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
+{
+    dlk_gemm_params kp;
+    (void)g;
+    if (gemm_make_params(d, n, &kp) < 0)
+        return -1;
+    if (dl_value_numel(n->outputs[0]) == 0)
+        return 0;
+    dl_lower_need(l, "dlk_gemm_f32");
+    dl_lower_params_begin(l, "dlk_gemm_params");
+    dl_lower_param_int(l, "m", kp.m);
+    dl_lower_param_int(l, "n", kp.n);
+    dl_lower_param_int(l, "k", kp.k);
+    dl_lower_param_int(l, "trans_a", kp.trans_a);
+    dl_lower_param_int(l, "trans_b", kp.trans_b);
+    dl_lower_param_float(l, "alpha", kp.alpha);
+    dl_lower_param_float(l, "beta", kp.beta);
+    dl_lower_param_int(l, "c_rs", kp.c_rs);
+    dl_lower_param_int(l, "c_cs", kp.c_cs);
+    dl_lower_params_end(l);
+    dl_lower_call(l, "dlk_gemm_f32");
+    dl_lower_arg_params(l);
+    dl_lower_arg_value(l, n->inputs[0]);
+    dl_lower_arg_value(l, n->inputs[1]);
+    dl_lower_arg_value(l, gemm_c(n));
+    dl_lower_arg_value(l, n->outputs[0]);
+    dl_lower_call_end(l);
+    return 0;
+}
+
+/* --------------------------------------------------------------- MatMul */
+
+static int matmul_setup(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    (void)g;
+    return dl_check_inputs(d, n, 2, 2);
+}
+
+/* Kernel parameters and y's shape (rank, dims) of a numpy matmul. */
+static int matmul_make_params(dl_diag *d, const dl_node *n, dlk_matmul_params *kp, int *rank,
+                              int64_t *dims)
+{
+    const dl_value *A = n->inputs[0], *B = n->inputs[1];
+    int ra, rb, ba, bb, r;
+    int64_t k_b, sa, sb;
+    if (check_matrix_input(d, n, 0, "A") < 0 || check_matrix_input(d, n, 1, "B") < 0)
+        return -1;
+    if (A->rank < 1 || B->rank < 1)
+        return dl_error(d, n, "inputs 'A' and 'B' must have rank >= 1; they have %d and %d", A->rank,
+                        B->rank);
+    memset(kp, 0, sizeof *kp);
+    ra = A->rank;
+    rb = B->rank;
+    kp->m = ra == 1 ? 1 : A->dims[ra - 2];
+    kp->k = A->dims[ra - 1];
+    k_b = rb == 1 ? B->dims[0] : B->dims[rb - 2];
+    kp->n = rb == 1 ? 1 : B->dims[rb - 1];
+    if (kp->k != k_b)
+        return dl_error(d, n, "inner dimensions differ: input 'A' has %" PRId64 " columns, input 'B' has %" PRId64 " rows",
+                        kp->k, k_b);
+    /* Batch axes, right-aligned and broadcast; strides in elements. */
+    ba = ra > 2 ? ra - 2 : 0;
+    bb = rb > 2 ? rb - 2 : 0;
+    r = ba > bb ? ba : bb;
+    kp->batch_rank = r;
+    sa = kp->m * kp->k;
+    sb = kp->k * kp->n;
+    for (int i = r - 1; i >= 0; i--) {
+        int ia = i - (r - ba), ib = i - (r - bb);
+        int64_t da = ia >= 0 ? A->dims[ia] : 1, db = ib >= 0 ? B->dims[ib] : 1;
+        if (da != db && da != 1 && db != 1)
+            return dl_error(d, n, "batch axis %d does not broadcast: input 'A' has %" PRId64 ", input 'B' has %" PRId64,
+                            i, da, db);
+        kp->batch[i] = da == 1 ? db : da;
+        kp->a_stride[i] = da == 1 ? 0 : sa;
+        kp->b_stride[i] = db == 1 ? 0 : sb;
+        sa *= da;
+        sb *= db;
+    }
+    *rank = r;
+    memcpy(dims, kp->batch, (size_t)r * sizeof *dims);
+    if (ra > 1)
+        dims[(*rank)++] = kp->m;
+    if (rb > 1)
+        dims[(*rank)++] = kp->n;
+    return 0;
+}
+
+static int matmul_infer(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    dlk_matmul_params kp;
+    int64_t dims[DL_MAX_RANK];
+    int rank;
+    (void)g;
+    if (matmul_make_params(d, n, &kp, &rank, dims) < 0)
+        return -1;
+    dl_value_set_shape(n->outputs[0], DL_FLOAT, rank, dims);
+    return 0;
+}
+
+static int matmul_eval(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    dlk_matmul_params kp;
+    int64_t dims[DL_MAX_RANK];
+    int rank;
+    (void)g;
+    if (matmul_make_params(d, n, &kp, &rank, dims) < 0)
+        return -1;
+    dlk_matmul_f32(&kp, n->inputs[0]->data, n->inputs[1]->data, n->outputs[0]->data);
+    return 0;
+}
+
+static int matmul_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
+{
+    dlk_matmul_params kp;
+    int64_t dims[DL_MAX_RANK];
+    int rank, r;
+    (void)g;
+    if (matmul_make_params(d, n, &kp, &rank, dims) < 0)
+        return -1;
+    if (dl_value_numel(n->outputs[0]) == 0)
+        return 0;
+    r = (int)kp.batch_rank;
+    dl_lower_need(l, "dlk_matmul_f32");
+    dl_lower_params_begin(l, "dlk_matmul_params");
+    dl_lower_param_int(l, "m", kp.m);
+    dl_lower_param_int(l, "n", kp.n);
+    dl_lower_param_int(l, "k", kp.k);
+    dl_lower_param_int(l, "batch_rank", kp.batch_rank);
+    dl_lower_param_ints(l, "batch", kp.batch, r);
+    dl_lower_param_ints(l, "a_stride", kp.a_stride, r);
+    dl_lower_param_ints(l, "b_stride", kp.b_stride, r);
+    dl_lower_params_end(l);
+    dl_lower_call(l, "dlk_matmul_f32");
+    dl_lower_arg_params(l);
+    dl_lower_arg_value(l, n->inputs[0]);
+    dl_lower_arg_value(l, n->inputs[1]);
+    dl_lower_arg_value(l, n->outputs[0]);
+    dl_lower_call_end(l);
+    return 0;
+}
+
+const dl_op dl_op_Gemm = {"Gemm", 0, gemm_setup, gemm_infer, gemm_eval, gemm_lower};
+const dl_op dl_op_MatMul = {"MatMul", 0, matmul_setup, matmul_infer, matmul_eval, matmul_lower};

@@ -1,0 +1,368 @@
+/* MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool (ONNX opsets 1..22),
+ * float32, any spatial rank up to 6. Window pools take kernel_shape,
+ * strides (default 1), pads, auto_pad, ceil_mode, dilations; AveragePool
+ * count_include_pad; MaxPool storage_order and its optional Indices output.
+ * Output sizes follow onnxruntime (ceil mode drops a window that would start
+ * in the end padding). */
+#include <inttypes.h>
+#include <string.h>
+
+#include "ir/ops/op.h"
+#include "kernels/pool.h"
+
+#define POOL_MAX_SPATIAL (DL_MAX_RANK - 2)
+
+typedef enum pool_auto_pad {
+    POOL_PAD_NOTSET, POOL_PAD_SAME_UPPER, POOL_PAD_SAME_LOWER, POOL_PAD_VALID
+} pool_auto_pad;
+
+/* An ints attribute: n is -1 when absent. */
+typedef struct pool_ints {
+    int n;
+    int64_t v[2 * DL_MAX_RANK];
+} pool_ints;
+
+typedef struct pool_attrs {
+    bool is_max;
+    pool_auto_pad auto_pad;
+    int64_t ceil_mode, count_include_pad, storage_order;
+    pool_ints kernel_shape, strides, dilations, pads;
+} pool_attrs;
+
+/* ------------------------------------------------------------ attributes */
+
+static int read_ints(dl_diag *d, const dl_node *n, const char *name, int max, int64_t min_value,
+                     pool_ints *out)
+{
+    const int64_t *v;
+    out->n = dl_attr_ints(n, name, &v);
+    if (out->n < 0)
+        return 0;
+    if (out->n > max)
+        return dl_error(d, n, "attribute '%s' has %d values; at most %d are supported", name, out->n,
+                        max);
+    for (int i = 0; i < out->n; i++) {
+        if (v[i] < min_value)
+            return dl_error(d, n, "attribute '%s'[%d] is %" PRId64 "; expected >= %" PRId64, name, i,
+                            v[i], min_value);
+        out->v[i] = v[i];
+    }
+    return 0;
+}
+
+static int read_auto_pad(dl_diag *d, const dl_node *n, pool_auto_pad *out)
+{
+    const char *s = dl_attr_string(n, "auto_pad", "NOTSET");
+    if (strcmp(s, "NOTSET") == 0 || s[0] == '\0')    /* onnxruntime reads "" as NOTSET */
+        *out = POOL_PAD_NOTSET;
+    else if (strcmp(s, "SAME_UPPER") == 0)
+        *out = POOL_PAD_SAME_UPPER;
+    else if (strcmp(s, "SAME_LOWER") == 0)
+        *out = POOL_PAD_SAME_LOWER;
+    else if (strcmp(s, "VALID") == 0)
+        *out = POOL_PAD_VALID;
+    else
+        return dl_error(d, n, "attribute 'auto_pad' is '%s'; expected NOTSET, SAME_UPPER, SAME_LOWER or VALID", s);
+    return 0;
+}
+
+static int read_flag(dl_diag *d, const dl_node *n, const char *name, int64_t *out)
+{
+    *out = dl_attr_int(n, name, 0);
+    if (*out != 0 && *out != 1)
+        return dl_error(d, n, "attribute '%s' is %" PRId64 "; expected 0 or 1", name, *out);
+    return 0;
+}
+
+static int pool_setup_common(dl_graph *g, dl_node *n, dl_diag *d, bool is_max)
+{
+    pool_attrs *a;
+    if (dl_check_inputs(d, n, 1, 1) < 0)
+        return -1;
+    if (n->n_outputs > (is_max ? 2 : 1))
+        return dl_error(d, n, "has %d outputs; expected at most %d", n->n_outputs, is_max ? 2 : 1);
+    a = dl_node_params(g, n, sizeof *a);
+    if (a == NULL)
+        return dl_error(d, n, "out of memory");
+    a->is_max = is_max;
+    if (read_auto_pad(d, n, &a->auto_pad) < 0 ||
+        read_ints(d, n, "kernel_shape", POOL_MAX_SPATIAL, 1, &a->kernel_shape) < 0 ||
+        read_ints(d, n, "strides", POOL_MAX_SPATIAL, 1, &a->strides) < 0 ||
+        read_ints(d, n, "dilations", POOL_MAX_SPATIAL, 1, &a->dilations) < 0 ||
+        read_ints(d, n, "pads", 2 * POOL_MAX_SPATIAL, 0, &a->pads) < 0 ||
+        read_flag(d, n, "ceil_mode", &a->ceil_mode) < 0 ||
+        read_flag(d, n, "count_include_pad", &a->count_include_pad) < 0 ||
+        read_flag(d, n, "storage_order", &a->storage_order) < 0)
+        return -1;
+    if (a->kernel_shape.n < 0)
+        return dl_error(d, n, "attribute 'kernel_shape' is required");
+    return 0;
+}
+
+static int maxpool_setup(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    return pool_setup_common(g, n, d, true);
+}
+
+static int avgpool_setup(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    return pool_setup_common(g, n, d, false);
+}
+
+/* -------------------------------------------------------------- geometry */
+
+static int check_x(dl_diag *d, const dl_node *n)
+{
+    const dl_value *x = n->inputs[0];
+    if (x->rank < 0)
+        return dl_error(d, n, "input 'X' ('%s') has an unknown shape; give it with --shape", x->name);
+    if (dl_check_dtype(d, n, x, "X", DL_FLOAT) < 0)
+        return -1;
+    if (x->rank < 3)
+        return dl_error(d, n, "input 'X' has rank %d; expected at least 3 (N, C, spatial axes)", x->rank);
+    return 0;
+}
+
+/* Copy an optional attribute of `want` values (r spatial axes) into dst,
+ * or fill dst with dflt when it is absent. */
+static int axis_list(dl_diag *d, const dl_node *n, const char *name, const pool_ints *src, int want,
+                     int r, int64_t dflt, int64_t *dst)
+{
+    if (src->n < 0) {
+        for (int i = 0; i < want; i++)
+            dst[i] = dflt;
+        return 0;
+    }
+    if (src->n != want)
+        return dl_error(d, n, "attribute '%s' has %d values; expected %d for %d spatial axes of input 'X'",
+                        name, src->n, want, r);
+    memcpy(dst, src->v, (size_t)want * sizeof *dst);
+    return 0;
+}
+
+/* Pads and output size of one axis. */
+static int pool_axis(dl_diag *d, const dl_node *n, const pool_attrs *a, dlk_pool_params *kp, int i)
+{
+    int r = (int)kp->rank;
+    int64_t *pb = &kp->pads[i], *pe = &kp->pads[r + i];
+    int64_t keff = kp->dilations[i] * (kp->kernel[i] - 1) + 1;
+    if (a->auto_pad == POOL_PAD_SAME_UPPER || a->auto_pad == POOL_PAD_SAME_LOWER) {
+        dlk_conv_same_pads(kp->in[i], kp->kernel[i], kp->strides[i], kp->dilations[i],
+                           a->auto_pad == POOL_PAD_SAME_UPPER, pb, pe);
+        kp->out[i] = (kp->in[i] + kp->strides[i] - 1) / kp->strides[i];
+        return 0;
+    }
+    if (a->auto_pad == POOL_PAD_VALID)
+        *pb = *pe = 0;
+    /* As onnxruntime requires: a window must not lie wholly in the padding. */
+    if (*pb >= keff || *pe >= keff)
+        return dl_error(d, n, "attribute 'pads' (%" PRId64 ", %" PRId64 ") on spatial axis %d must be smaller than the kernel %" PRId64,
+                        *pb, *pe, i, keff);
+    if (kp->in[i] + *pb + *pe < keff)
+        return dl_error(d, n, "spatial axis %d of input 'X' is %" PRId64 " (padded %" PRId64
+                        "), smaller than the dilated kernel %" PRId64, i, kp->in[i],
+                        kp->in[i] + *pb + *pe, keff);
+    kp->out[i] = dlk_pool_out_dim(kp->in[i], kp->kernel[i], kp->strides[i], kp->dilations[i], *pb,
+                                  *pe, (int)a->ceil_mode);
+    return 0;
+}
+
+static int pool_make_params(dl_diag *d, const dl_node *n, dlk_pool_params *kp)
+{
+    const pool_attrs *a = n->params;
+    const dl_value *x = n->inputs[0];
+    int r;
+    memset(kp, 0, sizeof *kp);
+    if (check_x(d, n) < 0)
+        return -1;
+    r = x->rank - 2;
+    kp->n = x->dims[0];
+    kp->c = x->dims[1];
+    kp->rank = r;
+    kp->count_include_pad = a->count_include_pad;
+    kp->storage_order = a->storage_order;
+    for (int i = 0; i < r; i++)
+        kp->in[i] = x->dims[2 + i];
+    if (axis_list(d, n, "kernel_shape", &a->kernel_shape, r, r, 1, kp->kernel) < 0 ||
+        axis_list(d, n, "strides", &a->strides, r, r, 1, kp->strides) < 0 ||
+        axis_list(d, n, "dilations", &a->dilations, r, r, 1, kp->dilations) < 0 ||
+        axis_list(d, n, "pads", &a->pads, 2 * r, r, 0, kp->pads) < 0)
+        return -1;
+    for (int i = 0; i < r; i++)
+        if (pool_axis(d, n, a, kp, i) < 0)
+            return -1;
+    return 0;
+}
+
+/* MaxPool's Indices output, when the model uses it. */
+static const dl_value *indices_output(const dl_node *n)
+{
+    const dl_value *v = n->n_outputs > 1 ? n->outputs[1] : NULL;
+    return v != NULL && (v->n_users > 0 || v->is_output) ? v : NULL;
+}
+
+/* ------------------------------------------------------------- op hooks */
+
+static int pool_infer(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    dlk_pool_params kp;
+    int64_t dims[DL_MAX_RANK];
+    (void)g;
+    if (pool_make_params(d, n, &kp) < 0)
+        return -1;
+    dims[0] = kp.n;
+    dims[1] = kp.c;
+    for (int i = 0; i < kp.rank; i++)
+        dims[2 + i] = kp.out[i];
+    dl_value_set_shape(n->outputs[0], DL_FLOAT, (int)kp.rank + 2, dims);
+    if (n->n_outputs > 1 && n->outputs[1] != NULL)
+        dl_value_set_shape(n->outputs[1], DL_INT64, (int)kp.rank + 2, dims);
+    return 0;
+}
+
+static int pool_eval(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    const pool_attrs *a = n->params;
+    dlk_pool_params kp;
+    (void)g;
+    if (pool_make_params(d, n, &kp) < 0)
+        return -1;
+    if (a->is_max) {
+        dl_value *ind = n->n_outputs > 1 ? n->outputs[1] : NULL;
+        dlk_maxpool_f32(&kp, n->inputs[0]->data, n->outputs[0]->data, ind != NULL ? ind->data : NULL);
+    } else {
+        dlk_avgpool_f32(&kp, n->inputs[0]->data, n->outputs[0]->data);
+    }
+    return 0;
+}
+
+static int pool_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
+{
+    const pool_attrs *a = n->params;
+    const char *kernel = a->is_max ? "dlk_maxpool_f32" : "dlk_avgpool_f32";
+    dlk_pool_params kp;
+    int r;
+    (void)g;
+    if (pool_make_params(d, n, &kp) < 0)
+        return -1;
+    if (dl_value_numel(n->outputs[0]) == 0)
+        return 0;
+    r = (int)kp.rank;
+    dl_lower_need(l, kernel);
+    dl_lower_params_begin(l, "dlk_pool_params");
+    dl_lower_param_int(l, "n", kp.n);
+    dl_lower_param_int(l, "c", kp.c);
+    dl_lower_param_int(l, "rank", kp.rank);
+    dl_lower_param_ints(l, "in", kp.in, r);
+    dl_lower_param_ints(l, "out", kp.out, r);
+    dl_lower_param_ints(l, "kernel", kp.kernel, r);
+    dl_lower_param_ints(l, "strides", kp.strides, r);
+    dl_lower_param_ints(l, "dilations", kp.dilations, r);
+    dl_lower_param_ints(l, "pads", kp.pads, 2 * r);
+    dl_lower_param_int(l, "count_include_pad", kp.count_include_pad);
+    dl_lower_param_int(l, "storage_order", kp.storage_order);
+    dl_lower_params_end(l);
+    dl_lower_call(l, kernel);
+    dl_lower_arg_params(l);
+    dl_lower_arg_value(l, n->inputs[0]);
+    dl_lower_arg_value(l, n->outputs[0]);
+    if (a->is_max)
+        dl_lower_arg_value(l, indices_output(n));   /* NULL: the fast path without indices */
+    dl_lower_call_end(l);
+    return 0;
+}
+
+/* ---------------------------------------------------------- global pools */
+
+typedef struct global_attrs {
+    bool is_max;
+} global_attrs;
+
+static int global_setup_common(dl_graph *g, dl_node *n, dl_diag *d, bool is_max)
+{
+    global_attrs *a;
+    if (dl_check_inputs(d, n, 1, 1) < 0)
+        return -1;
+    a = dl_node_params(g, n, sizeof *a);
+    if (a == NULL)
+        return dl_error(d, n, "out of memory");
+    a->is_max = is_max;
+    return 0;
+}
+
+static int global_avg_setup(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    return global_setup_common(g, n, d, false);
+}
+
+static int global_max_setup(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    return global_setup_common(g, n, d, true);
+}
+
+static int global_infer(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    const dl_value *x = n->inputs[0];
+    int64_t dims[DL_MAX_RANK];
+    (void)g;
+    if (check_x(d, n) < 0)
+        return -1;
+    for (int i = 0; i < x->rank; i++)
+        dims[i] = i < 2 ? x->dims[i] : 1;
+    dl_value_set_shape(n->outputs[0], DL_FLOAT, x->rank, dims);
+    return 0;
+}
+
+/* Planes (N*C) and elements per plane. */
+static void global_sizes(const dl_node *n, int64_t *planes, int64_t *size)
+{
+    const dl_value *x = n->inputs[0];
+    *planes = x->dims[0] * x->dims[1];
+    *size = 1;
+    for (int i = 2; i < x->rank; i++)
+        *size *= x->dims[i];
+}
+
+static bool is_global_max(const dl_node *n)
+{
+    return ((const global_attrs *)n->params)->is_max;
+}
+
+static int global_eval(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    int64_t planes, size;
+    (void)g;
+    (void)d;
+    global_sizes(n, &planes, &size);
+    if (is_global_max(n))
+        dlk_global_maxpool_f32(planes, size, n->inputs[0]->data, n->outputs[0]->data);
+    else
+        dlk_global_avgpool_f32(planes, size, n->inputs[0]->data, n->outputs[0]->data);
+    return 0;
+}
+
+static int global_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
+{
+    const char *kernel = is_global_max(n) ? "dlk_global_maxpool_f32" : "dlk_global_avgpool_f32";
+    int64_t planes, size;
+    (void)g;
+    (void)d;
+    global_sizes(n, &planes, &size);
+    if (planes == 0)
+        return 0;
+    dl_lower_need(l, kernel);
+    dl_lower_call(l, kernel);
+    dl_lower_arg_int(l, planes);
+    dl_lower_arg_int(l, size);
+    dl_lower_arg_value(l, n->inputs[0]);
+    dl_lower_arg_value(l, n->outputs[0]);
+    dl_lower_call_end(l);
+    return 0;
+}
+
+const dl_op dl_op_MaxPool = {"MaxPool", 0, maxpool_setup, pool_infer, pool_eval, pool_lower};
+const dl_op dl_op_AveragePool = {"AveragePool", 0, avgpool_setup, pool_infer, pool_eval, pool_lower};
+const dl_op dl_op_GlobalAveragePool = {"GlobalAveragePool", 0, global_avg_setup, global_infer,
+                                       global_eval, global_lower};
+const dl_op dl_op_GlobalMaxPool = {"GlobalMaxPool", 0, global_max_setup, global_infer, global_eval,
+                                   global_lower};

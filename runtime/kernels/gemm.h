@@ -1,0 +1,202 @@
+/* Matrix products: ONNX Gemm and MatMul, and the accumulating core that the
+ * convolutions (conv.h) run their im2col tiles through.
+ *
+ * The core is i-k-j: each row of y is updated by four rows of b at a time,
+ * so one load/store of y serves four multiply-adds. Inner loops run over
+ * fixed chunks of 8 with restrict pointers because gcc -O2 (its "very cheap"
+ * vectoriser cost model) only vectorises loops whose trip count needs no
+ * scalar epilogue and no alias check. The scalar tail starts at an explicit
+ * n8 = n - n % 8: written as `for (; j < n; j++)` after the chunks, gcc -O2
+ * warns (-Waggressive-loop-optimizations) once the params are constants. */
+#ifndef DLK_GEMM_H
+#define DLK_GEMM_H
+
+#include "common.h"
+
+/*@ dlk_gemm_acc_f32 : dlk_common */
+/* Cache blocks: a KC x NC panel of b (128 KB) stays in L2 while the rows of
+ * a stream over it. */
+#define DLK_GEMM_KC 128
+#define DLK_GEMM_NC 256
+
+/* y[0:n] += a[0]*b[0:n] + a[1]*b[ldb:] + a[2]*b[2*ldb:] + a[3]*b[3*ldb:] */
+static void dlk_gemm_row4_f32(float *restrict y, const float *restrict b, int64_t ldb,
+                              const float *a, int64_t n)
+{
+    const float *restrict b1 = b + ldb, *restrict b2 = b + 2 * ldb, *restrict b3 = b + 3 * ldb;
+    float a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    int64_t j, n8 = n - n % 8;
+    int t;
+    for (j = 0; j < n8; j += 8)
+        for (t = 0; t < 8; t++)
+            y[j + t] += a0 * b[j + t] + a1 * b1[j + t] + a2 * b2[j + t] + a3 * b3[j + t];
+    for (j = n8; j < n; j++)
+        y[j] += a0 * b[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j];
+}
+
+/* y[0:n] += a0*b[0:n] */
+static void dlk_gemm_row1_f32(float *restrict y, const float *restrict b, float a0, int64_t n)
+{
+    int64_t j, n8 = n - n % 8;
+    int t;
+    for (j = 0; j < n8; j += 8)
+        for (t = 0; t < 8; t++)
+            y[j + t] += a0 * b[j + t];
+    for (j = n8; j < n; j++)
+        y[j] += a0 * b[j];
+}
+
+/* y[i*ldy + j] += sum_k a[i*a_rs + k*a_cs] * b[k*ldb + j] for i < m, j < n.
+ * a may be read transposed (a_rs = 1); b's rows must be contiguous. y must
+ * not overlap a or b. */
+static void dlk_gemm_acc_f32(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_rs,
+                             int64_t a_cs, const float *b, int64_t ldb, float *y, int64_t ldy)
+{
+    int64_t j0, k0, i, kk;
+    float a4[4];
+    for (j0 = 0; j0 < n; j0 += DLK_GEMM_NC) {
+        int64_t nn = n - j0 < DLK_GEMM_NC ? n - j0 : DLK_GEMM_NC;
+        for (k0 = 0; k0 < k; k0 += DLK_GEMM_KC) {
+            int64_t k1 = k - k0 < DLK_GEMM_KC ? k : k0 + DLK_GEMM_KC;
+            for (i = 0; i < m; i++) {
+                const float *ar = a + i * a_rs;
+                float *yr = y + i * ldy + j0;
+                for (kk = k0; kk + 4 <= k1; kk += 4) {
+                    a4[0] = ar[kk * a_cs];
+                    a4[1] = ar[(kk + 1) * a_cs];
+                    a4[2] = ar[(kk + 2) * a_cs];
+                    a4[3] = ar[(kk + 3) * a_cs];
+                    dlk_gemm_row4_f32(yr, b + kk * ldb + j0, ldb, a4, nn);
+                }
+                for (; kk < k1; kk++)
+                    dlk_gemm_row1_f32(yr, b + kk * ldb + j0, ar[kk * a_cs], nn);
+            }
+        }
+    }
+}
+/*@end*/
+
+/*@ dlk_gemm_dot_acc_f32 : dlk_common */
+/* sum_k a[k] * b[k]: eight partial sums, so the loop vectorises and the
+ * summation order is fixed (the folded constant and the generated code agree). */
+static float dlk_gemm_dot_f32(const float *restrict a, const float *restrict b, int64_t k)
+{
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s;
+    int64_t i, k8 = k - k % 8;
+    int t;
+    for (i = 0; i < k8; i += 8)
+        for (t = 0; t < 8; t++)
+            acc[t] += a[i + t] * b[i + t];
+    s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (i = k8; i < k; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
+/* y[i*ldy + j] += sum_k a[i*a_rs + k*a_cs] * bt[j*ldbt + k]: b given
+ * transposed (Gemm transB=1, the usual fully connected layer). Blocks of
+ * b's rows sized to stay in L2 are reused by every row of a. A transposed
+ * a (a_cs != 1, rare with transB) takes a plain loop. */
+static void dlk_gemm_dot_acc_f32(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_rs,
+                                 int64_t a_cs, const float *bt, int64_t ldbt, float *y, int64_t ldy)
+{
+    int64_t jb = k > 0 && k < 32768 ? 32768 / k : 1;
+    int64_t j0, i, j, kk;
+    for (j0 = 0; j0 < n; j0 += jb) {
+        int64_t j1 = n - j0 < jb ? n : j0 + jb;
+        for (i = 0; i < m; i++) {
+            const float *ar = a + i * a_rs;
+            for (j = j0; j < j1; j++) {
+                const float *br = bt + j * ldbt;
+                float s = 0.0f;
+                if (a_cs == 1) {
+                    s = dlk_gemm_dot_f32(ar, br, k);
+                } else {
+                    for (kk = 0; kk < k; kk++)
+                        s += ar[kk * a_cs] * br[kk];
+                }
+                y[i * ldy + j] += s;
+            }
+        }
+    }
+}
+/*@end*/
+
+/*@ dlk_gemm_params : dlk_common */
+typedef struct dlk_gemm_params {
+    int64_t m, n, k;         /* y is m x n; op(a) is m x k; op(b) is k x n */
+    int64_t trans_a, trans_b;
+    float alpha, beta;
+    int64_t c_rs, c_cs;      /* c's strides over y's rows and columns; 0 where c broadcasts */
+} dlk_gemm_params;
+/*@end*/
+
+/*@ dlk_gemm_f32 : dlk_gemm_params dlk_gemm_acc_f32 dlk_gemm_dot_acc_f32 */
+/* ONNX Gemm: y = alpha * op(a) op(b) + beta * c, c optional (NULL) and
+ * broadcast through c_rs/c_cs. a is m x k (k x m if trans_a), b is k x n
+ * (n x k if trans_b). */
+static void dlk_gemm_f32(const dlk_gemm_params *p, const float *a, const float *b, const float *c,
+                         float *y)
+{
+    int64_t m = p->m, n = p->n, i, j;
+    int64_t a_rs = p->trans_a ? 1 : p->k, a_cs = p->trans_a ? p->m : 1;
+    memset(y, 0, (size_t)(m * n) * sizeof(float));
+    if (p->trans_b)
+        dlk_gemm_dot_acc_f32(m, n, p->k, a, a_rs, a_cs, b, p->k, y, n);
+    else
+        dlk_gemm_acc_f32(m, n, p->k, a, a_rs, a_cs, b, n, y, n);
+    /* onnxruntime skips c when beta is 0; so do we (0 * inf would be NaN). */
+    if (c != NULL && p->beta != 0.0f) {
+        for (i = 0; i < m; i++)
+            for (j = 0; j < n; j++)
+                y[i * n + j] = p->alpha * y[i * n + j] + p->beta * c[i * p->c_rs + j * p->c_cs];
+    } else if (p->alpha != 1.0f) {
+        for (i = 0; i < m * n; i++)
+            y[i] *= p->alpha;
+    }
+}
+/*@end*/
+
+/*@ dlk_matmul_params : dlk_common */
+typedef struct dlk_matmul_params {
+    int64_t m, n, k;                       /* each product: (m x k) (k x n) */
+    int64_t batch_rank;                    /* broadcast batch axes of y */
+    int64_t batch[DLK_MAX_RANK];           /* y's batch dims */
+    int64_t a_stride[DLK_MAX_RANK];        /* a's matrix stride per batch axis; 0: broadcast */
+    int64_t b_stride[DLK_MAX_RANK];
+} dlk_matmul_params;
+/*@end*/
+
+/*@ dlk_matmul_f32 : dlk_matmul_params dlk_gemm_acc_f32 */
+/* numpy matmul over broadcast batch axes (1-D operands are promoted to
+ * matrices by the compiler, which only changes m, n and the strides). */
+static void dlk_matmul_f32(const dlk_matmul_params *p, const float *a, const float *b, float *y)
+{
+    int64_t idx[DLK_MAX_RANK];
+    int64_t r = p->batch_rank, mn = p->m * p->n, a_off = 0, b_off = 0, ax;
+    for (ax = 0; ax < r; ax++) {
+        idx[ax] = 0;
+        if (p->batch[ax] == 0)
+            return;
+    }
+    for (;;) {
+        memset(y, 0, (size_t)mn * sizeof(float));
+        dlk_gemm_acc_f32(p->m, p->n, p->k, a + a_off, p->k, 1, b + b_off, p->n, y, p->n);
+        y += mn;
+        /* Odometer over the batch axes, last fastest. */
+        for (ax = r - 1; ax >= 0; ax--) {
+            a_off += p->a_stride[ax];
+            b_off += p->b_stride[ax];
+            if (++idx[ax] < p->batch[ax])
+                break;
+            a_off -= p->a_stride[ax] * p->batch[ax];
+            b_off -= p->b_stride[ax] * p->batch[ax];
+            idx[ax] = 0;
+        }
+        if (ax < 0)
+            break;
+    }
+}
+/*@end*/
+
+#endif

@@ -1,0 +1,252 @@
+/* MaxPool, AveragePool (any spatial rank) and the global pools, NCHW float32.
+ *
+ * A window pool runs one output row (the last spatial axis) at a time and
+ * one kernel tap at a time: the tap's valid output range along the row is
+ * computed first (dlk_conv_range), so the inner loop is a plain strided
+ * max/add with no bounds checks. */
+#ifndef DLK_POOL_H
+#define DLK_POOL_H
+
+#include "common.h"
+#include "conv.h"
+
+/*@ dlk_pool_out_dim : dlk_common */
+/* Output size along one axis. Floor mode is the convolution formula. Ceil
+ * mode rounds up but, as PyTorch and onnxruntime do, drops a last window
+ * that would start in the end padding: if (out-1)*s >= in + pb, out -= 1. */
+static int64_t dlk_pool_out_dim(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pb, int64_t pe,
+                                int ceil_mode)
+{
+    int64_t span = in + pb + pe - d * (k - 1) - 1, out;
+    if (span < 0)
+        return 0;
+    out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+    if (ceil_mode && (out - 1) * s >= in + pb)
+        out--;
+    return out;
+}
+/*@end*/
+
+/*@ dlk_pool_params : dlk_common */
+typedef struct dlk_pool_params {
+    int64_t n, c;
+    int64_t rank;                        /* spatial rank */
+    int64_t in[DLK_MAX_RANK];
+    int64_t out[DLK_MAX_RANK];
+    int64_t kernel[DLK_MAX_RANK];
+    int64_t strides[DLK_MAX_RANK];
+    int64_t dilations[DLK_MAX_RANK];
+    int64_t pads[2 * DLK_MAX_RANK];      /* ONNX order: all begins, then all ends */
+    int64_t count_include_pad;           /* AveragePool */
+    int64_t storage_order;               /* MaxPool indices: 0 row-major, 1 column-major */
+} dlk_pool_params;
+/*@end*/
+
+/*@ dlk_pool_tap : dlk_pool_params dlk_conv_range */
+/* Where kernel tap k of output row `row` (flat index over the outer output
+ * axes) reads: returns 0 if the tap is in the padding of an outer axis,
+ * else the offset of the first valid input element (*src), the valid output
+ * range [*lo, *hi) along the row, and the tap's position offset along the
+ * last axis (*off: input position = o*s + off). coord[] receives the input
+ * coordinates of the outer axes. */
+static int dlk_pool_tap(const dlk_pool_params *p, int64_t row, int64_t k, int64_t *src, int64_t *lo,
+                        int64_t *hi, int64_t *off, int64_t *coord)
+{
+    int64_t r = p->rank, last = r - 1, a, oc[DLK_MAX_RANK], kc[DLK_MAX_RANK], stride = 1, base = 0;
+    dlk_conv_unflatten(row, p->out, last, oc);
+    dlk_conv_unflatten(k, p->kernel, r, kc);
+    for (a = last - 1; a >= 0; a--) {
+        coord[a] = oc[a] * p->strides[a] - p->pads[a] + kc[a] * p->dilations[a];
+        if (coord[a] < 0 || coord[a] >= p->in[a])
+            return 0;
+        stride *= p->in[a + 1];
+        base += coord[a] * stride;
+    }
+    *off = kc[last] * p->dilations[last] - p->pads[last];
+    dlk_conv_range(*off, p->strides[last], p->in[last], p->out[last], lo, hi);
+    *src = base + *lo * p->strides[last] + *off;
+    return *hi > *lo;
+}
+/*@end*/
+
+/*@ dlk_maxpool_f32 : dlk_pool_tap */
+/* y[i] = max(y[i], x[i*s]) for i < n. */
+static void dlk_pool_max_row_f32(float *restrict y, const float *restrict x, int64_t s, int64_t n)
+{
+    int64_t i, n8 = n - n % 8;
+    int t;
+    for (i = 0; i < n8; i += 8)
+        for (t = 0; t < 8; t++)
+            y[i + t] = x[(i + t) * s] > y[i + t] ? x[(i + t) * s] : y[i + t];
+    for (i = n8; i < n; i++)
+        y[i] = x[i * s] > y[i] ? x[i * s] : y[i];
+}
+
+/* The flat index of input element (plane, coord[0..last), pos) as ONNX
+ * MaxPool's Indices output gives it: row-major, or column-major over the
+ * spatial axes when storage_order is 1. */
+static int64_t dlk_maxpool_index(const dlk_pool_params *p, int64_t plane, const int64_t *coord,
+                                 int64_t pos)
+{
+    int64_t r = p->rank, last = r - 1, a, idx = 0, stride = 1;
+    if (p->storage_order) {
+        for (a = 0; a < last; a++) {
+            idx += coord[a] * stride;
+            stride *= p->in[a];
+        }
+        idx += pos * stride;
+        stride *= p->in[last];
+    } else {
+        for (a = 0; a < last; a++)
+            idx = idx * p->in[a] + coord[a];
+        idx = idx * p->in[last] + pos;
+        for (a = 0; a < r; a++)
+            stride *= p->in[a];
+    }
+    return plane * stride + idx;
+}
+
+/* ONNX MaxPool; indices (the optional second output, int64) may be NULL.
+ * Ties keep the first element in window order, as onnxruntime does. */
+static void dlk_maxpool_f32(const dlk_pool_params *p, const float *x, float *y, int64_t *indices)
+{
+    int64_t r = p->rank, last = r - 1, in_plane = 1, out_plane = 1, ksize = 1, rows, a;
+    int64_t plane, row, k, i, src, lo, hi, off, coord[DLK_MAX_RANK];
+    for (a = 0; a < r; a++) {
+        in_plane *= p->in[a];
+        out_plane *= p->out[a];
+        ksize *= p->kernel[a];
+    }
+    if (out_plane == 0)
+        return;
+    rows = out_plane / p->out[last];
+    for (plane = 0; plane < p->n * p->c; plane++) {
+        const float *xp = x + plane * in_plane;
+        for (row = 0; row < rows; row++) {
+            float *yr = y + plane * out_plane + row * p->out[last];
+            int64_t *ir = indices != NULL ? indices + plane * out_plane + row * p->out[last] : NULL;
+            for (i = 0; i < p->out[last]; i++) {
+                yr[i] = -INFINITY;
+                if (ir != NULL)
+                    ir[i] = -1;
+            }
+            for (k = 0; k < ksize; k++) {
+                if (!dlk_pool_tap(p, row, k, &src, &lo, &hi, &off, coord))
+                    continue;
+                if (ir == NULL) {
+                    dlk_pool_max_row_f32(yr + lo, xp + src, p->strides[last], hi - lo);
+                    continue;
+                }
+                for (i = lo; i < hi; i++) {
+                    float v = xp[src + (i - lo) * p->strides[last]];
+                    if (v > yr[i]) {
+                        yr[i] = v;
+                        ir[i] = dlk_maxpool_index(p, plane, coord, i * p->strides[last] + off);
+                    }
+                }
+            }
+        }
+    }
+}
+/*@end*/
+
+/*@ dlk_avgpool_f32 : dlk_pool_tap */
+/* y[i] += x[i*s] for i < n. */
+static void dlk_pool_add_row_f32(float *restrict y, const float *restrict x, int64_t s, int64_t n)
+{
+    int64_t i, n8 = n - n % 8;
+    int t;
+    for (i = 0; i < n8; i += 8)
+        for (t = 0; t < 8; t++)
+            y[i + t] += x[(i + t) * s];
+    for (i = n8; i < n; i++)
+        y[i] += x[i * s];
+}
+
+/* How many of the window's taps along one axis count for output o. Without
+ * count_include_pad: those inside the input. With it: those inside the
+ * padded extent [-pb, in+pe), so that a ceil-mode window hanging past the
+ * end padding is clipped, as in onnxruntime. */
+static int64_t dlk_avgpool_count(const dlk_pool_params *p, int64_t a, int64_t o)
+{
+    int64_t lo, hi, pb = p->pads[a], pe = p->pads[p->rank + a];
+    if (p->count_include_pad)
+        dlk_conv_range(o * p->strides[a], p->dilations[a], p->in[a] + pb + pe, p->kernel[a], &lo, &hi);
+    else
+        dlk_conv_range(o * p->strides[a] - pb, p->dilations[a], p->in[a], p->kernel[a], &lo, &hi);
+    return hi - lo;
+}
+
+/* ONNX AveragePool. */
+static void dlk_avgpool_f32(const dlk_pool_params *p, const float *x, float *y)
+{
+    int64_t r = p->rank, last = r - 1, in_plane = 1, out_plane = 1, ksize = 1, rows, a;
+    int64_t plane, row, k, i, src, lo, hi, off, coord[DLK_MAX_RANK], oc[DLK_MAX_RANK];
+    for (a = 0; a < r; a++) {
+        in_plane *= p->in[a];
+        out_plane *= p->out[a];
+        ksize *= p->kernel[a];
+    }
+    if (out_plane == 0)
+        return;
+    rows = out_plane / p->out[last];
+    for (plane = 0; plane < p->n * p->c; plane++) {
+        const float *xp = x + plane * in_plane;
+        for (row = 0; row < rows; row++) {
+            float *yr = y + plane * out_plane + row * p->out[last];
+            int64_t outer = 1;
+            memset(yr, 0, (size_t)p->out[last] * sizeof(float));
+            for (k = 0; k < ksize; k++)
+                if (dlk_pool_tap(p, row, k, &src, &lo, &hi, &off, coord))
+                    dlk_pool_add_row_f32(yr + lo, xp + src, p->strides[last], hi - lo);
+            dlk_conv_unflatten(row, p->out, last, oc);
+            for (a = 0; a < last; a++)
+                outer *= dlk_avgpool_count(p, a, oc[a]);
+            for (i = 0; i < p->out[last]; i++) {
+                int64_t count = outer * dlk_avgpool_count(p, last, i);
+                /* An empty window (only possible with degenerate pads) gives 0. */
+                yr[i] = count > 0 ? yr[i] / (float)count : 0.0f;
+            }
+        }
+    }
+}
+/*@end*/
+
+/*@ dlk_global_avgpool_f32 : dlk_common */
+/* y[i] = mean of x[i*size : (i+1)*size]: GlobalAveragePool over planes of
+ * `size` elements. Eight partial sums keep the loop vectorised and the
+ * summation order fixed. */
+static void dlk_global_avgpool_f32(int64_t planes, int64_t size, const float *x, float *y)
+{
+    int64_t pl, i, size8 = size - size % 8;
+    int t;
+    for (pl = 0; pl < planes; pl++) {
+        const float *xp = x + pl * size;
+        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s;
+        for (i = 0; i < size8; i += 8)
+            for (t = 0; t < 8; t++)
+                acc[t] += xp[i + t];
+        s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        for (i = size8; i < size; i++)
+            s += xp[i];
+        y[pl] = size > 0 ? s / (float)size : 0.0f;
+    }
+}
+/*@end*/
+
+/*@ dlk_global_maxpool_f32 : dlk_common */
+/* y[i] = max of x[i*size : (i+1)*size]: GlobalMaxPool. */
+static void dlk_global_maxpool_f32(int64_t planes, int64_t size, const float *x, float *y)
+{
+    int64_t pl, i;
+    for (pl = 0; pl < planes; pl++) {
+        const float *xp = x + pl * size;
+        float m = -INFINITY;
+        for (i = 0; i < size; i++)
+            m = xp[i] > m ? xp[i] : m;
+        y[pl] = m;
+    }
+}
+/*@end*/
+
+#endif

@@ -1,0 +1,66 @@
+/* Softmax and LogSoftmax over one axis of a tensor viewed as
+ * (outer, n, inner): element (o, j, i) is x[(o * n + j) * inner + i] and the
+ * normalisation runs over j. Softmax-13 uses the input's own axis; the
+ * older versions flatten the input to 2-D at `axis`, which is inner = 1.
+ * The row maximum is subtracted before exp so large inputs do not overflow.
+ * y may be the same buffer as x: every element is read before it is written. */
+#ifndef DLK_SOFTMAX_H
+#define DLK_SOFTMAX_H
+
+#include "common.h"
+
+/*@ dlk_softmax_f32 : dlk_common */
+static void dlk_softmax_f32(const float *x, float *y, int64_t outer, int64_t n, int64_t inner)
+{
+    int64_t o, i, j;
+    if (n <= 0)
+        return;
+    for (o = 0; o < outer; o++) {
+        for (i = 0; i < inner; i++) {
+            const float *xr = x + o * n * inner + i;
+            float *yr = y + o * n * inner + i;
+            float m = xr[0];
+            double sum = 0.0;   /* double: rows of tens of thousands (vocabularies) */
+            float scale;
+            for (j = 1; j < n; j++)
+                m = xr[j * inner] > m ? xr[j * inner] : m;
+            for (j = 0; j < n; j++) {
+                const float e = expf(xr[j * inner] - m);
+                yr[j * inner] = e;
+                sum += e;
+            }
+            scale = (float)sum;
+            for (j = 0; j < n; j++)
+                yr[j * inner] /= scale;
+        }
+    }
+}
+/*@end*/
+
+/* x - max - log(sum(exp(x - max))) */
+/*@ dlk_log_softmax_f32 : dlk_common */
+static void dlk_log_softmax_f32(const float *x, float *y, int64_t outer, int64_t n, int64_t inner)
+{
+    int64_t o, i, j;
+    if (n <= 0)
+        return;
+    for (o = 0; o < outer; o++) {
+        for (i = 0; i < inner; i++) {
+            const float *xr = x + o * n * inner + i;
+            float *yr = y + o * n * inner + i;
+            float m = xr[0];
+            double sum = 0.0;
+            float log_sum;
+            for (j = 1; j < n; j++)
+                m = xr[j * inner] > m ? xr[j * inner] : m;
+            for (j = 0; j < n; j++)
+                sum += expf(xr[j * inner] - m);
+            log_sum = logf((float)sum);
+            for (j = 0; j < n; j++)
+                yr[j * inner] = (xr[j * inner] - m) - log_sum;
+        }
+    }
+}
+/*@end*/
+
+#endif

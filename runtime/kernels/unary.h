@@ -1,0 +1,244 @@
+/* Element-wise unary kernels: activations and math functions over n
+ * contiguous elements. One section per function, so generated code holds
+ * only what the model calls. y may be the same buffer as x.
+ * Formulas follow the ONNX operator definitions; attribute values arrive as
+ * trailing float arguments. */
+#ifndef DLK_UNARY_H
+#define DLK_UNARY_H
+
+#include "common.h"
+
+/*@ dlk_relu_f32 : dlk_common */
+static void dlk_relu_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+/*@end*/
+
+/*@ dlk_leaky_relu_f32 : dlk_common */
+static void dlk_leaky_relu_f32(const float *x, float *y, int64_t n, float alpha)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = x[i] < 0.0f ? alpha * x[i] : x[i];
+}
+/*@end*/
+
+/* min > max gives max everywhere, as Clip-13 specifies (Min(max, Max(x, min))). */
+/*@ dlk_clip_f32 : dlk_common */
+static void dlk_clip_f32(const float *x, float *y, int64_t n, float lo, float hi)
+{
+    int64_t i;
+    for (i = 0; i < n; i++) {
+        const float v = x[i] < lo ? lo : x[i];
+        y[i] = v > hi ? hi : v;
+    }
+}
+/*@end*/
+
+/* 1 / (1 + e^-x); for x below about -88 e^-x is inf and y is 0, not NaN. */
+/*@ dlk_sigmoid_f32 : dlk_common */
+static void dlk_sigmoid_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = 1.0f / (1.0f + expf(-x[i]));
+}
+/*@end*/
+
+/* max(0, min(1, alpha * x + beta)) */
+/*@ dlk_hard_sigmoid_f32 : dlk_common */
+static void dlk_hard_sigmoid_f32(const float *x, float *y, int64_t n, float alpha, float beta)
+{
+    int64_t i;
+    for (i = 0; i < n; i++) {
+        const float v = alpha * x[i] + beta;
+        const float lo = v < 0.0f ? 0.0f : v;
+        y[i] = lo > 1.0f ? 1.0f : lo;
+    }
+}
+/*@end*/
+
+/* x * HardSigmoid(x) with alpha 1/6, beta 0.5 (HardSwish-14). */
+/*@ dlk_hard_swish_f32 : dlk_common */
+static void dlk_hard_swish_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++) {
+        const float v = x[i] * (1.0f / 6.0f) + 0.5f;
+        const float lo = v < 0.0f ? 0.0f : v;
+        y[i] = x[i] * (lo > 1.0f ? 1.0f : lo);
+    }
+}
+/*@end*/
+
+/*@ dlk_tanh_f32 : dlk_common */
+static void dlk_tanh_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = tanhf(x[i]);
+}
+/*@end*/
+
+/* alpha * (e^x - 1) for x < 0; expm1f keeps precision near 0. */
+/*@ dlk_elu_f32 : dlk_common */
+static void dlk_elu_f32(const float *x, float *y, int64_t n, float alpha)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = x[i] < 0.0f ? alpha * expm1f(x[i]) : x[i];
+}
+/*@end*/
+
+/* gamma * x for x > 0, gamma * (alpha * e^x - alpha) otherwise. */
+/*@ dlk_selu_f32 : dlk_common */
+static void dlk_selu_f32(const float *x, float *y, int64_t n, float alpha, float gamma)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = x[i] > 0.0f ? gamma * x[i] : gamma * (alpha * expf(x[i]) - alpha);
+}
+/*@end*/
+
+/* log(1 + e^x) written as max(x, 0) + log1p(e^-|x|): the exponential never
+ * overflows, and for large x the result is x. */
+/*@ dlk_softplus_f32 : dlk_common */
+static void dlk_softplus_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++) {
+        const float pos = x[i] > 0.0f ? x[i] : 0.0f;
+        y[i] = pos + log1pf(expf(-fabsf(x[i])));
+    }
+}
+/*@end*/
+
+/* Gelu-20, approximate="none": 0.5 x (1 + erf(x / sqrt 2)). */
+/*@ dlk_gelu_f32 : dlk_common */
+static void dlk_gelu_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
+}
+/*@end*/
+
+/* Gelu-20, approximate="tanh": 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+/*@ dlk_gelu_tanh_f32 : dlk_common */
+static void dlk_gelu_tanh_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++) {
+        const float v = x[i];
+        y[i] = 0.5f * v * (1.0f + tanhf(0.79788456080286536f * (v + 0.044715f * v * v * v)));
+    }
+}
+/*@end*/
+
+/*@ dlk_erf_f32 : dlk_common */
+static void dlk_erf_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = erff(x[i]);
+}
+/*@end*/
+
+/*@ dlk_exp_f32 : dlk_common */
+static void dlk_exp_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = expf(x[i]);
+}
+/*@end*/
+
+/*@ dlk_log_f32 : dlk_common */
+static void dlk_log_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = logf(x[i]);
+}
+/*@end*/
+
+/*@ dlk_sqrt_f32 : dlk_common */
+static void dlk_sqrt_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = sqrtf(x[i]);
+}
+/*@end*/
+
+/*@ dlk_reciprocal_f32 : dlk_common */
+static void dlk_reciprocal_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = 1.0f / x[i];
+}
+/*@end*/
+
+/*@ dlk_neg_f32 : dlk_common */
+static void dlk_neg_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = -x[i];
+}
+/*@end*/
+
+/*@ dlk_abs_f32 : dlk_common */
+static void dlk_abs_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = fabsf(x[i]);
+}
+/*@end*/
+
+/* Integer negation goes through unsigned arithmetic so that the most
+ * negative value wraps to itself (as two's complement hardware does)
+ * instead of overflowing, which C leaves undefined. */
+
+/*@ dlk_neg_i64 : dlk_common */
+static void dlk_neg_i64(const int64_t *x, int64_t *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = (int64_t)(0u - (uint64_t)x[i]);
+}
+/*@end*/
+
+/*@ dlk_abs_i64 : dlk_common */
+static void dlk_abs_i64(const int64_t *x, int64_t *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = x[i] < 0 ? (int64_t)(0u - (uint64_t)x[i]) : x[i];
+}
+/*@end*/
+
+/*@ dlk_neg_i32 : dlk_common */
+static void dlk_neg_i32(const int32_t *x, int32_t *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = (int32_t)(0u - (uint32_t)x[i]);
+}
+/*@end*/
+
+/*@ dlk_abs_i32 : dlk_common */
+static void dlk_abs_i32(const int32_t *x, int32_t *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = x[i] < 0 ? (int32_t)(0u - (uint32_t)x[i]) : x[i];
+}
+/*@end*/
+
+#endif

@@ -1,0 +1,572 @@
+/* Conv and ConvTranspose kernels (runtime/kernels/conv.h): size formulas
+ * (SEED-NOTES §5 T1-T6, T35), hand-computed small cases, and the tiled
+ * kernels against naive direct loops on random shapes. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/conv.h"
+
+/* ------------------------------------------------------------- helpers */
+
+static void expect_floats(const float *got, const float *want, int64_t n, float tol, const char *what)
+{
+    for (int64_t i = 0; i < n; i++) {
+        float err = fabsf(got[i] - want[i]), scale = fabsf(want[i]) > 1.0f ? fabsf(want[i]) : 1.0f;
+        ck_assert_msg(err <= tol * scale, "%s: element %lld is %.7g, expected %.7g", what, (long long)i,
+                      (double)got[i], (double)want[i]);
+    }
+}
+
+/* 2-D params with square stride/pad/dilation. */
+static dlk_conv_params params2d(int64_t n, int64_t c_in, int64_t c_out, int64_t group, int64_t h,
+                                int64_t w, int64_t kh, int64_t kw, int64_t s, int64_t pad, int64_t dil)
+{
+    dlk_conv_params p;
+    memset(&p, 0, sizeof p);
+    p.n = n;
+    p.c_in = c_in;
+    p.c_out = c_out;
+    p.group = group;
+    p.rank = 2;
+    p.in[0] = h;
+    p.in[1] = w;
+    p.kernel[0] = kh;
+    p.kernel[1] = kw;
+    for (int a = 0; a < 2; a++) {
+        p.strides[a] = s;
+        p.dilations[a] = dil;
+        p.pads[a] = p.pads[2 + a] = pad;
+        p.out[a] = dlk_conv_out_dim(p.in[a], p.kernel[a], s, dil, pad, pad);
+    }
+    return p;
+}
+
+static uint32_t rng_state = 12345u;
+
+static float rnd(void)
+{
+    rng_state = rng_state * 1664525u + 1013904223u;
+    return (float)((rng_state >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static int64_t rnd_int(int64_t lo, int64_t hi)
+{
+    rng_state = rng_state * 1664525u + 1013904223u;
+    return lo + (int64_t)((rng_state >> 8) % (uint32_t)(hi - lo + 1));
+}
+
+static float *rnd_array(int64_t n)
+{
+    float *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    for (int64_t i = 0; i < n; i++)
+        v[i] = rnd();
+    return v;
+}
+
+/* --------------------------------------------------------- size formulas */
+
+START_TEST(t1_t2_t3_t35_conv_out_dim)
+{
+    /* T1: Conv2d(16,33,k3,s2) on 50x100: floor(47/2)+1 = 24, floor(97/2)+1 = 49. */
+    ck_assert_int_eq(dlk_conv_out_dim(50, 3, 2, 1, 0, 0), 24);
+    ck_assert_int_eq(dlk_conv_out_dim(100, 3, 2, 1, 0, 0), 49);
+    /* T2: k(3,5) s(2,1) p(4,2): floor((50+8-2-1)/2)+1 = 28; (100+4-4-1)/1+1 = 100. */
+    ck_assert_int_eq(dlk_conv_out_dim(50, 3, 2, 1, 4, 4), 28);
+    ck_assert_int_eq(dlk_conv_out_dim(100, 5, 1, 1, 2, 2), 100);
+    /* T3: + dilation (3,1): floor((50+8-3*2-1)/2)+1 = floor(25.5)+1 = 26. */
+    ck_assert_int_eq(dlk_conv_out_dim(50, 3, 2, 3, 4, 4), 26);
+    ck_assert_int_eq(dlk_conv_out_dim(100, 5, 1, 1, 2, 2), 100);
+    /* T35: stride 1, (k3,p1) and (k5,p2) keep the size: (W-3+2)/1+1 = W. */
+    for (int64_t w = 5; w < 40; w++) {
+        ck_assert_int_eq(dlk_conv_out_dim(w, 3, 1, 1, 1, 1), w);
+        ck_assert_int_eq(dlk_conv_out_dim(w, 5, 1, 1, 2, 2), w);
+    }
+    /* T20: VALID = floor((I-k)/s)+1: I=10,k=3,s=4 -> floor(7/4)+1 = 2 = ceil((10-3+1)/4). */
+    ck_assert_int_eq(dlk_conv_out_dim(10, 3, 4, 1, 0, 0), 2);
+}
+END_TEST
+
+START_TEST(t5_t6_conv_transpose_out_dim)
+{
+    /* T5: in 2, k4, s3, p0: (2-1)*3 + 4 = 7. */
+    ck_assert_int_eq(dlk_conv_transpose_out_dim(2, 4, 3, 1, 0, 0, 0), 7);
+    /* T6: 2 -> 4 with k3 s1 p0: 1*1 + 3 = 4; 3 -> 5 with k3 s2 p1: 2*2 + 3 - 2 = 5. */
+    ck_assert_int_eq(dlk_conv_transpose_out_dim(2, 3, 1, 1, 0, 0, 0), 4);
+    ck_assert_int_eq(dlk_conv_transpose_out_dim(3, 3, 2, 1, 1, 1, 0), 5);
+    /* output_padding 1 and dilation 2: 2*(3-1) + 1 + 2*(3-1) + 1 - 0 = 10. */
+    ck_assert_int_eq(dlk_conv_transpose_out_dim(3, 3, 2, 2, 0, 0, 1), 10);
+}
+END_TEST
+
+START_TEST(same_pads)
+{
+    int64_t pb, pe;
+    /* in 7, k3, s2: out ceil(7/2) = 4, total (4-1)*2 + 3 - 7 = 2 -> 1, 1. */
+    dlk_conv_same_pads(7, 3, 2, 1, 1, &pb, &pe);
+    ck_assert_int_eq(pb, 1);
+    ck_assert_int_eq(pe, 1);
+    /* in 8, k3, s2: out 4, total 6 + 3 - 8 = 1: upper puts it at the end, lower at the start. */
+    dlk_conv_same_pads(8, 3, 2, 1, 1, &pb, &pe);
+    ck_assert_int_eq(pb, 0);
+    ck_assert_int_eq(pe, 1);
+    dlk_conv_same_pads(8, 3, 2, 1, 0, &pb, &pe);
+    ck_assert_int_eq(pb, 1);
+    ck_assert_int_eq(pe, 0);
+    /* in 5, k1, s3: out 2, total 3 + 1 - 5 = -1 -> no padding. */
+    dlk_conv_same_pads(5, 1, 3, 1, 1, &pb, &pe);
+    ck_assert_int_eq(pb + pe, 0);
+    /* dilation 2, k3 (effective 5), in 6, s1: total 5 + 5 - 6 = 4 -> 2, 2. */
+    dlk_conv_same_pads(6, 3, 1, 2, 1, &pb, &pe);
+    ck_assert_int_eq(pb, 2);
+    ck_assert_int_eq(pe, 2);
+}
+END_TEST
+
+/* ------------------------------------------------------ hand-computed conv */
+
+START_TEST(conv_2x2_kernel_with_bias)
+{
+    /* x = 1..9 (3x3), w = [1 2; 3 4], bias 0.5:
+     * y00 = 1*1+2*2+3*4+4*5 = 37, y01 = 2+6+15+24 = 47,
+     * y10 = 4+10+21+32 = 67,      y11 = 5+12+24+36 = 77. */
+    float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[4] = {1, 2, 3, 4}, b[1] = {0.5f}, y[4];
+    float want[4] = {37.5f, 47.5f, 67.5f, 77.5f};
+    dlk_conv_params p = params2d(1, 1, 1, 1, 3, 3, 2, 2, 1, 0, 1);
+    ck_assert_int_eq(p.out[0], 2);
+    dlk_conv_f32(&p, x, w, b, y);
+    expect_floats(y, want, 4, 0, "2x2 conv");
+}
+END_TEST
+
+START_TEST(conv_strided_padded)
+{
+    /* x = 1..9, 3x3 ones, pad 1, stride 2 -> 2x2 output whose windows are
+     * centred on (0,0), (0,2), (2,0), (2,2):
+     * 1+2+4+5 = 12, 2+3+5+6 = 16, 4+5+7+8 = 24, 5+6+8+9 = 28. */
+    float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[9], y[4], want[4] = {12, 16, 24, 28};
+    dlk_conv_params p = params2d(1, 1, 1, 1, 3, 3, 3, 3, 2, 1, 1);
+    for (int i = 0; i < 9; i++)
+        w[i] = 1;
+    ck_assert_int_eq(p.out[0], 2);
+    ck_assert_int_eq(p.out[1], 2);
+    dlk_conv_f32(&p, x, w, NULL, y);
+    expect_floats(y, want, 4, 0, "strided padded conv");
+}
+END_TEST
+
+START_TEST(conv_dilated)
+{
+    /* x[r][c] = 4r+c+1 (4x4), 2x2 kernel [1 10; 100 1000], dilation 2 ->
+     * effective 3x3, output 2x2: y[i][j] = x[i][j] + 10 x[i][j+2] + 100 x[i+2][j] + 1000 x[i+2][j+2].
+     * y00 = 1 + 30 + 900 + 11000 = 11931, y01 = 2 + 40 + 1000 + 12000 = 13042,
+     * y10 = 5 + 70 + 1300 + 15000 = 16375, y11 = 6 + 80 + 1400 + 16000 = 17486. */
+    float x[16], w[4] = {1, 10, 100, 1000}, y[4], want[4] = {11931, 13042, 16375, 17486};
+    dlk_conv_params p = params2d(1, 1, 1, 1, 4, 4, 2, 2, 1, 0, 2);
+    for (int i = 0; i < 16; i++)
+        x[i] = (float)(i + 1);
+    ck_assert_int_eq(p.out[0], 2);
+    dlk_conv_f32(&p, x, w, NULL, y);
+    expect_floats(y, want, 4, 0, "dilated conv");
+}
+END_TEST
+
+START_TEST(conv_grouped)
+{
+    /* x: 1x4x1x3, channel c = [10c, 10c+1, 10c+2]; group 2; W 2x2x1x2:
+     * oc0 (channels 0,1) = [[1 2],[3 4]], oc1 (channels 2,3) = [[1 0],[0 -1]].
+     * oc0[w] = x0[w] + 2 x0[w+1] + 3 x1[w] + 4 x1[w+1]: w0: 0+2+30+44 = 76, w1: 1+4+33+48 = 86.
+     * oc1[w] = x2[w] - x3[w+1]: 20-31 = -11, 21-32 = -11. */
+    float x[12], w[8] = {1, 2, 3, 4, 1, 0, 0, -1}, y[4], want[4] = {76, 86, -11, -11};
+    dlk_conv_params p = params2d(1, 4, 2, 2, 1, 3, 1, 2, 1, 0, 1);
+    for (int c = 0; c < 4; c++)
+        for (int i = 0; i < 3; i++)
+            x[c * 3 + i] = (float)(10 * c + i);
+    dlk_conv_f32(&p, x, w, NULL, y);
+    expect_floats(y, want, 4, 0, "grouped conv");
+}
+END_TEST
+
+START_TEST(conv_depthwise)
+{
+    /* 3 channels, group 3, x_c = (c+1)*[1 2; 3 4], w_c = 3x3 all (c+1), pad 1.
+     * On a 2x2 map every padded 3x3 window covers the whole map, so
+     * y_c = (c+1) * 10(c+1) = 10, 40, 90 at every position. */
+    float x[12], w[27], y[12], want[12];
+    dlk_conv_params p = params2d(1, 3, 3, 3, 2, 2, 3, 3, 1, 1, 1);
+    for (int c = 0; c < 3; c++) {
+        for (int i = 0; i < 4; i++) {
+            x[c * 4 + i] = (float)((c + 1) * (i + 1));
+            want[c * 4 + i] = (float)(10 * (c + 1) * (c + 1));
+        }
+        for (int i = 0; i < 9; i++)
+            w[c * 9 + i] = (float)(c + 1);
+    }
+    dlk_conv_f32(&p, x, w, NULL, y);
+    expect_floats(y, want, 12, 0, "depthwise conv");
+}
+END_TEST
+
+START_TEST(conv_1d_and_3d)
+{
+    /* 1-D: x = [1..5], w = [1, 10], stride 2, pads (1, 0): out floor((5+1-2)/2)+1 = 3,
+     * y[o] = x[2o-1] + 10 x[2o]: 0+10 = 10, 2+30 = 32, 4+50 = 54. */
+    float x1[5] = {1, 2, 3, 4, 5}, w1[2] = {1, 10}, y1[3], want1[3] = {10, 32, 54};
+    /* 3-D: x = 1..8 (2x2x2), kernel 2x1x1 = [1, 10], pads D (1, 0):
+     * y[d] = x[d-1] + 10 x[d]: d0 = 10,20,30,40; d1 = 1+50, 2+60, 3+70, 4+80. */
+    float x3[8] = {1, 2, 3, 4, 5, 6, 7, 8}, w3[2] = {1, 10}, y3[8];
+    float want3[8] = {10, 20, 30, 40, 51, 62, 73, 84};
+    dlk_conv_params p;
+    memset(&p, 0, sizeof p);
+    p.n = p.c_in = p.c_out = p.group = p.rank = 1;
+    p.in[0] = 5;
+    p.kernel[0] = 2;
+    p.strides[0] = 2;
+    p.dilations[0] = 1;
+    p.pads[0] = 1;
+    p.out[0] = dlk_conv_out_dim(5, 2, 2, 1, 1, 0);
+    ck_assert_int_eq(p.out[0], 3);
+    dlk_conv_f32(&p, x1, w1, NULL, y1);
+    expect_floats(y1, want1, 3, 0, "1-D conv");
+
+    memset(&p, 0, sizeof p);
+    p.n = p.c_in = p.c_out = p.group = 1;
+    p.rank = 3;
+    for (int a = 0; a < 3; a++) {
+        p.in[a] = 2;
+        p.kernel[a] = a == 0 ? 2 : 1;
+        p.strides[a] = p.dilations[a] = 1;
+        p.out[a] = 2;
+    }
+    p.pads[0] = 1;
+    dlk_conv_f32(&p, x3, w3, NULL, y3);
+    expect_floats(y3, want3, 8, 0, "3-D conv");
+}
+END_TEST
+
+START_TEST(conv_pointwise_is_a_matrix_product)
+{
+    /* 1x1 conv, 2 -> 3 channels on 2 pixels: y[oc][p] = sum_ic w[oc][ic] x[ic][p] + b[oc].
+     * x = [[1 2],[3 4]], w = [[1 0],[0 1],[1 1]], b = [0, 1, -1]:
+     * y0 = [1 2], y1 = [3+1 4+1] = [4 5], y2 = [4-1 6-1] = [3 5]. */
+    float x[4] = {1, 2, 3, 4}, w[6] = {1, 0, 0, 1, 1, 1}, b[3] = {0, 1, -1}, y[6];
+    float want[6] = {1, 2, 4, 5, 3, 5};
+    dlk_conv_params p = params2d(1, 2, 3, 1, 1, 2, 1, 1, 1, 0, 1);
+    dlk_conv_f32(&p, x, w, b, y);
+    expect_floats(y, want, 6, 0, "pointwise conv");
+}
+END_TEST
+
+/* --------------------------------------------------- hand-computed convT */
+
+START_TEST(t5_conv_transpose_2x2_to_7x7)
+{
+    /* x = [1 2; 3 4], 4x4 ones kernel, stride 3: input (i,j) adds x[i][j] to
+     * rows 3i..3i+3 x cols 3j..3j+3, so row/col 3 is shared:
+     * y[0][0] = 1, y[0][3] = 1+2 = 3, y[3][0] = 1+3 = 4, y[3][3] = 10,
+     * y[6][6] = 4, y[2][5] = 2; the total is 16 * (1+2+3+4) = 160. */
+    float x[4] = {1, 2, 3, 4}, w[16], y[49], sum = 0;
+    dlk_conv_params p = params2d(1, 1, 1, 1, 2, 2, 4, 4, 3, 0, 1);
+    for (int i = 0; i < 16; i++)
+        w[i] = 1;
+    p.out[0] = p.out[1] = dlk_conv_transpose_out_dim(2, 4, 3, 1, 0, 0, 0);
+    ck_assert_int_eq(p.out[0], 7);
+    dlk_conv_transpose_f32(&p, x, w, NULL, y);
+    ck_assert_float_eq(y[0 * 7 + 0], 1);
+    ck_assert_float_eq(y[0 * 7 + 3], 3);
+    ck_assert_float_eq(y[3 * 7 + 0], 4);
+    ck_assert_float_eq(y[3 * 7 + 3], 10);
+    ck_assert_float_eq(y[6 * 7 + 6], 4);
+    ck_assert_float_eq(y[2 * 7 + 5], 2);
+    for (int i = 0; i < 49; i++)
+        sum += y[i];
+    ck_assert_float_eq(sum, 160);
+}
+END_TEST
+
+START_TEST(conv_transpose_output_padding_and_bias)
+{
+    /* x = [1 2; 3 4], 3x3 ones, stride 2, output_padding 1: out 2*1 + 1 + 3 = 6.
+     * Input (i,j) covers rows 2i..2i+2, cols 2j..2j+2; row and col 5 get only
+     * the bias 0.5. y[0][0] = 1.5, y[2][2] = 10.5, y[4][4] = 4.5, y[2][0] = 1+3+.5 = 4.5. */
+    float x[4] = {1, 2, 3, 4}, w[9], b[1] = {0.5f}, y[36];
+    dlk_conv_params p = params2d(1, 1, 1, 1, 2, 2, 3, 3, 2, 0, 1);
+    for (int i = 0; i < 9; i++)
+        w[i] = 1;
+    p.out[0] = p.out[1] = dlk_conv_transpose_out_dim(2, 3, 2, 1, 0, 0, 1);
+    ck_assert_int_eq(p.out[0], 6);
+    dlk_conv_transpose_f32(&p, x, w, b, y);
+    ck_assert_float_eq(y[0], 1.5f);
+    ck_assert_float_eq(y[2 * 6 + 2], 10.5f);
+    ck_assert_float_eq(y[4 * 6 + 4], 4.5f);
+    ck_assert_float_eq(y[2 * 6 + 0], 4.5f);
+    for (int i = 0; i < 6; i++) {
+        ck_assert_float_eq(y[5 * 6 + i], 0.5f);
+        ck_assert_float_eq(y[i * 6 + 5], 0.5f);
+    }
+}
+END_TEST
+
+START_TEST(conv_transpose_1d_pads_and_negative_pads)
+{
+    /* x = [1 2 3], w = [1 10 100], stride 2, pads (1,1): out 2*2 + 3 - 2 = 5;
+     * input i writes o = 2i - 1 + k: y = [10, 100+2, 20, 200+3, 30]. */
+    float x[3] = {1, 2, 3}, w[3] = {1, 10, 100}, y[5], want[5] = {10, 102, 20, 203, 30};
+    /* x = [1 2], w = [1 1], stride 1, pads (0, -1) (output_shape 4 > natural 3):
+     * y = [1, 1+2, 2, 0] + bias 0.25. */
+    float x2[2] = {1, 2}, w2[2] = {1, 1}, b2[1] = {0.25f}, y2[4], want2[4] = {1.25f, 3.25f, 2.25f, 0.25f};
+    dlk_conv_params p;
+    memset(&p, 0, sizeof p);
+    p.n = p.c_in = p.c_out = p.group = p.rank = 1;
+    p.in[0] = 3;
+    p.kernel[0] = 3;
+    p.strides[0] = 2;
+    p.dilations[0] = 1;
+    p.pads[0] = p.pads[1] = 1;
+    p.out[0] = dlk_conv_transpose_out_dim(3, 3, 2, 1, 1, 1, 0);
+    ck_assert_int_eq(p.out[0], 5);
+    dlk_conv_transpose_f32(&p, x, w, NULL, y);
+    expect_floats(y, want, 5, 0, "1-D conv transpose");
+
+    p.in[0] = 2;
+    p.kernel[0] = 2;
+    p.strides[0] = 1;
+    p.pads[0] = 0;
+    p.pads[1] = -1;
+    p.out[0] = dlk_conv_transpose_out_dim(2, 2, 1, 1, 0, -1, 0);
+    ck_assert_int_eq(p.out[0], 4);
+    dlk_conv_transpose_f32(&p, x2, w2, b2, y2);
+    expect_floats(y2, want2, 4, 0, "conv transpose, negative pad");
+}
+END_TEST
+
+/* --------------------------------------------- against naive direct loops */
+
+/* Direct convolution with a bounds check per tap: the definition. Any rank
+ * is embedded in 3-D with leading axes of size 1. */
+typedef struct geom3 {
+    int64_t in[3], out[3], k[3], s[3], d[3], pb[3];
+} geom3;
+
+static geom3 to3(const dlk_conv_params *p)
+{
+    geom3 g;
+    int64_t lead = 3 - p->rank;
+    for (int a = 0; a < 3; a++) {
+        int64_t i = a - lead;
+        g.in[a] = i >= 0 ? p->in[i] : 1;
+        g.out[a] = i >= 0 ? p->out[i] : 1;
+        g.k[a] = i >= 0 ? p->kernel[i] : 1;
+        g.s[a] = i >= 0 ? p->strides[i] : 1;
+        g.d[a] = i >= 0 ? p->dilations[i] : 1;
+        g.pb[a] = i >= 0 ? p->pads[i] : 0;
+    }
+    return g;
+}
+
+static void naive_conv(const dlk_conv_params *p, const float *x, const float *w, const float *b, float *y)
+{
+    geom3 g = to3(p);
+    int64_t icg = p->c_in / p->group, ocg = p->c_out / p->group;
+    int64_t ip = g.in[0] * g.in[1] * g.in[2], op = g.out[0] * g.out[1] * g.out[2], ks = g.k[0] * g.k[1] * g.k[2];
+    for (int64_t n = 0; n < p->n; n++)
+        for (int64_t oc = 0; oc < p->c_out; oc++)
+            for (int64_t o0 = 0; o0 < g.out[0]; o0++)
+                for (int64_t o1 = 0; o1 < g.out[1]; o1++)
+                    for (int64_t o2 = 0; o2 < g.out[2]; o2++) {
+                        double acc = b ? b[oc] : 0;
+                        for (int64_t ic = 0; ic < icg; ic++)
+                            for (int64_t k0 = 0; k0 < g.k[0]; k0++)
+                                for (int64_t k1 = 0; k1 < g.k[1]; k1++)
+                                    for (int64_t k2 = 0; k2 < g.k[2]; k2++) {
+                                        int64_t i0 = o0 * g.s[0] - g.pb[0] + k0 * g.d[0];
+                                        int64_t i1 = o1 * g.s[1] - g.pb[1] + k1 * g.d[1];
+                                        int64_t i2 = o2 * g.s[2] - g.pb[2] + k2 * g.d[2];
+                                        int64_t c = (oc / ocg) * icg + ic;
+                                        if (i0 < 0 || i0 >= g.in[0] || i1 < 0 || i1 >= g.in[1] || i2 < 0 || i2 >= g.in[2])
+                                            continue;
+                                        acc += (double)x[(n * p->c_in + c) * ip + (i0 * g.in[1] + i1) * g.in[2] + i2] *
+                                               w[(oc * icg + ic) * ks + (k0 * g.k[1] + k1) * g.k[2] + k2];
+                                    }
+                        y[(n * p->c_out + oc) * op + (o0 * g.out[1] + o1) * g.out[2] + o2] = (float)acc;
+                    }
+}
+
+/* Transposed convolution by its definition: every input element scatters
+ * through every kernel tap. */
+static void naive_conv_transpose(const dlk_conv_params *p, const float *x, const float *w, const float *b,
+                                 float *y)
+{
+    geom3 g = to3(p);
+    int64_t icg = p->c_in / p->group, ocg = p->c_out / p->group;
+    int64_t ip = g.in[0] * g.in[1] * g.in[2], op = g.out[0] * g.out[1] * g.out[2], ks = g.k[0] * g.k[1] * g.k[2];
+    double *acc = calloc((size_t)(p->n * p->c_out * op), sizeof *acc);
+    for (int64_t n = 0; n < p->n; n++)
+        for (int64_t ci = 0; ci < p->c_in; ci++)
+            for (int64_t i0 = 0; i0 < g.in[0]; i0++)
+                for (int64_t i1 = 0; i1 < g.in[1]; i1++)
+                    for (int64_t i2 = 0; i2 < g.in[2]; i2++)
+                        for (int64_t oc = 0; oc < ocg; oc++)
+                            for (int64_t k0 = 0; k0 < g.k[0]; k0++)
+                                for (int64_t k1 = 0; k1 < g.k[1]; k1++)
+                                    for (int64_t k2 = 0; k2 < g.k[2]; k2++) {
+                                        int64_t o0 = i0 * g.s[0] - g.pb[0] + k0 * g.d[0];
+                                        int64_t o1 = i1 * g.s[1] - g.pb[1] + k1 * g.d[1];
+                                        int64_t o2 = i2 * g.s[2] - g.pb[2] + k2 * g.d[2];
+                                        int64_t c = (ci / icg) * ocg + oc;
+                                        if (o0 < 0 || o0 >= g.out[0] || o1 < 0 || o1 >= g.out[1] || o2 < 0 || o2 >= g.out[2])
+                                            continue;
+                                        acc[(n * p->c_out + c) * op + (o0 * g.out[1] + o1) * g.out[2] + o2] +=
+                                            (double)x[(n * p->c_in + ci) * ip + (i0 * g.in[1] + i1) * g.in[2] + i2] *
+                                            w[(ci * ocg + oc) * ks + (k0 * g.k[1] + k1) * g.k[2] + k2];
+                                    }
+    for (int64_t i = 0; i < p->n * p->c_out * op; i++)
+        y[i] = (float)(acc[i] + (b ? b[(i / op) % p->c_out] : 0));
+    free(acc);
+}
+
+/* Random geometry: rank 1..3, groups, strides, dilations, asymmetric pads;
+ * sizes cross the 64-pixel and 64-row tiles. */
+static dlk_conv_params random_params(int transpose)
+{
+    dlk_conv_params p;
+    int64_t groups[4] = {1, 1, 2, 3};
+    memset(&p, 0, sizeof p);
+    p.rank = rnd_int(1, 3);
+    p.group = groups[rnd_int(0, 3)];
+    p.n = rnd_int(1, 2);
+    p.c_in = p.group * rnd_int(1, 5);
+    p.c_out = p.group * rnd_int(1, 4);
+    for (int a = 0; a < p.rank; a++) {
+        int64_t keff;
+        p.in[a] = rnd_int(1, p.rank == 1 ? 150 : p.rank == 2 ? 19 : 7);
+        p.kernel[a] = rnd_int(1, 4);
+        p.strides[a] = rnd_int(1, 3);
+        p.dilations[a] = rnd_int(1, 2);
+        keff = p.dilations[a] * (p.kernel[a] - 1) + 1;
+        p.pads[a] = rnd_int(0, keff - 1);
+        p.pads[p.rank + a] = rnd_int(0, keff - 1);
+        if (transpose) {
+            p.out[a] = dlk_conv_transpose_out_dim(p.in[a], p.kernel[a], p.strides[a], p.dilations[a],
+                                                  p.pads[a], p.pads[p.rank + a], rnd_int(0, p.strides[a] - 1));
+            if (p.out[a] < 1) {
+                p.pads[a] = p.pads[p.rank + a] = 0;
+                p.out[a] = dlk_conv_transpose_out_dim(p.in[a], p.kernel[a], p.strides[a], p.dilations[a], 0, 0, 0);
+            }
+        } else {
+            if (p.in[a] + p.pads[a] + p.pads[p.rank + a] < keff)
+                p.in[a] = keff;
+            p.out[a] = dlk_conv_out_dim(p.in[a], p.kernel[a], p.strides[a], p.dilations[a], p.pads[a],
+                                        p.pads[p.rank + a]);
+        }
+    }
+    return p;
+}
+
+static int64_t prod(const int64_t *v, int64_t n)
+{
+    int64_t r = 1;
+    for (int64_t i = 0; i < n; i++)
+        r *= v[i];
+    return r;
+}
+
+static void compare_random(int transpose, int cases)
+{
+    for (int t = 0; t < cases; t++) {
+        dlk_conv_params p = random_params(transpose);
+        int64_t ks = prod(p.kernel, p.rank);
+        int64_t nx = p.n * p.c_in * prod(p.in, p.rank), ny = p.n * p.c_out * prod(p.out, p.rank);
+        int64_t nw = transpose ? p.c_in * (p.c_out / p.group) * ks : p.c_out * (p.c_in / p.group) * ks;
+        float *x = rnd_array(nx), *w = rnd_array(nw), *b = rnd_array(p.c_out);
+        float *y = rnd_array(ny), *want = rnd_array(ny);
+        char what[160];
+        float *bias = t % 2 ? b : NULL;
+        snprintf(what, sizeof what, "%s case %d (rank %lld, group %lld, c %lld->%lld)",
+                 transpose ? "ConvTranspose" : "Conv", t, (long long)p.rank, (long long)p.group,
+                 (long long)p.c_in, (long long)p.c_out);
+        if (transpose) {
+            dlk_conv_transpose_f32(&p, x, w, bias, y);
+            naive_conv_transpose(&p, x, w, bias, want);
+        } else {
+            dlk_conv_f32(&p, x, w, bias, y);
+            naive_conv(&p, x, w, bias, want);
+        }
+        expect_floats(y, want, ny, 1e-5f, what);
+        free(x);
+        free(w);
+        free(b);
+        free(y);
+        free(want);
+    }
+}
+
+START_TEST(conv_matches_direct_loops)
+{
+    compare_random(0, 300);
+}
+END_TEST
+
+START_TEST(conv_transpose_matches_scatter_loops)
+{
+    compare_random(1, 300);
+}
+END_TEST
+
+START_TEST(conv_large_channels_cross_tiles)
+{
+    /* 70 input channels x 3x3 = 630 kernel-rows (10 row tiles), 11x13 = 143
+     * pixels (3 pixel tiles), padded and strided on one axis. */
+    dlk_conv_params p = params2d(1, 70, 9, 1, 11, 13, 3, 3, 1, 1, 1);
+    int64_t nx = 70 * 11 * 13, nw = 9 * 70 * 9, ny;
+    float *x, *w, *b, *y, *want;
+    p.strides[1] = 2;
+    p.out[1] = dlk_conv_out_dim(13, 3, 2, 1, 1, 1);
+    ny = 9 * p.out[0] * p.out[1];
+    x = rnd_array(nx);
+    w = rnd_array(nw);
+    b = rnd_array(9);
+    y = rnd_array(ny);
+    want = rnd_array(ny);
+    dlk_conv_f32(&p, x, w, b, y);
+    naive_conv(&p, x, w, b, want);
+    expect_floats(y, want, ny, 1e-5f, "70-channel conv");
+    free(x);
+    free(w);
+    free(b);
+    free(y);
+    free(want);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("kernels_conv");
+    TCase *sizes = tcase_create("sizes"), *conv = tcase_create("conv"), *convt = tcase_create("conv_transpose");
+    tcase_add_test(sizes, t1_t2_t3_t35_conv_out_dim);
+    tcase_add_test(sizes, t5_t6_conv_transpose_out_dim);
+    tcase_add_test(sizes, same_pads);
+    tcase_add_test(conv, conv_2x2_kernel_with_bias);
+    tcase_add_test(conv, conv_strided_padded);
+    tcase_add_test(conv, conv_dilated);
+    tcase_add_test(conv, conv_grouped);
+    tcase_add_test(conv, conv_depthwise);
+    tcase_add_test(conv, conv_1d_and_3d);
+    tcase_add_test(conv, conv_pointwise_is_a_matrix_product);
+    tcase_add_test(conv, conv_matches_direct_loops);
+    tcase_add_test(conv, conv_large_channels_cross_tiles);
+    tcase_add_test(convt, t5_conv_transpose_2x2_to_7x7);
+    tcase_add_test(convt, conv_transpose_output_padding_and_bias);
+    tcase_add_test(convt, conv_transpose_1d_pads_and_negative_pads);
+    tcase_add_test(convt, conv_transpose_matches_scatter_loops);
+    suite_add_tcase(s, sizes);
+    suite_add_tcase(s, conv);
+    suite_add_tcase(s, convt);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
