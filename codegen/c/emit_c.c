@@ -12,10 +12,9 @@
 
 #include "codegen/c/codegen_c.h"
 #include "codegen/c/lower_c.h"
+#include "codegen/c/weights.h"
 #include "ir/ops/op.h"
 #include "passes/passes.h"
-
-#define WEIGHTS_MAGIC "DLCCWTS1"
 
 void dl_c_identifier(const char *name, char *out, size_t size)
 {
@@ -157,129 +156,6 @@ static void write_header(FILE *f, const dl_graph *g, const dl_c_options *opt, co
     fprintf(f, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
 }
 
-/* ------------------------------------------------------------------ weights */
-
-static void write_element(FILE *f, dl_dtype t, const void *data, int64_t i)
-{
-    switch (t) {
-    case DL_FLOAT: {
-        float v = ((const float *)data)[i];
-        char buf[48];
-        if (isnan(v)) { fprintf(f, "NAN"); break; }
-        if (isinf(v)) { fprintf(f, v < 0 ? "-INFINITY" : "INFINITY"); break; }
-        snprintf(buf, sizeof buf, "%.9g", (double)v);
-        fprintf(f, "%s%sf", buf, strpbrk(buf, ".e") ? "" : ".0");
-        break;
-    }
-    case DL_DOUBLE: {
-        double v = ((const double *)data)[i];
-        if (isnan(v)) { fprintf(f, "NAN"); break; }
-        if (isinf(v)) { fprintf(f, v < 0 ? "-INFINITY" : "INFINITY"); break; }
-        char buf[48];
-        snprintf(buf, sizeof buf, "%.17g", v);
-        fprintf(f, "%s%s", buf, strpbrk(buf, ".e") ? "" : ".0");
-        break;
-    }
-    case DL_INT64: {
-        int64_t v = ((const int64_t *)data)[i];
-        if (v == INT64_MIN)
-            fprintf(f, "(-INT64_C(9223372036854775807) - 1)");
-        else
-            fprintf(f, "INT64_C(%" PRId64 ")", v);
-        break;
-    }
-    case DL_UINT64: fprintf(f, "UINT64_C(%" PRIu64 ")", ((const uint64_t *)data)[i]); break;
-    case DL_INT32: {
-        int32_t v = ((const int32_t *)data)[i];
-        if (v == INT32_MIN)
-            fprintf(f, "(-2147483647 - 1)");
-        else
-            fprintf(f, "%" PRId32, v);
-        break;
-    }
-    case DL_UINT32: fprintf(f, "%" PRIu32 "u", ((const uint32_t *)data)[i]); break;
-    case DL_INT16: fprintf(f, "%d", ((const int16_t *)data)[i]); break;
-    case DL_UINT16: case DL_FLOAT16: fprintf(f, "%u", ((const uint16_t *)data)[i]); break;
-    case DL_INT8: fprintf(f, "%d", ((const int8_t *)data)[i]); break;
-    default: fprintf(f, "%u", ((const uint8_t *)data)[i]); break;
-    }
-}
-
-/* Constants in pool order: for each pool, the values placed in it. */
-static void write_pool_embedded(FILE *f, const dl_graph *g, const struct dl_lower *l, int p)
-{
-    const dl_pool *pool = &l->pools[p];
-    fprintf(f, "static const %s %s[%" PRId64 "] = {", dl_dtype_ctype(pool->dtype), dl_pool_name(pool->dtype), pool->count);
-    int64_t at = 0;
-    for (int i = 0; i < g->n_values; i++) {
-        const dl_value *v = g->values[i];
-        if (l->const_offset[i] < 0 || l->const_pool[i] != p)
-            continue;
-        for (; at < l->const_offset[i]; at++)
-            fprintf(f, at % 16 ? " 0," : "\n    0,");
-        fprintf(f, "\n    /* %s */", v->name);
-        int64_t n = dl_value_numel(v);
-        for (int64_t k = 0; k < n; k++, at++) {
-            fprintf(f, k % 8 ? " " : "\n    ");
-            write_element(f, v->dtype, v->data, k);
-            fprintf(f, ",");
-        }
-        if (n == 0) {
-            fprintf(f, "\n    0,");
-            at++;
-        }
-    }
-    fprintf(f, "\n};\n");
-}
-
-static int write_weights_file(FILE *f, const dl_graph *g, const struct dl_lower *l)
-{
-    fwrite(WEIGHTS_MAGIC, 1, 8, f);
-    static const unsigned char zeros[64];
-    for (int p = 0; p < l->n_pools; p++) {
-        size_t elem = dl_dtype_size(l->pools[p].dtype);
-        int64_t at = 0;
-        for (int i = 0; i < g->n_values; i++) {
-            if (l->const_offset[i] < 0 || l->const_pool[i] != p)
-                continue;
-            for (; at < l->const_offset[i]; at++)
-                fwrite(zeros, 1, elem, f);
-            int64_t n = dl_value_numel(g->values[i]);
-            fwrite(g->values[i]->data, elem, (size_t)n, f);
-            at += n;
-            if (n == 0) {
-                fwrite(zeros, 1, elem, f);
-                at++;
-            }
-        }
-    }
-    return ferror(f) ? -1 : 0;
-}
-
-static int64_t weights_file_bytes(const struct dl_lower *l)
-{
-    int64_t total = 8;
-    for (int p = 0; p < l->n_pools; p++)
-        total += l->pools[p].count * (int64_t)dl_dtype_size(l->pools[p].dtype);
-    return total;
-}
-
-static void write_weights_loader(FILE *f, const struct dl_lower *l, const dl_c_options *opt)
-{
-    for (int p = 0; p < l->n_pools; p++)
-        fprintf(f, "static %s %s[%" PRId64 "];\n", dl_dtype_ctype(l->pools[p].dtype), dl_pool_name(l->pools[p].dtype),
-                l->pools[p].count);
-    fprintf(f, "static int weights_loaded;\n\n");
-    fprintf(f, "int %s_load_weights(const char *path)\n{\n", opt->name);
-    fprintf(f, "    char magic[8];\n    int ok;\n    FILE *f = fopen(path, \"rb\");\n");
-    fprintf(f, "    if (!f)\n        return -1;\n");
-    fprintf(f, "    ok = fread(magic, 1, 8, f) == 8 && memcmp(magic, \"%s\", 8) == 0;\n", WEIGHTS_MAGIC);
-    for (int p = 0; p < l->n_pools; p++)
-        fprintf(f, "    ok = ok && fread(%s, sizeof %s[0], %" PRId64 ", f) == %" PRId64 ";\n", dl_pool_name(l->pools[p].dtype),
-                dl_pool_name(l->pools[p].dtype), l->pools[p].count, l->pools[p].count);
-    fprintf(f, "    ok = ok && fgetc(f) == EOF;\n    fclose(f);\n    weights_loaded = ok;\n    return ok ? 0 : -2;\n}\n");
-}
-
 /* ------------------------------------------------------------ the body */
 
 static int lower_nodes(const dl_graph *g, struct dl_lower *l, dl_diag *d)
@@ -333,10 +209,10 @@ static void write_source(FILE *f, const dl_graph *g, const dl_c_options *opt, co
 
     fprintf(f, "/* ---- constants ---- */\n\n");
     if (opt->weights == DL_WEIGHTS_FILE)
-        write_weights_loader(f, l, opt);
+        dl_write_weights_loader(f, l, opt->name);
     else
         for (int p = 0; p < l->n_pools; p++)
-            write_pool_embedded(f, g, l, p);
+            dl_write_pool(f, g, l, p);
 
     fprintf(f, "\n/* ---- the model ---- */\n\n");
     write_prototype(f, g, opt, s);
@@ -424,9 +300,9 @@ int dl_emit_c(const dl_graph *g, const dl_c_options *opt, dl_diag *d)
         ok = open_tmp(&files[i], d) == 0;
     if (ok) {
         write_source(files[0].f, g, opt, &s, &l, body, base_name(opt->h_path));
-        write_header(files[1].f, g, opt, &s, weights_file_bytes(&l));
+        write_header(files[1].f, g, opt, &s, dl_weights_file_bytes(&l));
         if (n_files == 3)
-            ok = write_weights_file(files[2].f, g, &l) == 0;
+            ok = dl_write_weights_file(files[2].f, g, &l) == 0;
     }
     for (int i = 0; i < n_files; i++)
         if (files[i].f && ferror(files[i].f))

@@ -92,7 +92,7 @@ void dl_lower_value_expr(dl_lower *l, const dl_value *v, char *buf, size_t size)
     const char *ctype = dl_dtype_ctype(v->dtype);
     if (s->data) {
         dl_lower_use_constant(l, s);
-        snprintf(buf, size, "%s + %" PRId64, dl_pool_name(s->dtype), l->const_offset[s->id]);
+        snprintf(buf, size, "%s.v + %" PRId64, dl_pool_name(s->dtype), l->const_offset[s->id]);
     } else if (l->param_names && l->param_names[s->id]) {
         snprintf(buf, size, "%s", l->param_names[s->id]);
     } else if (s->offset >= 0) {

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dlrt.h"
 #include "model_builder.h"
 
 static char dir[256];
@@ -235,6 +236,45 @@ START_TEST(test_usage_errors)
 }
 END_TEST
 
+/* Constants are used in another order than the file declares them: each must
+   still land at its own offset, embedded and in a weights file. */
+START_TEST(test_constants_out_of_declaration_order)
+{
+    make_dir();
+    static const int64_t d2[2] = {2, 3}, d1[1] = {3};
+    static const float early[3] = {100, 200, 300}, late[6] = {1, 2, 3, 4, 5, 6};
+    static const float x[6] = {0.5f, -1, 2, 0, 7, -3};
+    mb_model *m = mb_new(13);
+    mb_input(m, "x", 2, d2);
+    mb_init_f32(m, "b_early", 1, d1, early);
+    mb_init_f32(m, "b_late", 2, d2, late);
+    mb_node(m, "Add", "first", "x,b_late", "a");
+    mb_node(m, "Add", "second", "a,b_early", "y");
+    mb_output(m, "y");
+    ck_assert_int_eq(mb_save(m, path("order.onnx")), 0);
+    dlrt_tensor in = {1, 2, {2, 3}, (void *)x, sizeof x};
+    char err[256];
+    ck_assert_int_eq(dlrt_write_npy(path("x.npy"), &in, err, sizeof err), 0);
+    const char *modes[2] = {"--weights=embed", "--weights=file"};
+    for (int k = 0; k < 2; k++) {
+        char args[1024];
+        snprintf(args, sizeof args, "run '%s' --input x='%s' --output-dir '%s' %s", path("order.onnx"), path("x.npy"),
+                 path("out"), modes[k]);
+        ck_assert_msg(run_dlcc(args) == 0, "%s: %s", modes[k], err_text);
+        dlrt_tensor y;
+        ck_assert_int_eq(dlrt_read_npy(path("out/y.npy"), &y, err, sizeof err), 0);
+        ck_assert_int_eq((int)y.bytes, (int)sizeof x);
+        for (int i = 0; i < 6; i++) {
+            float want = x[i] + late[i] + early[i % 3];
+            ck_assert_msg(((float *)y.data)[i] == want, "%s: y[%d] = %g, expected %g", modes[k], i,
+                          (double)((float *)y.data)[i], (double)want);
+        }
+        dlrt_tensor_free(&y);
+    }
+    remove_dir();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -250,6 +290,7 @@ int main(void)
     tcase_add_test(t, test_unbound_symbolic_dim);
     tcase_add_test(t, test_external_data_outside_folder);
     tcase_add_test(t, test_usage_errors);
+    tcase_add_test(t, test_constants_out_of_declaration_order);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
