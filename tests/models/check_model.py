@@ -29,6 +29,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -97,18 +98,28 @@ def reference_outputs(path, feeds):
 # ---------------------------------------------------------------- running dlcc
 
 def run_timed(cmd, timeout, what):
+    """Runs cmd in its own process group, so that a timeout also ends the
+    children it started (cc1 under cc, the model under dlcc run)."""
+    shown = " ".join(map(shlex.quote, cmd))
     start = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise Failure("%s timed out after %d s" % (what, timeout), " ".join(map(shlex.quote, cmd)))
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
     except OSError as e:
-        raise Failure("%s could not start: %s" % (what, e), " ".join(map(shlex.quote, cmd)))
+        raise Failure("%s could not start: %s" % (what, e), shown)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except BaseException as e:   # timeout or Ctrl-C: leave nothing running
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        if isinstance(e, subprocess.TimeoutExpired):
+            raise Failure("%s timed out after %d s" % (what, timeout), shown)
+        raise
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise Failure("%s exited with status %d" % (what, proc.returncode),
-                      "$ %s\n%s%s" % (" ".join(map(shlex.quote, cmd)), proc.stdout, proc.stderr))
-    return proc, seconds
+                      "$ %s\n%s%s" % (shown, stdout, stderr))
+    return stdout + stderr, seconds
 
 
 def compile_figures(args, model_path, name, work, stats):
@@ -134,10 +145,10 @@ def dlcc_run(args, model_path, feeds, work, stats):
         np.save(path, value)
         cmd += ["--input", "%s=%s" % (name, path)]
     cmd += ["--output-dir", out_dir]
-    proc, seconds = run_timed(cmd, args.timeout, "dlcc run")
-    reported = REPORTED_RUN_S.search(proc.stdout + proc.stderr)
+    output, seconds = run_timed(cmd, args.timeout, "dlcc run")
+    reported = REPORTED_RUN_S.search(output)
     stats["run_s"] = float(reported.group(1)) if reported else seconds
-    return out_dir, proc
+    return out_dir, output
 
 
 # ---------------------------------------------------------------- comparing
@@ -157,12 +168,12 @@ def max_abs_error(name, ref, got):
     return float(err.max()) if err.size else 0.0
 
 
-def compare_outputs(refs, out_dir, atol, proc):
+def compare_outputs(refs, out_dir, atol, dlcc_output):
     worst = 0.0
     for name, ref in refs.items():
         path = os.path.join(out_dir, safe_name(name) + ".npy")
         if not os.path.isfile(path):
-            raise Failure("dlcc run wrote no %s for output %r" % (path, name), proc.stdout + proc.stderr)
+            raise Failure("dlcc run wrote no %s for output %r" % (path, name), dlcc_output)
         err = max_abs_error(name, ref, np.load(path))
         if err > atol:
             raise Failure("output %r differs: max_abs_err=%.3g > atol %g" % (name, err, atol))
@@ -188,8 +199,8 @@ def check_one(args, model_path, work_root):
         feeds = make_inputs(model, args.seed)
         refs = reference_outputs(model_path, feeds)
         compile_figures(args, model_path, name, work, stats)
-        out_dir, proc = dlcc_run(args, model_path, feeds, work, stats)
-        stats["max_abs_err"] = compare_outputs(refs, out_dir, args.atol, proc)
+        out_dir, output = dlcc_run(args, model_path, feeds, work, stats)
+        stats["max_abs_err"] = compare_outputs(refs, out_dir, args.atol, output)
     except Failure as f:
         print(("FAIL %s  %s  %s" % (name, f, format_stats(stats))).rstrip(), flush=True)
         if f.details:
@@ -236,7 +247,7 @@ def main(argv=None):
     if args.all_generated:
         found = sorted(glob.glob(os.path.join(args.all_generated, "*.onnx")))
         if not found:
-            print("no .onnx files in %s (write them with gen_models.py)" % args.all_generated, file=sys.stderr)
+            print("no .onnx files in %s (gen_models.py writes them)" % args.all_generated, file=sys.stderr)
             return 2
         models += found
     if not models:

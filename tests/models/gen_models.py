@@ -106,7 +106,8 @@ class Builder:
             [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs],
             [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in outputs],
             initializer=self.inits)
-        m = helper.make_model(graph, producer_name="dlcc-tests", opset_imports=[helper.make_opsetid("", opset)])
+        m = helper.make_model(graph, producer_name="dlcc-tests",
+                              opset_imports=[helper.make_opsetid("", opset)])
         m.ir_version = IR_VERSION
         # Static output shapes, from a run: shape inference cannot see through
         # Shape->Gather->Reshape (torch_flatten).
