@@ -5,6 +5,7 @@
  * shapes by conv_make_params, which infer, eval and lower share, so the
  * folded constant and the generated code run the same kernel call. */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ir/ops/op.h"
@@ -128,11 +129,13 @@ static int check_float(dl_diag *d, const dl_node *n, int i, const char *what)
     if (v->rank < 0)
         return dl_error(d, n, "input '%s' ('%s') has an unknown shape; give it with --shape", what,
                         v->name);
-    return dl_check_dtype(d, n, v, what, DL_FLOAT);
+    char label[32];
+    snprintf(label, sizeof label, "input %s", what);
+    return dl_check_dtype(d, n, v, label, DL_FLOAT);
 }
 
-/* Input checks shared by Conv and ConvTranspose; fills the channel counts,
- * rank and kernel of kp. */
+/* Types and ranks of the inputs; fills kp's batch, input channels, group,
+ * rank, input dims and kernel. */
 static int check_inputs(dl_diag *d, const dl_node *n, const conv_attrs *a, dlk_conv_params *kp)
 {
     const dl_value *x = n->inputs[0], *w = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL;
@@ -165,6 +168,13 @@ static int check_inputs(dl_diag *d, const dl_node *n, const conv_attrs *a, dlk_c
         if (a->kernel_shape.v[i] != kp->kernel[i])
             return dl_error(d, n, "attribute 'kernel_shape'[%d] is %" PRId64 " but input 'W' has %" PRId64
                             " on that axis", i, a->kernel_shape.v[i], kp->kernel[i]);
+    return 0;
+}
+
+/* Channel counts of X, W and B against group; sets kp->c_out. */
+static int check_channels(dl_diag *d, const dl_node *n, const conv_attrs *a, dlk_conv_params *kp)
+{
+    const dl_value *w = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL;
     if (a->transpose) {
         if (w->dims[0] != kp->c_in)
             return dl_error(d, n, "input 'X' has %" PRId64 " channels but input 'W' has %" PRId64
@@ -267,7 +277,7 @@ static int conv_make_params(dl_diag *d, const dl_node *n, dlk_conv_params *kp)
     const conv_attrs *a = n->params;
     int r;
     memset(kp, 0, sizeof *kp);
-    if (check_inputs(d, n, a, kp) < 0)
+    if (check_inputs(d, n, a, kp) < 0 || check_channels(d, n, a, kp) < 0)
         return -1;
     r = (int)kp->rank;
     if (axis_list(d, n, "strides", &a->strides, r, r, 1, kp->strides) < 0 ||

@@ -4,6 +4,7 @@
  * attribute, which is accepted (any C that broadcasts is taken).
  * MatMul: numpy matmul, 1-D operands promoted, batch axes broadcast. */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ir/ops/op.h"
@@ -20,7 +21,9 @@ static int check_matrix_input(dl_diag *d, const dl_node *n, int i, const char *w
     if (v->rank < 0)
         return dl_error(d, n, "input '%s' ('%s') has an unknown shape; give it with --shape", what,
                         v->name);
-    return dl_check_dtype(d, n, v, what, DL_FLOAT);
+    char label[32];
+    snprintf(label, sizeof label, "input %s", what);
+    return dl_check_dtype(d, n, v, label, DL_FLOAT);
 }
 
 /* ----------------------------------------------------------------- Gemm */
@@ -28,8 +31,10 @@ static int check_matrix_input(dl_diag *d, const dl_node *n, int i, const char *w
 static int gemm_setup(dl_graph *g, dl_node *n, dl_diag *d)
 {
     gemm_attrs *a;
-    if (dl_check_inputs(d, n, n->opset < 11 ? 3 : 2, 3) < 0)
+    if (dl_check_inputs(d, n, 2, 3) < 0)
         return -1;
+    if (n->opset < 11 && (n->n_inputs < 3 || n->inputs[2] == NULL))
+        return dl_error(d, n, "input 'C' is required before opset 11; the model has opset %d", n->opset);
     a = dl_node_params(g, n, sizeof *a);
     if (a == NULL)
         return dl_error(d, n, "out of memory");
@@ -49,9 +54,10 @@ static int gemm_c_strides(dl_diag *d, const dl_node *n, const dl_value *c, int64
                           dlk_gemm_params *kp)
 {
     int64_t rows = c->rank == 2 ? c->dims[0] : 1, cols = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
+    char shape[64];
     if (c->rank > 2 || (rows != 1 && rows != m) || (cols != 1 && cols != nn))
-        return dl_error(d, n, "input 'C' has rank %d and %" PRId64 "x%" PRId64 " elements; it must broadcast to the output %" PRId64 "x%" PRId64,
-                        c->rank, rows, cols, m, nn);
+        return dl_error(d, n, "input 'C' has shape [%s]; it must broadcast to the output %" PRId64 "x%" PRId64,
+                        dl_shape_str(c, shape, sizeof shape), m, nn);
     kp->c_rs = rows == 1 ? 0 : cols;
     kp->c_cs = cols == 1 ? 0 : 1;
     return 0;

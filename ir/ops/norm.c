@@ -7,6 +7,8 @@
 #include "kernels/norm.h"
 
 static const char *const bn_inputs[5] = {"X", "scale", "B", "input_mean", "input_var"};
+static const char *const bn_labels[5] = {"input X", "input scale", "input B", "input input_mean",
+                                         "input input_var"};
 
 typedef struct bn_attrs {
     float epsilon;
@@ -52,7 +54,7 @@ static int bn_make_params(dl_diag *d, const dl_node *n, dlk_batchnorm_params *kp
         const dl_value *v = n->inputs[i];
         if (v->rank < 0)
             return dl_error(d, n, "input '%s' ('%s') has an unknown shape", bn_inputs[i], v->name);
-        if (dl_check_dtype(d, n, v, bn_inputs[i], DL_FLOAT) < 0)
+        if (dl_check_dtype(d, n, v, bn_labels[i], DL_FLOAT) < 0)
             return -1;
     }
     if (x->rank < 2)
@@ -167,7 +169,7 @@ static int lrn_make_params(dl_diag *d, const dl_node *n, dlk_lrn_params *kp)
     const dl_value *x = n->inputs[0];
     if (x->rank < 0)
         return dl_error(d, n, "input 'X' ('%s') has an unknown shape", x->name);
-    if (dl_check_dtype(d, n, x, "X", DL_FLOAT) < 0)
+    if (dl_check_dtype(d, n, x, "input X", DL_FLOAT) < 0)
         return -1;
     if (x->rank < 2)
         return dl_error(d, n, "input 'X' has rank %d; expected at least 2 (N, C, ...)", x->rank);

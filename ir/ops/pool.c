@@ -116,7 +116,7 @@ static int check_x(dl_diag *d, const dl_node *n)
     const dl_value *x = n->inputs[0];
     if (x->rank < 0)
         return dl_error(d, n, "input 'X' ('%s') has an unknown shape; give it with --shape", x->name);
-    if (dl_check_dtype(d, n, x, "X", DL_FLOAT) < 0)
+    if (dl_check_dtype(d, n, x, "input X", DL_FLOAT) < 0)
         return -1;
     if (x->rank < 3)
         return dl_error(d, n, "input 'X' has rank %d; expected at least 3 (N, C, spatial axes)", x->rank);

@@ -58,17 +58,18 @@ static void dlk_gemm_acc_f32(int64_t m, int64_t n, int64_t k, const float *a, in
         int64_t nn = n - j0 < DLK_GEMM_NC ? n - j0 : DLK_GEMM_NC;
         for (k0 = 0; k0 < k; k0 += DLK_GEMM_KC) {
             int64_t k1 = k - k0 < DLK_GEMM_KC ? k : k0 + DLK_GEMM_KC;
+            int64_t k4 = k1 - (k1 - k0) % 4;
             for (i = 0; i < m; i++) {
                 const float *ar = a + i * a_rs;
                 float *yr = y + i * ldy + j0;
-                for (kk = k0; kk + 4 <= k1; kk += 4) {
+                for (kk = k0; kk < k4; kk += 4) {
                     a4[0] = ar[kk * a_cs];
                     a4[1] = ar[(kk + 1) * a_cs];
                     a4[2] = ar[(kk + 2) * a_cs];
                     a4[3] = ar[(kk + 3) * a_cs];
                     dlk_gemm_row4_f32(yr, b + kk * ldb + j0, ldb, a4, nn);
                 }
-                for (; kk < k1; kk++)
+                for (kk = k4; kk < k1; kk++)
                     dlk_gemm_row1_f32(yr, b + kk * ldb + j0, ar[kk * a_cs], nn);
             }
         }
