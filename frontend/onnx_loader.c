@@ -437,9 +437,10 @@ static const dl_shape_binding *find_binding(const loader *ld, const char *name)
     return NULL;
 }
 
+/* A dim_value of 0 is a real, empty dimension; only dim_param or nothing is symbolic. */
 static bool dim_is_known(const Onnx__TensorShapeProto__Dimension *dim)
 {
-    return dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && dim->dim_value > 0;
+    return dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && dim->dim_value >= 0;
 }
 
 /* "batch x 3 x 224 x 224", for messages. */
@@ -494,8 +495,8 @@ static int bound_shape(loader *ld, const char *name, const Onnx__TensorShapeProt
         return rc;
     }
     for (int i = 0; i < b->rank; i++) {
-        if (b->dims[i] < 1)
-            return ld_error(ld, NULL, "--shape %s: dim %d is %lld; sizes must be positive", name, i,
+        if (b->dims[i] < 0)
+            return ld_error(ld, NULL, "--shape %s: dim %d is %lld; sizes must not be negative", name, i,
                             (long long)b->dims[i]);
         dims[i] = b->dims[i];
     }

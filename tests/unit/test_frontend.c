@@ -604,8 +604,8 @@ START_TEST(binding_errors)
     b[0].rank = 3;
     expect_error("m.onnx", &opt, "--shape gives 3 dims, but the model's input has rank 4 (batch x 1 x 4 x 4)", NULL);
     b[0].rank = 4;
-    b[0].dims[2] = 0;
-    expect_error("m.onnx", &opt, "--shape x: dim 2 is 0", NULL);
+    b[0].dims[2] = -1; /* 0 is a valid, empty dim; negatives are not */
+    expect_error("m.onnx", &opt, "--shape x: dim 2 is -1", NULL);
 }
 END_TEST
 
