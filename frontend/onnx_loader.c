@@ -19,21 +19,9 @@
 
 /* ----------------------------------------------------------------- opsets */
 
-/* The newest ai.onnx opset of each IR version, from ONNX's versioning table
- * (docs/Versioning.md). IR 8 spans ONNX 1.10-1.13 (opsets 15-18); we claim
- * 17, the opset of Debian's libonnx-dev 1.12 whose onnx.proto we compile. */
-static const struct { int ir, opset; } ir_opsets[] = {
-    {3, 8}, {4, 9}, {5, 10}, {6, 11}, {7, 14}, {8, 17}, {9, 20}, {10, 22}, {11, 23},
-};
-
-int dl_max_supported_opset(void)
-{
-    int best = ir_opsets[0].opset;
-    for (size_t i = 0; i < sizeof ir_opsets / sizeof ir_opsets[0]; i++)
-        if (ir_opsets[i].ir <= (int)ONNX__VERSION__IR_VERSION)
-            best = ir_opsets[i].opset; /* an IR newer than the table: the newest we know */
-    return best;
-}
+/* Models up to the newest opset in ir/ops/schema_versions.def load; each node
+ * is then held to the schema versions its op implements (dl_semantic_version). */
+int dl_max_supported_opset(void) { return dl_schema_newest_opset(); }
 
 int dl_min_supported_opset(void) { return 7; }
 
@@ -272,10 +260,11 @@ static int check_model(loader *ld, const Onnx__ModelProto *m)
 {
     if (!m->has_ir_version || m->ir_version < 1)
         return ld_error(ld, NULL, "not a valid ONNX model: it has no ir_version (truncated or not an ONNX file?)");
-    if (m->ir_version > ONNX__VERSION__IR_VERSION)
-        return ld_error(ld, NULL, "the model's IR version %lld is newer than dlcc's onnx.proto knows "
-                        "(IR version %d); re-export it with an older ONNX, or build dlcc against a newer "
-                        "onnx.proto", (long long)m->ir_version, (int)ONNX__VERSION__IR_VERSION);
+    /* Newer IR versions only add fields and element types: protobuf skips the fields this
+       onnx.proto lacks, and tensors of unknown types are refused where they are read. */
+    if (m->ir_version > dl_schema_newest_ir())
+        return ld_error(ld, NULL, "the model's IR version %lld is newer than dlcc knows (IR version %d); "
+                        "re-export it with an older ONNX", (long long)m->ir_version, dl_schema_newest_ir());
     if (!m->graph)
         return ld_error(ld, NULL, "not a valid ONNX model: it has no graph");
     if (m->graph->n_node == 0)
@@ -393,6 +382,10 @@ static int check_operators(loader *ld)
                      "ONNX domain (ai.onnx)", np->domain);
         else if (op_is_unsupported(np))
             unsupported = true;
+        else if (dl_semantic_version(np->op_type, ld->opset) > DL_IMPLEMENTED_OPSET)
+            ld_error(ld, &at, "%s version %d (the model's opset is %d) is not supported: dlcc implements the "
+                     "operator schemas through opset %d", np->op_type, dl_schema_version(np->op_type, ld->opset),
+                     ld->opset, DL_IMPLEMENTED_OPSET);
     }
     if (unsupported)
         report_unsupported_ops(ld);

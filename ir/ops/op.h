@@ -53,6 +53,15 @@ const dl_op *dl_op_find(const char *op_type);
 /* All ops, for listings (dlcc --list-ops). */
 const dl_op *const *dl_op_all(int *count);
 
+/* ONNX schema versions (ir/ops/schema.c, from the generated schema_versions.def). */
+#define DL_IMPLEMENTED_OPSET 23       /* ops follow every schema change through this opset */
+int dl_schema_newest_opset(void);     /* the newest opset the table knows */
+int dl_schema_newest_ir(void);        /* the newest IR version the table's onnx knew */
+/* The schema version op follows in a model of this opset (0: unknown op). */
+int dl_schema_version(const char *op, int opset);
+/* The same, stepping back over versions that changed type lists only. */
+int dl_semantic_version(const char *op, int opset);
+
 /* Helpers shared by op files. */
 int dl_check_inputs(dl_diag *d, const dl_node *n, int min, int max);
 int dl_check_dtype(dl_diag *d, const dl_node *n, const dl_value *v, const char *what, dl_dtype expected);

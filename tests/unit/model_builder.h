@@ -180,6 +180,18 @@ static void mb_attr_ints(Onnx__NodeProto *n, const char *name, int count, const 
     n->attribute[n->n_attribute++] = a;
 }
 
+static void mb_attr_int(Onnx__NodeProto *n, const char *name, int64_t v)
+{
+    Onnx__AttributeProto *a = mb_alloc(sizeof *a);
+    onnx__attribute_proto__init(a);
+    a->name = mb_str(name);
+    a->has_type = 1;
+    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+    a->has_i = 1;
+    a->i = v;
+    n->attribute[n->n_attribute++] = a;
+}
+
 static int mb_save(const mb_model *m, const char *path)
 {
     size_t size = onnx__model_proto__get_packed_size(&m->model);

@@ -220,6 +220,34 @@ START_TEST(test_external_data_outside_folder)
 }
 END_TEST
 
+/* A model of a newer opset loads when its ops' schemas only added types since
+   opset 23 (Relu: last changed at 14), and is refused when one changed more
+   (Cast gained an attribute at 24). */
+START_TEST(test_schema_versions)
+{
+    make_dir();
+    static const int64_t d2[2] = {2, 3};
+    mb_model *m = mb_new(28);
+    mb_input(m, "x", 2, d2);
+    mb_node(m, "Relu", "relu", "x", "y");
+    mb_output(m, "y");
+    ck_assert_int_eq(mb_save(m, path("relu28.onnx")), 0);
+    char args[1024];
+    snprintf(args, sizeof args, "'%s' -o '%s'", path("relu28.onnx"), path("out.c"));
+    ck_assert_msg(run_dlcc(args) == 0, "%s", err_text);
+    unlink(path("out.c"));
+    unlink(path("out.h"));
+
+    m = mb_new(24);
+    mb_input(m, "x", 2, d2);
+    mb_attr_int(mb_node(m, "Cast", "cast", "x", "y"), "to", 7);
+    mb_output(m, "y");
+    ck_assert_int_eq(mb_save(m, path("cast24.onnx")), 0);
+    expect_rejected(path("cast24.onnx"), "", "Cast version 24", "not supported");
+    remove_dir();
+}
+END_TEST
+
 START_TEST(test_usage_errors)
 {
     make_dir();
@@ -290,6 +318,7 @@ int main(void)
     tcase_add_test(t, test_unbound_symbolic_dim);
     tcase_add_test(t, test_external_data_outside_folder);
     tcase_add_test(t, test_usage_errors);
+    tcase_add_test(t, test_schema_versions);
     tcase_add_test(t, test_constants_out_of_declaration_order);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
