@@ -382,10 +382,10 @@ static int check_operators(loader *ld)
                      "ONNX domain (ai.onnx)", np->domain);
         else if (op_is_unsupported(np))
             unsupported = true;
-        else if (dl_semantic_version(np->op_type, ld->opset) > DL_IMPLEMENTED_OPSET)
-            ld_error(ld, &at, "%s version %d (the model's opset is %d) is not supported: dlcc implements the "
-                     "operator schemas through opset %d", np->op_type, dl_schema_version(np->op_type, ld->opset),
-                     ld->opset, DL_IMPLEMENTED_OPSET);
+        else if (dl_semantic_version(np->op_type, ld->opset) > dl_schema_implemented(np->op_type))
+            ld_error(ld, &at, "%s version %d (the model's opset is %d) is not supported: dlcc implements "
+                     "%s through version %d", np->op_type, dl_schema_version(np->op_type, ld->opset), ld->opset,
+                     np->op_type, dl_schema_implemented(np->op_type));
     }
     if (unsupported)
         report_unsupported_ops(ld);

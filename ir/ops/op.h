@@ -61,6 +61,8 @@ int dl_schema_newest_ir(void);        /* the newest IR version the table's onnx 
 int dl_schema_version(const char *op, int opset);
 /* The same, stepping back over versions that changed type lists only. */
 int dl_semantic_version(const char *op, int opset);
+/* The newest schema version of op whose semantics dlcc implements. */
+int dl_schema_implemented(const char *op);
 
 /* Helpers shared by op files. */
 int dl_check_inputs(dl_diag *d, const dl_node *n, int min, int max);

@@ -161,6 +161,23 @@ START_TEST(test_text_printer)
 }
 END_TEST
 
+/* Schema versions from ir/ops/schema_versions.def (generated from onnx). */
+START_TEST(test_schema_versions)
+{
+    ck_assert_int_eq(dl_schema_version("Relu", 28), 14);       /* Relu: 1, 6, 13, 14 */
+    ck_assert_int_eq(dl_schema_version("Relu", 12), 6);
+    ck_assert_int_eq(dl_semantic_version("Relu", 28), 6);      /* 13 and 14 added types only */
+    ck_assert_int_eq(dl_schema_version("Reshape", 28), 25);
+    ck_assert_int_eq(dl_semantic_version("Reshape", 28), 14);  /* 14 added allowzero */
+    ck_assert_int_eq(dl_semantic_version("ReduceMean", 18), 18); /* axes became an input */
+    ck_assert_int_eq(dl_semantic_version("Cast", 24), 24);     /* round_mode */
+    ck_assert_int_eq(dl_schema_implemented("Cast"), 28);
+    ck_assert_int_eq(dl_schema_implemented("Relu"), DL_IMPLEMENTED_OPSET);
+    ck_assert_int_eq(dl_schema_version("NoSuchOp", 13), 0);
+    ck_assert_int_ge(dl_schema_newest_opset(), 23);
+}
+END_TEST
+
 /* --------------------------------------------------- allocation failure */
 
 typedef struct counting_allocator {
@@ -241,6 +258,7 @@ int main(void)
     tcase_add_test(t, test_memory_plan_reuses_buffers);
     tcase_add_test(t, test_dead_code_removed);
     tcase_add_test(t, test_text_printer);
+    tcase_add_test(t, test_schema_versions);
     tcase_add_test(t, test_allocation_failures_are_reported_without_leaks);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
