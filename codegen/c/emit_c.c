@@ -217,6 +217,8 @@ static void write_source(FILE *f, const dl_graph *g, const dl_c_options *opt, co
     fprintf(f, "\n/* ---- the model ---- */\n\n");
     write_prototype(f, g, opt, s);
     fprintf(f, "\n{\n    unsigned char *arena = (unsigned char *)workspace;\n    (void)arena;\n");
+    for (int i = 0; i < s->n; i++) /* an input the graph never reads (Shape, Size) is still a parameter */
+        fprintf(f, "    (void)%s;\n", s->names[i]);
     if (opt->weights == DL_WEIGHTS_FILE)
         fprintf(f, "    if (!weights_loaded)\n        return -1;\n");
     fputs(body, f);

@@ -1,5 +1,7 @@
 /* Element-wise binary ops with numpy (multidirectional) broadcasting: Add Sub
- * Mul Div Pow PRelu, and the variadic Sum Mean Max Min.
+ * Mul Div Pow PRelu Mod BitShift, the comparisons Equal Greater Less
+ * GreaterOrEqual LessOrEqual, the logic And Or Xor, BitwiseAnd BitwiseOr
+ * BitwiseXor, and the variadic Sum Mean Max Min.
  *
  * A node runs as one or more kernel calls ("steps"). A two-input op is one
  * step. A variadic op over inputs x0..xk computes y = x0 op x1 straight into
@@ -12,6 +14,7 @@
 
 #include "ir/ops/op.h"
 #include "kernels/binary.h"
+#include "kernels/compare.h"
 #include "kernels/copy.h"
 
 /* ------------------------------------------------------------ kernel table */
@@ -33,6 +36,7 @@ typedef struct bin_kernel {
     dl_dtype a_type, b_type, y_type;
     const char *entry[4];       /* section names, indexed by bin_path */
     bin_eval_fn eval;
+    bool bcast_only;            /* only the general entry point exists: every call takes it */
 } bin_kernel;
 
 #define BIN_FAMILIES(X)                                                          \
@@ -71,12 +75,57 @@ typedef struct bin_kernel {
     }
 BIN_FAMILIES(BIN_EVAL)
 
+/* Families with the general entry point only (kernels/binary.h's wider
+ * element types, kernels/compare.h): W(op, t, a type, b type, y type). */
+#define W_INT(W, op)                                                             \
+    W(op, i8, DL_INT8, DL_INT8, DL_INT8) W(op, i16, DL_INT16, DL_INT16, DL_INT16) \
+    W(op, i32, DL_INT32, DL_INT32, DL_INT32) W(op, i64, DL_INT64, DL_INT64, DL_INT64) \
+    W(op, u8, DL_UINT8, DL_UINT8, DL_UINT8) W(op, u16, DL_UINT16, DL_UINT16, DL_UINT16) \
+    W(op, u32, DL_UINT32, DL_UINT32, DL_UINT32) W(op, u64, DL_UINT64, DL_UINT64, DL_UINT64)
+#define W_FLOAT(W, op) W(op, f32, DL_FLOAT, DL_FLOAT, DL_FLOAT) W(op, f64, DL_DOUBLE, DL_DOUBLE, DL_DOUBLE)
+/* The types binary.h has no four-entry family for. */
+#define W_MORE(W, op)                                                            \
+    W(op, f64, DL_DOUBLE, DL_DOUBLE, DL_DOUBLE) W(op, i8, DL_INT8, DL_INT8, DL_INT8) \
+    W(op, i16, DL_INT16, DL_INT16, DL_INT16) W(op, u8, DL_UINT8, DL_UINT8, DL_UINT8) \
+    W(op, u16, DL_UINT16, DL_UINT16, DL_UINT16) W(op, u32, DL_UINT32, DL_UINT32, DL_UINT32) \
+    W(op, u64, DL_UINT64, DL_UINT64, DL_UINT64)
+/* Comparisons: any numeric type in, bool out. */
+#define W_CMP(W, op)                                                             \
+    W(op, f32, DL_FLOAT, DL_FLOAT, DL_BOOL) W(op, f64, DL_DOUBLE, DL_DOUBLE, DL_BOOL) \
+    W(op, i8, DL_INT8, DL_INT8, DL_BOOL) W(op, i16, DL_INT16, DL_INT16, DL_BOOL) \
+    W(op, i32, DL_INT32, DL_INT32, DL_BOOL) W(op, i64, DL_INT64, DL_INT64, DL_BOOL) \
+    W(op, u8, DL_UINT8, DL_UINT8, DL_BOOL) W(op, u16, DL_UINT16, DL_UINT16, DL_BOOL) \
+    W(op, u32, DL_UINT32, DL_UINT32, DL_BOOL) W(op, u64, DL_UINT64, DL_UINT64, DL_BOOL)
+#define W_BOOL(W, op) W(op, bool, DL_BOOL, DL_BOOL, DL_BOOL)
+
+#define WIDE_FAMILIES(W)                                                         \
+    W_MORE(W, add) W_MORE(W, sub) W_MORE(W, mul) W_MORE(W, div) W_MORE(W, max) W_MORE(W, min) \
+    W(pow, f64, DL_DOUBLE, DL_DOUBLE, DL_DOUBLE) W(pow, f32_i32, DL_FLOAT, DL_INT32, DL_FLOAT) \
+    W(pow, f32_u32, DL_FLOAT, DL_UINT32, DL_FLOAT) W(pow, f32_u64, DL_FLOAT, DL_UINT64, DL_FLOAT) \
+    W(pow, i32, DL_INT32, DL_INT32, DL_INT32) W(pow, i32_f32, DL_INT32, DL_FLOAT, DL_INT32) \
+    W(pow, i64, DL_INT64, DL_INT64, DL_INT64) W(pow, i64_f32, DL_INT64, DL_FLOAT, DL_INT64) \
+    W_CMP(W, equal) W(equal, bool, DL_BOOL, DL_BOOL, DL_BOOL) W_CMP(W, greater) W_CMP(W, less) \
+    W_CMP(W, greater_equal) W_CMP(W, less_equal)                                 \
+    W_BOOL(W, and) W_BOOL(W, or) W_BOOL(W, xor)                                  \
+    W_INT(W, bitwise_and) W_INT(W, bitwise_or) W_INT(W, bitwise_xor)             \
+    W_INT(W, mod) W_FLOAT(W, mod) W_INT(W, fmod) W_FLOAT(W, fmod)                \
+    W_INT(W, shl) W_INT(W, shr)
+
+#define WIDE_EVAL(op, t, DA, DB, DY)                                             \
+    static void eval_##op##_##t(const bin_plan *pl, const void *a, const void *b, void *y) \
+    {                                                                            \
+        dlk_##op##_bcast_##t(&pl->kp, a, b, y);                                  \
+    }
+WIDE_FAMILIES(WIDE_EVAL)
+
 #define BIN_ENTRY(op, t, TA, TB, TY, DA, DB)                                     \
     {#op, DA, DB, DA,                                                            \
      {"dlk_" #op "_" #t, "dlk_" #op "_scalar_a_" #t, "dlk_" #op "_scalar_b_" #t, \
       "dlk_" #op "_bcast_" #t},                                                  \
-     eval_##op##_##t},
-static const bin_kernel bin_kernels[] = {BIN_FAMILIES(BIN_ENTRY)};
+     eval_##op##_##t, false},
+#define WIDE_ENTRY(op, t, DA, DB, DY)                                            \
+    {#op, DA, DB, DY, {NULL, NULL, NULL, "dlk_" #op "_bcast_" #t}, eval_##op##_##t, true},
+static const bin_kernel bin_kernels[] = {BIN_FAMILIES(BIN_ENTRY) WIDE_FAMILIES(WIDE_ENTRY)};
 #define N_BIN_KERNELS ((int)(sizeof bin_kernels / sizeof bin_kernels[0]))
 
 /* --------------------------------------------------------------- op table */
@@ -96,16 +145,30 @@ static const bin_op bin_ops[] = {
     {"Sub", "sub", .legacy_attrs = true},
     {"Mul", "mul", .legacy_attrs = true},
     {"Div", "div", .legacy_attrs = true},
-    {"Pow", "pow", .legacy_attrs = true, .float_only = true},
+    {"Pow", "pow", .legacy_attrs = true},
     {"PRelu", "prelu", .unidirectional = true, .float_only = true},
     {"Max", "max", .variadic = true},
     {"Min", "min", .variadic = true},
     {"Sum", "add", .variadic = true},
     {"Mean", "add", .variadic = true, .mean = true, .float_only = true},
+    {"Equal", "equal", .legacy_attrs = true},
+    {"Greater", "greater", .legacy_attrs = true},
+    {"Less", "less", .legacy_attrs = true},
+    {"GreaterOrEqual", "greater_equal", .variadic = false},
+    {"LessOrEqual", "less_equal", .variadic = false},
+    {"And", "and", .legacy_attrs = true},
+    {"Or", "or", .legacy_attrs = true},
+    {"Xor", "xor", .legacy_attrs = true},
+    {"BitwiseAnd", "bitwise_and", .variadic = false},
+    {"BitwiseOr", "bitwise_or", .variadic = false},
+    {"BitwiseXor", "bitwise_xor", .variadic = false},
+    {"Mod", "mod", .variadic = false},             /* "fmod" with fmod=1 */
+    {"BitShift", "shl", .variadic = false},        /* "shr" with direction=RIGHT */
 };
 
 typedef struct binary_params {
     const bin_op *op;
+    const char *kname;          /* bin_kernel.op: op->kernel, or what Mod's and BitShift's attributes pick */
     const bin_kernel *kernel;   /* chosen by infer from the input element types */
     bool legacy_same;           /* opset < 7 without broadcast=1: B must have A's shape */
     bool legacy_broadcast;      /* opset < 7 with broadcast=1: B broadcasts to A */
@@ -133,7 +196,27 @@ static int binary_setup(dl_graph *g, dl_node *n, dl_diag *d)
     if (!bp)
         return dl_error(d, n, "out of memory");
     bp->op = op;
+    bp->kname = op->kernel;
     bp->b_at = -1;
+    if (strcmp(op->op_type, "Mod") == 0 && dl_attr_int(n, "fmod", 0) != 0)
+        bp->kname = "fmod";
+    if (strcmp(op->op_type, "BitShift") == 0) {
+        const char *dir = dl_attr_string(n, "direction", "");
+        if (strcmp(dir, "RIGHT") == 0)
+            bp->kname = "shr";
+        else if (strcmp(dir, "LEFT") != 0)
+            return dl_error(d, n, "attribute direction is '%s'; expected LEFT or RIGHT", dir);
+    }
+    if (strcmp(op->op_type, "PRelu") == 0 && n->opset < 7) {
+        /* PRelu-6 and older: a 1-D slope of length C is per channel of [N, C, ...],
+         * as PyTorch exported it and onnxruntime reads it. */
+        const dl_value *x = n->inputs[0], *slope = n->inputs[1];
+        if (x && slope && x->rank >= 2 && slope->rank == 1 && slope->dims[0] == x->dims[1] && slope->dims[0] != 1) {
+            bp->legacy_broadcast = true;
+            bp->has_axis = true;
+            bp->axis = 1;
+        }
+    }
     if (op->legacy_attrs && n->opset < 7) {
         /* Add-6 etc.: B broadcasts to A only with broadcast=1, either at A's
          * trailing dims or starting at `axis`. */
@@ -245,14 +328,14 @@ static const bin_kernel *find_kernel(const char *op, dl_dtype a, dl_dtype b)
 }
 
 /* "float32, int64, int32" or "float32 with float32, float32 with int64" */
-static const char *supported_types(const bin_op *op, char *buf, size_t size)
+static const char *supported_types(const bin_op *op, const char *kname, char *buf, size_t size)
 {
     size_t len = 0;
     int i;
     buf[0] = '\0';
     for (i = 0; i < N_BIN_KERNELS && len < size; i++) {
         const bin_kernel *k = &bin_kernels[i];
-        if (strcmp(k->op, op->kernel) != 0 || (op->float_only && k->a_type != DL_FLOAT))
+        if (strcmp(k->op, kname) != 0 || (op->float_only && k->a_type != DL_FLOAT))
             continue;
         if (strcmp(op->op_type, "Pow") == 0)
             len += (size_t)snprintf(buf + len, size - len, "%s%s base with %s exponent", len ? ", " : "",
@@ -268,7 +351,7 @@ static int choose_kernel(dl_diag *d, const dl_node *n, binary_params *bp)
     const dl_value *a = n->inputs[0];
     const dl_value *b = n->n_inputs > 1 ? n->inputs[1] : a;
     const bin_kernel *k;
-    char list[160];
+    char list[400];
     int i;
     /* Only Pow's exponent may differ in type from the base. */
     for (i = 1; i < n->n_inputs; i++) {
@@ -277,13 +360,14 @@ static int choose_kernel(dl_diag *d, const dl_node *n, binary_params *bp)
             return dl_error(d, n, "input %d ('%s') is %s but input 0 ('%s') is %s; %s needs one element type",
                             i, v->name, dl_dtype_name(v->dtype), a->name, dl_dtype_name(a->dtype), n->op_type);
     }
-    k = find_kernel(bp->op->kernel, a->dtype, b->dtype);
+    k = find_kernel(bp->kname, a->dtype, b->dtype);
     if (!k || (bp->op->float_only && a->dtype != DL_FLOAT)) {
         if (b->dtype != a->dtype)
-            return dl_error(d, n, "inputs are %s and %s; %s supports %s", dl_dtype_name(a->dtype),
-                            dl_dtype_name(b->dtype), n->op_type, supported_types(bp->op, list, sizeof list));
-        return dl_error(d, n, "input 0 ('%s') is %s; %s supports %s", a->name, dl_dtype_name(a->dtype),
-                        n->op_type, supported_types(bp->op, list, sizeof list));
+            return dl_error(d, n, "inputs are %s and %s: not supported; %s supports %s", dl_dtype_name(a->dtype),
+                            dl_dtype_name(b->dtype), n->op_type,
+                            supported_types(bp->op, bp->kname, list, sizeof list));
+        return dl_error(d, n, "input 0 ('%s') is %s: not supported; %s supports %s", a->name,
+                        dl_dtype_name(a->dtype), n->op_type, supported_types(bp->op, bp->kname, list, sizeof list));
     }
     bp->kernel = k;
     return 0;
@@ -293,7 +377,7 @@ static int binary_infer(dl_graph *g, dl_node *n, dl_diag *d)
 {
     binary_params *bp = n->params;
     int64_t dims[DL_MAX_RANK];
-    int rank, i;
+    int rank = 0, i;
     (void)g;
     if (dl_check_inputs(d, n, bp->op->variadic ? 1 : 2, bp->op->variadic ? 1 << 16 : 2) != 0)
         return -1;
@@ -382,21 +466,57 @@ static void make_step(const dl_node *n, int i, bin_step *st)
     align_dims(st->a, y->rank, -1, ad);
     align_dims(st->b, y->rank, i == 0 ? bp->b_at : -1, bd);
     make_plan(y->rank, y->dims, ad, bd, &st->plan);
+    if (bp->kernel->bcast_only)
+        st->plan.path = BIN_BCAST;
 }
 
 /* -------------------------------------------------------- eval, lower */
 
 /* C's integer division traps on a zero divisor and on MIN / -1: refuse to
  * fold them rather than crash the compiler. */
+/* Element i of an integer constant, widened (uint64 above INT64_MAX wraps,
+ * which only the signed checks below could misread, and they skip it). */
+static int64_t int_elem(const dl_value *v, int64_t i)
+{
+    switch (v->dtype) {
+    case DL_INT8: return ((const int8_t *)v->data)[i];
+    case DL_INT16: return ((const int16_t *)v->data)[i];
+    case DL_INT32: return ((const int32_t *)v->data)[i];
+    case DL_UINT8: return ((const uint8_t *)v->data)[i];
+    case DL_UINT16: return ((const uint16_t *)v->data)[i];
+    case DL_UINT32: return ((const uint32_t *)v->data)[i];
+    case DL_UINT64: return (int64_t)((const uint64_t *)v->data)[i];
+    default: return ((const int64_t *)v->data)[i];
+    }
+}
+
+static bool is_signed_int(dl_dtype t)
+{
+    return t == DL_INT8 || t == DL_INT16 || t == DL_INT32 || t == DL_INT64;
+}
+
+static bool is_int_min(const dl_value *v, int64_t i)
+{
+    int64_t x = int_elem(v, i);
+    switch (v->dtype) {
+    case DL_INT8: return x == INT8_MIN;
+    case DL_INT16: return x == INT16_MIN;
+    case DL_INT32: return x == INT32_MIN;
+    case DL_INT64: return x == INT64_MIN;
+    default: return false;
+    }
+}
+
 static int check_int_divisors(dl_diag *d, const dl_node *n, const dl_value *a, const dl_value *b)
 {
     int64_t i, nb = dl_value_numel(b);
     bool a_has_min = false;
     for (i = 0; i < dl_value_numel(a); i++)
-        a_has_min |= a->dtype == DL_INT64 ? ((const int64_t *)a->data)[i] == INT64_MIN
-                                          : ((const int32_t *)a->data)[i] == INT32_MIN;
+        a_has_min |= is_int_min(a, i);
     for (i = 0; i < nb; i++) {
-        int64_t v = b->dtype == DL_INT64 ? ((const int64_t *)b->data)[i] : ((const int32_t *)b->data)[i];
+        int64_t v = int_elem(b, i);
+        if (v == -1 && !is_signed_int(b->dtype))
+            continue;
         if (v == 0)
             return dl_error(d, n, "input B ('%s') has a zero at element %lld: integer division by zero",
                             b->name, (long long)i);
@@ -423,7 +543,7 @@ static int binary_eval(dl_graph *g, dl_node *n, dl_diag *d)
     for (i = 0; i + 1 < n->n_inputs; i++) {
         bin_step st;
         make_step(n, i, &st);
-        if (strcmp(bp->kernel->op, "div") == 0 && bp->kernel->b_type != DL_FLOAT &&
+        if (strcmp(bp->kernel->op, "div") == 0 && bp->kernel->b_type != DL_FLOAT && bp->kernel->b_type != DL_DOUBLE &&
             check_int_divisors(d, n, st.a, st.b) != 0)
             return -1;
         bp->kernel->eval(&st.plan, st.a->data, st.b->data, y->data);
@@ -504,3 +624,16 @@ BINARY_OP(Min)
 BINARY_OP(Sum)
 BINARY_OP(Mean)
 BINARY_OP(PRelu)
+BINARY_OP(Equal)
+BINARY_OP(Greater)
+BINARY_OP(Less)
+BINARY_OP(GreaterOrEqual)
+BINARY_OP(LessOrEqual)
+BINARY_OP(And)
+BINARY_OP(Or)
+BINARY_OP(Xor)
+BINARY_OP(BitwiseAnd)
+BINARY_OP(BitwiseOr)
+BINARY_OP(BitwiseXor)
+BINARY_OP(Mod)
+BINARY_OP(BitShift)

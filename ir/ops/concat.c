@@ -30,9 +30,8 @@ static int check_axis(dl_diag *d, const dl_node *n, int64_t axis, int rank, int 
 {
     if (rank == 0)
         return dl_error(d, n, "input 0 is a scalar; %s needs rank >= 1", n->op_type);
-    if (axis < 0 && n->opset < 11)
-        return dl_error(d, n, "attribute 'axis' is %" PRId64 "; negative axes need opset >= 11 "
-                        "(the model has %d)", axis, n->opset);
+    /* The spec allows negative axes from opset 11, but older exporters (PyTorch at opset 6)
+       wrote them and onnxruntime reads them: count from the end at every opset. */
     return dl_norm_axis(d, n, axis, rank, out);
 }
 
@@ -64,6 +63,23 @@ static part_layout layout_of(const dl_value *whole, int axis, int64_t part_dim, 
     pl.whole_block = whole->dims[axis] * inner;
     pl.offset = before * inner;
     return pl;
+}
+
+/* One call of `kernel` (dlk_concat_part or dlk_split_part, which take the
+ * same arguments): outer rows of x_block bytes of x to rows of y_block bytes
+ * of y, offset bytes into the larger side's rows. */
+static void lower_part(dl_lower *l, const char *kernel, const dl_value *x, const dl_value *y,
+                       int64_t outer, int64_t x_block, int64_t y_block, int64_t offset)
+{
+    dl_lower_need(l, kernel);
+    dl_lower_call(l, kernel);
+    dl_lower_arg_value(l, x);
+    dl_lower_arg_value(l, y);
+    dl_lower_arg_int(l, outer);
+    dl_lower_arg_int(l, x_block);
+    dl_lower_arg_int(l, y_block);
+    dl_lower_arg_int(l, offset);
+    dl_lower_call_end(l);
 }
 
 /* ------------------------------------------------------------- Concat */
@@ -150,15 +166,7 @@ static int concat_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
         /* Empty, or its producer already wrote into y (DenseNet in place). */
         if (pl.outer * pl.part_block == 0 || x->alias_of == y)
             continue;
-        dl_lower_need(l, "dlk_concat_part");
-        dl_lower_call(l, "dlk_concat_part");
-        dl_lower_arg_value(l, x);
-        dl_lower_arg_value(l, y);
-        dl_lower_arg_int(l, pl.outer);
-        dl_lower_arg_int(l, pl.part_block);
-        dl_lower_arg_int(l, pl.whole_block);
-        dl_lower_arg_int(l, pl.offset);
-        dl_lower_call_end(l);
+        lower_part(l, "dlk_concat_part", x, y, pl.outer, pl.part_block, pl.whole_block, pl.offset);
     }
     return 0;
 }
@@ -302,15 +310,7 @@ static int split_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
         /* Absent, empty, or the planner made it a view into x. */
         if (y == NULL || pl.outer * pl.part_block == 0 || y->alias_of == x)
             continue;
-        dl_lower_need(l, "dlk_split_part");
-        dl_lower_call(l, "dlk_split_part");
-        dl_lower_arg_value(l, x);
-        dl_lower_arg_value(l, y);
-        dl_lower_arg_int(l, pl.outer);
-        dl_lower_arg_int(l, pl.whole_block);
-        dl_lower_arg_int(l, pl.part_block);
-        dl_lower_arg_int(l, pl.offset);
-        dl_lower_call_end(l);
+        lower_part(l, "dlk_split_part", x, y, pl.outer, pl.whole_block, pl.part_block, pl.offset);
     }
     return 0;
 }

@@ -1,4 +1,5 @@
-/* Ops that make or retype constants: Shape, Constant, ConstantOfShape, Cast.
+/* Ops that make or retype constants: Shape, Size, Constant, ConstantOfShape,
+ * Cast, CastLike.
  * Shapes are static in dlcc, so Shape and Constant produce their output in
  * infer and never run; a large ConstantOfShape is left to run time (fill.h);
  * Cast folds or runs through the same cast.h loops. */
@@ -76,6 +77,25 @@ static int shape_infer(dl_graph *g, dl_node *n, dl_diag *d)
 
 /* No eval: infer already made the output constant. */
 const dl_op dl_op_Shape = {"Shape", 0, shape_setup, shape_infer, NULL, lower_folded};
+
+/* ------------------------------------------------------------------- Size */
+
+/* The element count as an int64 scalar: known from the static shape. */
+static int size_infer(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    const dl_value *x = n->inputs[0];
+    if (dl_check_inputs(d, n, 1, 1) < 0)
+        return -1;
+    if (x == NULL || x->rank < 0)
+        return dl_error(d, n, "input has an unknown shape");
+    dl_value_set_shape(n->outputs[0], DL_INT64, 0, NULL);
+    if (dl_value_alloc_data(g, n->outputs[0]) == NULL)
+        return dl_error(d, n, "out of memory");
+    *(int64_t *)n->outputs[0]->data = dl_value_numel(x);
+    return 0;
+}
+
+const dl_op dl_op_Size = {"Size", 0, NULL, size_infer, NULL, lower_folded};
 
 /* --------------------------------------------------------------- Constant */
 
@@ -483,3 +503,30 @@ static int cast_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
 }
 
 const dl_op dl_op_Cast = {"Cast", 0, cast_setup, cast_infer, cast_eval, cast_lower};
+
+/* --------------------------------------------------------------- CastLike */
+
+/* Cast to the type of input 1 ('target_type', whose data is not read). */
+static int castlike_setup(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    cast_params_t *p = dl_node_params(g, n, sizeof *p);
+    if (p == NULL)
+        return dl_error(d, n, "out of memory");
+    if (dl_check_inputs(d, n, 2, 2) < 0)
+        return -1;
+    if (n->inputs[0] == NULL || n->inputs[1] == NULL)
+        return dl_error(d, n, "inputs 'input' and 'target_type' are both required");
+    return 0;
+}
+
+static int castlike_infer(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    cast_params_t *p = n->params;
+    p->to = n->inputs[1]->dtype;
+    if (cast_suffix(p->to) == NULL || cast_suffix(n->inputs[0]->dtype) == NULL)
+        return dl_error(d, n, "casting %s to %s is not supported; supported: float32, float64, int64, int32, "
+                        "int8, uint8, bool", dl_dtype_name(n->inputs[0]->dtype), dl_dtype_name(p->to));
+    return cast_infer(g, n, d);
+}
+
+const dl_op dl_op_CastLike = {"CastLike", 0, castlike_setup, castlike_infer, cast_eval, cast_lower};

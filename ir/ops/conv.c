@@ -5,67 +5,19 @@
  * shapes by conv_make_params, which infer, eval and lower share, so the
  * folded constant and the generated code run the same kernel call. */
 #include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
-#include "ir/ops/op.h"
+#include "ir/ops/window.h"
 #include "kernels/conv.h"
-
-#define CONV_MAX_SPATIAL (DL_MAX_RANK - 2)
-
-typedef enum conv_auto_pad {
-    CONV_PAD_NOTSET, CONV_PAD_SAME_UPPER, CONV_PAD_SAME_LOWER, CONV_PAD_VALID
-} conv_auto_pad;
-
-/* An ints attribute: n is -1 when absent. */
-typedef struct conv_ints {
-    int n;
-    int64_t v[2 * DL_MAX_RANK];
-} conv_ints;
 
 typedef struct conv_attrs {
     bool transpose;
-    conv_auto_pad auto_pad;
     int64_t group;
-    conv_ints kernel_shape, strides, dilations, pads, output_padding, output_shape;
+    dl_window_attrs win;
+    dl_window_ints output_padding, output_shape;   /* ConvTranspose */
 } conv_attrs;
 
 /* ------------------------------------------------------------ attributes */
-
-static int read_ints(dl_diag *d, const dl_node *n, const char *name, int max, int64_t min_value,
-                     conv_ints *out)
-{
-    const int64_t *v;
-    out->n = dl_attr_ints(n, name, &v);
-    if (out->n < 0)
-        return 0;
-    if (out->n > max)
-        return dl_error(d, n, "attribute '%s' has %d values; at most %d are supported", name, out->n,
-                        max);
-    for (int i = 0; i < out->n; i++) {
-        if (v[i] < min_value)
-            return dl_error(d, n, "attribute '%s'[%d] is %" PRId64 "; expected >= %" PRId64, name, i,
-                            v[i], min_value);
-        out->v[i] = v[i];
-    }
-    return 0;
-}
-
-static int read_auto_pad(dl_diag *d, const dl_node *n, conv_auto_pad *out)
-{
-    const char *s = dl_attr_string(n, "auto_pad", "NOTSET");
-    if (strcmp(s, "NOTSET") == 0 || s[0] == '\0')    /* onnxruntime reads "" as NOTSET */
-        *out = CONV_PAD_NOTSET;
-    else if (strcmp(s, "SAME_UPPER") == 0)
-        *out = CONV_PAD_SAME_UPPER;
-    else if (strcmp(s, "SAME_LOWER") == 0)
-        *out = CONV_PAD_SAME_LOWER;
-    else if (strcmp(s, "VALID") == 0)
-        *out = CONV_PAD_VALID;
-    else
-        return dl_error(d, n, "attribute 'auto_pad' is '%s'; expected NOTSET, SAME_UPPER, SAME_LOWER or VALID", s);
-    return 0;
-}
 
 static int conv_setup_common(dl_graph *g, dl_node *n, dl_diag *d, bool transpose)
 {
@@ -79,17 +31,13 @@ static int conv_setup_common(dl_graph *g, dl_node *n, dl_diag *d, bool transpose
     a->group = dl_attr_int(n, "group", 1);
     if (a->group < 1)
         return dl_error(d, n, "attribute 'group' is %" PRId64 "; expected >= 1", a->group);
-    /* ConvTranspose pads may be negative only when derived from output_shape. */
-    if (read_auto_pad(d, n, &a->auto_pad) < 0 ||
-        read_ints(d, n, "kernel_shape", CONV_MAX_SPATIAL, 1, &a->kernel_shape) < 0 ||
-        read_ints(d, n, "strides", CONV_MAX_SPATIAL, 1, &a->strides) < 0 ||
-        read_ints(d, n, "dilations", CONV_MAX_SPATIAL, 1, &a->dilations) < 0 ||
-        read_ints(d, n, "pads", 2 * CONV_MAX_SPATIAL, 0, &a->pads) < 0)
+    if (dl_window_read_attrs(d, n, &a->win) < 0)
         return -1;
     a->output_padding.n = a->output_shape.n = -1;
     if (transpose &&
-        (read_ints(d, n, "output_padding", CONV_MAX_SPATIAL, 0, &a->output_padding) < 0 ||
-         read_ints(d, n, "output_shape", DL_MAX_RANK, 1, &a->output_shape) < 0))
+        (dl_window_read_ints(d, n, "output_padding", DL_WINDOW_MAX_SPATIAL, 0,
+                             &a->output_padding) < 0 ||
+         dl_window_read_ints(d, n, "output_shape", DL_MAX_RANK, 1, &a->output_shape) < 0))
         return -1;
     return 0;
 }
@@ -106,42 +54,14 @@ static int conv_transpose_setup(dl_graph *g, dl_node *n, dl_diag *d)
 
 /* -------------------------------------------------------------- geometry */
 
-/* Copy an optional attribute of `want` values (r spatial axes) into dst,
- * or fill dst with dflt when it is absent. */
-static int axis_list(dl_diag *d, const dl_node *n, const char *name, const conv_ints *src, int want,
-                     int r, int64_t dflt, int64_t *dst)
-{
-    if (src->n < 0) {
-        for (int i = 0; i < want; i++)
-            dst[i] = dflt;
-        return 0;
-    }
-    if (src->n != want)
-        return dl_error(d, n, "attribute '%s' has %d values; expected %d for %d spatial axes of input 'X'",
-                        name, src->n, want, r);
-    memcpy(dst, src->v, (size_t)want * sizeof *dst);
-    return 0;
-}
-
-static int check_float(dl_diag *d, const dl_node *n, int i, const char *what)
-{
-    const dl_value *v = n->inputs[i];
-    if (v->rank < 0)
-        return dl_error(d, n, "input '%s' ('%s') has an unknown shape; give it with --shape", what,
-                        v->name);
-    char label[32];
-    snprintf(label, sizeof label, "input %s", what);
-    return dl_check_dtype(d, n, v, label, DL_FLOAT);
-}
-
 /* Types and ranks of the inputs; fills kp's batch, input channels, group,
  * rank, input dims and kernel. */
 static int check_inputs(dl_diag *d, const dl_node *n, const conv_attrs *a, dlk_conv_params *kp)
 {
     const dl_value *x = n->inputs[0], *w = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL;
     int r;
-    if (check_float(d, n, 0, "X") < 0 || check_float(d, n, 1, "W") < 0 ||
-        (b != NULL && check_float(d, n, 2, "B") < 0))
+    if (dl_window_check_float(d, n, 0, "X") < 0 || dl_window_check_float(d, n, 1, "W") < 0 ||
+        (b != NULL && dl_window_check_float(d, n, 2, "B") < 0))
         return -1;
     if (x->rank < 3 || x->rank > DL_MAX_RANK)
         return dl_error(d, n, "input 'X' has rank %d; expected 3 to %d (N, C, spatial axes)", x->rank,
@@ -161,13 +81,13 @@ static int check_inputs(dl_diag *d, const dl_node *n, const conv_attrs *a, dlk_c
             return dl_error(d, n, "input 'W' has kernel size %" PRId64 " on spatial axis %d; expected >= 1",
                             kp->kernel[i], i);
     }
-    if (a->kernel_shape.n >= 0 && a->kernel_shape.n != r)
+    if (a->win.kernel_shape.n >= 0 && a->win.kernel_shape.n != r)
         return dl_error(d, n, "attribute 'kernel_shape' has %d values; input 'X' has %d spatial axes",
-                        a->kernel_shape.n, r);
-    for (int i = 0; i < a->kernel_shape.n; i++)
-        if (a->kernel_shape.v[i] != kp->kernel[i])
+                        a->win.kernel_shape.n, r);
+    for (int i = 0; i < a->win.kernel_shape.n; i++)
+        if (a->win.kernel_shape.v[i] != kp->kernel[i])
             return dl_error(d, n, "attribute 'kernel_shape'[%d] is %" PRId64 " but input 'W' has %" PRId64
-                            " on that axis", i, a->kernel_shape.v[i], kp->kernel[i]);
+                            " on that axis", i, a->win.kernel_shape.v[i], kp->kernel[i]);
     return 0;
 }
 
@@ -205,16 +125,11 @@ static int conv_geometry(dl_diag *d, const dl_node *n, const conv_attrs *a, dlk_
     int r = (int)kp->rank;
     for (int i = 0; i < r; i++) {
         int64_t *pb = &kp->pads[i], *pe = &kp->pads[r + i];
-        int64_t keff = kp->dilations[i] * (kp->kernel[i] - 1) + 1;
-        if (a->auto_pad == CONV_PAD_SAME_UPPER || a->auto_pad == CONV_PAD_SAME_LOWER)
-            dlk_conv_same_pads(kp->in[i], kp->kernel[i], kp->strides[i], kp->dilations[i],
-                               a->auto_pad == CONV_PAD_SAME_UPPER, pb, pe);
-        else if (a->auto_pad == CONV_PAD_VALID)
-            *pb = *pe = 0;
-        if (kp->in[i] + *pb + *pe < keff)
-            return dl_error(d, n, "spatial axis %d of input 'X' is %" PRId64 " (padded %" PRId64
-                            "), smaller than the dilated kernel %" PRId64, i, kp->in[i],
-                            kp->in[i] + *pb + *pe, keff);
+        dl_window_auto_pads(a->win.auto_pad, kp->in[i], kp->kernel[i], kp->strides[i],
+                            kp->dilations[i], pb, pe);
+        if (dl_window_check_fits(d, n, i, kp->in[i], *pb, *pe,
+                                 dl_window_extent(kp->kernel[i], kp->dilations[i])) < 0)
+            return -1;
         kp->out[i] = dlk_conv_out_dim(kp->in[i], kp->kernel[i], kp->strides[i], kp->dilations[i], *pb, *pe);
     }
     return 0;
@@ -236,8 +151,8 @@ static int conv_transpose_geometry(dl_diag *d, const dl_node *n, const conv_attr
                                    dlk_conv_params *kp)
 {
     int r = (int)kp->rank, shape_off = 0;
-    int64_t out_pad[CONV_MAX_SPATIAL];
-    if (axis_list(d, n, "output_padding", &a->output_padding, r, r, 0, out_pad) < 0)
+    int64_t out_pad[DL_WINDOW_MAX_SPATIAL];
+    if (dl_window_axis_list(d, n, "output_padding", &a->output_padding, r, r, 0, out_pad) < 0)
         return -1;
     if (a->output_shape.n >= 0) {
         if (a->output_shape.n != r && a->output_shape.n != r + 2)
@@ -252,13 +167,13 @@ static int conv_transpose_geometry(dl_diag *d, const dl_node *n, const conv_attr
         int64_t want = -1;
         if (a->output_shape.n >= 0)
             want = a->output_shape.v[shape_off + i];
-        else if (a->auto_pad == CONV_PAD_SAME_UPPER || a->auto_pad == CONV_PAD_SAME_LOWER)
+        else if (dl_window_is_same(a->win.auto_pad))
             want = kp->in[i] * kp->strides[i];
-        else if (a->auto_pad == CONV_PAD_VALID)
+        else if (a->win.auto_pad == DL_WINDOW_PAD_VALID)
             *pb = *pe = 0;
         if (want >= 0) {
             int64_t total = natural - want;
-            *pb = a->auto_pad == CONV_PAD_SAME_UPPER ? floor_half(total) : total - floor_half(total);
+            *pb = a->win.auto_pad == DL_WINDOW_PAD_SAME_UPPER ? floor_half(total) : total - floor_half(total);
             *pe = total - *pb;
         }
         kp->out[i] = natural - *pb - *pe;
@@ -280,9 +195,7 @@ static int conv_make_params(dl_diag *d, const dl_node *n, dlk_conv_params *kp)
     if (check_inputs(d, n, a, kp) < 0 || check_channels(d, n, a, kp) < 0)
         return -1;
     r = (int)kp->rank;
-    if (axis_list(d, n, "strides", &a->strides, r, r, 1, kp->strides) < 0 ||
-        axis_list(d, n, "dilations", &a->dilations, r, r, 1, kp->dilations) < 0 ||
-        axis_list(d, n, "pads", &a->pads, 2 * r, r, 0, kp->pads) < 0)
+    if (dl_window_axes(d, n, &a->win, r, kp->strides, kp->dilations, kp->pads) < 0)
         return -1;
     return a->transpose ? conv_transpose_geometry(d, n, a, kp) : conv_geometry(d, n, a, kp);
 }

@@ -7,64 +7,16 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "ir/ops/op.h"
+#include "ir/ops/window.h"
 #include "kernels/pool.h"
-
-#define POOL_MAX_SPATIAL (DL_MAX_RANK - 2)
-
-typedef enum pool_auto_pad {
-    POOL_PAD_NOTSET, POOL_PAD_SAME_UPPER, POOL_PAD_SAME_LOWER, POOL_PAD_VALID
-} pool_auto_pad;
-
-/* An ints attribute: n is -1 when absent. */
-typedef struct pool_ints {
-    int n;
-    int64_t v[2 * DL_MAX_RANK];
-} pool_ints;
 
 typedef struct pool_attrs {
     bool is_max;
-    pool_auto_pad auto_pad;
     int64_t ceil_mode, count_include_pad, storage_order;
-    pool_ints kernel_shape, strides, dilations, pads;
+    dl_window_attrs win;
 } pool_attrs;
 
 /* ------------------------------------------------------------ attributes */
-
-static int read_ints(dl_diag *d, const dl_node *n, const char *name, int max, int64_t min_value,
-                     pool_ints *out)
-{
-    const int64_t *v;
-    out->n = dl_attr_ints(n, name, &v);
-    if (out->n < 0)
-        return 0;
-    if (out->n > max)
-        return dl_error(d, n, "attribute '%s' has %d values; at most %d are supported", name, out->n,
-                        max);
-    for (int i = 0; i < out->n; i++) {
-        if (v[i] < min_value)
-            return dl_error(d, n, "attribute '%s'[%d] is %" PRId64 "; expected >= %" PRId64, name, i,
-                            v[i], min_value);
-        out->v[i] = v[i];
-    }
-    return 0;
-}
-
-static int read_auto_pad(dl_diag *d, const dl_node *n, pool_auto_pad *out)
-{
-    const char *s = dl_attr_string(n, "auto_pad", "NOTSET");
-    if (strcmp(s, "NOTSET") == 0 || s[0] == '\0')    /* onnxruntime reads "" as NOTSET */
-        *out = POOL_PAD_NOTSET;
-    else if (strcmp(s, "SAME_UPPER") == 0)
-        *out = POOL_PAD_SAME_UPPER;
-    else if (strcmp(s, "SAME_LOWER") == 0)
-        *out = POOL_PAD_SAME_LOWER;
-    else if (strcmp(s, "VALID") == 0)
-        *out = POOL_PAD_VALID;
-    else
-        return dl_error(d, n, "attribute 'auto_pad' is '%s'; expected NOTSET, SAME_UPPER, SAME_LOWER or VALID", s);
-    return 0;
-}
 
 static int read_flag(dl_diag *d, const dl_node *n, const char *name, int64_t *out)
 {
@@ -85,16 +37,12 @@ static int pool_setup_common(dl_graph *g, dl_node *n, dl_diag *d, bool is_max)
     if (a == NULL)
         return dl_error(d, n, "out of memory");
     a->is_max = is_max;
-    if (read_auto_pad(d, n, &a->auto_pad) < 0 ||
-        read_ints(d, n, "kernel_shape", POOL_MAX_SPATIAL, 1, &a->kernel_shape) < 0 ||
-        read_ints(d, n, "strides", POOL_MAX_SPATIAL, 1, &a->strides) < 0 ||
-        read_ints(d, n, "dilations", POOL_MAX_SPATIAL, 1, &a->dilations) < 0 ||
-        read_ints(d, n, "pads", 2 * POOL_MAX_SPATIAL, 0, &a->pads) < 0 ||
+    if (dl_window_read_attrs(d, n, &a->win) < 0 ||
         read_flag(d, n, "ceil_mode", &a->ceil_mode) < 0 ||
         read_flag(d, n, "count_include_pad", &a->count_include_pad) < 0 ||
         read_flag(d, n, "storage_order", &a->storage_order) < 0)
         return -1;
-    if (a->kernel_shape.n < 0)
+    if (a->win.kernel_shape.n < 0)
         return dl_error(d, n, "attribute 'kernel_shape' is required");
     return 0;
 }
@@ -114,29 +62,10 @@ static int avgpool_setup(dl_graph *g, dl_node *n, dl_diag *d)
 static int check_x(dl_diag *d, const dl_node *n)
 {
     const dl_value *x = n->inputs[0];
-    if (x->rank < 0)
-        return dl_error(d, n, "input 'X' ('%s') has an unknown shape; give it with --shape", x->name);
-    if (dl_check_dtype(d, n, x, "input X", DL_FLOAT) < 0)
+    if (dl_window_check_float(d, n, 0, "X") < 0)
         return -1;
     if (x->rank < 3)
         return dl_error(d, n, "input 'X' has rank %d; expected at least 3 (N, C, spatial axes)", x->rank);
-    return 0;
-}
-
-/* Copy an optional attribute of `want` values (r spatial axes) into dst,
- * or fill dst with dflt when it is absent. */
-static int axis_list(dl_diag *d, const dl_node *n, const char *name, const pool_ints *src, int want,
-                     int r, int64_t dflt, int64_t *dst)
-{
-    if (src->n < 0) {
-        for (int i = 0; i < want; i++)
-            dst[i] = dflt;
-        return 0;
-    }
-    if (src->n != want)
-        return dl_error(d, n, "attribute '%s' has %d values; expected %d for %d spatial axes of input 'X'",
-                        name, src->n, want, r);
-    memcpy(dst, src->v, (size_t)want * sizeof *dst);
     return 0;
 }
 
@@ -145,23 +74,19 @@ static int pool_axis(dl_diag *d, const dl_node *n, const pool_attrs *a, dlk_pool
 {
     int r = (int)kp->rank;
     int64_t *pb = &kp->pads[i], *pe = &kp->pads[r + i];
-    int64_t keff = kp->dilations[i] * (kp->kernel[i] - 1) + 1;
-    if (a->auto_pad == POOL_PAD_SAME_UPPER || a->auto_pad == POOL_PAD_SAME_LOWER) {
-        dlk_conv_same_pads(kp->in[i], kp->kernel[i], kp->strides[i], kp->dilations[i],
-                           a->auto_pad == POOL_PAD_SAME_UPPER, pb, pe);
+    int64_t keff = dl_window_extent(kp->kernel[i], kp->dilations[i]);
+    dl_window_auto_pads(a->win.auto_pad, kp->in[i], kp->kernel[i], kp->strides[i], kp->dilations[i],
+                        pb, pe);
+    if (dl_window_is_same(a->win.auto_pad)) {
         kp->out[i] = (kp->in[i] + kp->strides[i] - 1) / kp->strides[i];
         return 0;
     }
-    if (a->auto_pad == POOL_PAD_VALID)
-        *pb = *pe = 0;
     /* As onnxruntime requires: a window must not lie wholly in the padding. */
     if (*pb >= keff || *pe >= keff)
         return dl_error(d, n, "attribute 'pads' (%" PRId64 ", %" PRId64 ") on spatial axis %d must be smaller than the kernel %" PRId64,
                         *pb, *pe, i, keff);
-    if (kp->in[i] + *pb + *pe < keff)
-        return dl_error(d, n, "spatial axis %d of input 'X' is %" PRId64 " (padded %" PRId64
-                        "), smaller than the dilated kernel %" PRId64, i, kp->in[i],
-                        kp->in[i] + *pb + *pe, keff);
+    if (dl_window_check_fits(d, n, i, kp->in[i], *pb, *pe, keff) < 0)
+        return -1;
     kp->out[i] = dlk_pool_out_dim(kp->in[i], kp->kernel[i], kp->strides[i], kp->dilations[i], *pb,
                                   *pe, (int)a->ceil_mode);
     return 0;
@@ -183,10 +108,8 @@ static int pool_make_params(dl_diag *d, const dl_node *n, dlk_pool_params *kp)
     kp->storage_order = a->storage_order;
     for (int i = 0; i < r; i++)
         kp->in[i] = x->dims[2 + i];
-    if (axis_list(d, n, "kernel_shape", &a->kernel_shape, r, r, 1, kp->kernel) < 0 ||
-        axis_list(d, n, "strides", &a->strides, r, r, 1, kp->strides) < 0 ||
-        axis_list(d, n, "dilations", &a->dilations, r, r, 1, kp->dilations) < 0 ||
-        axis_list(d, n, "pads", &a->pads, 2 * r, r, 0, kp->pads) < 0)
+    if (dl_window_axis_list(d, n, "kernel_shape", &a->win.kernel_shape, r, r, 1, kp->kernel) < 0 ||
+        dl_window_axes(d, n, &a->win, r, kp->strides, kp->dilations, kp->pads) < 0)
         return -1;
     for (int i = 0; i < r; i++)
         if (pool_axis(d, n, a, kp, i) < 0)

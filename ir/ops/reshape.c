@@ -69,12 +69,10 @@ static int read_small_ints(dl_diag *d, const dl_node *n, const dl_value *v, cons
     return dl_const_ints(d, n, v, what, out, DL_MAX_RANK);
 }
 
-/* Axis lists: negative values count from the end from opset 11 on. */
+/* Axis lists: negative values count from the end. The spec allows them from opset 11,
+ * but older exporters wrote them and onnxruntime reads them at every opset. */
 static int norm_axis_opset(dl_diag *d, const dl_node *n, int64_t axis, int rank, int *out)
 {
-    if (axis < 0 && n->opset < 11)
-        return dl_error(d, n, "axis %" PRId64 " is negative; negative axes need opset >= 11 "
-                        "(the model has %d)", axis, n->opset);
     return dl_norm_axis(d, n, axis, rank, out);
 }
 
@@ -248,10 +246,7 @@ static int flatten_infer(dl_graph *g, dl_node *n, dl_diag *d)
     (void)g;
     if (need_shape(d, n, x, "input") < 0)
         return -1;
-    if (axis < 0 && n->opset < 11)
-        return dl_error(d, n, "attribute 'axis' is %" PRId64 "; negative axes need opset >= 11 "
-                        "(the model has %d)", axis, n->opset);
-    if (axis < 0)
+    if (axis < 0) /* from opset 11; older exporters wrote them too */
         axis += x->rank;
     /* Unlike most axes, axis == rank is valid: the output is (numel, 1). */
     if (axis < 0 || axis > x->rank)

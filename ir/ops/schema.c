@@ -62,7 +62,11 @@ static const struct {
     const char *op;
     int through;
 } implemented_later[] = {
-    {"Cast", 28}, /* 24 added round_mode, which applies to float8e8m0 only */
+    {"Cast", 28},         /* 24 added round_mode, which applies to float8e8m0 only */
+    {"CastLike", 25},     /* likewise */
+    {"Range", 27},        /* 27 added stash_type, for float16/bfloat16 only */
+    {"SpaceToDepth", 28}, /* 28 added mode; space.c implements DCR and CRD */
+    {"Swish", 24},        /* new at 24; unary.c implements it */
 };
 
 int dl_schema_implemented(const char *op)

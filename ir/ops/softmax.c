@@ -1,7 +1,7 @@
-/* Softmax and LogSoftmax. Softmax-13 normalises over the one dim `axis`
- * (default -1); versions 1-12 coerce the input to 2-D at `axis` (default 1)
- * and normalise over all the dims from axis on. Both become the kernel's
- * (outer, n, inner) view; the old form is simply inner = 1. */
+/* Softmax, LogSoftmax and Hardmax. Version 13 and later work over the one
+ * dim `axis` (default -1); versions 1-12 coerce the input to 2-D at `axis`
+ * (default 1) and work over all the dims from axis on. Both become the
+ * kernel's (outer, n, inner) view; the old form is simply inner = 1. */
 #include <string.h>
 
 #include "ir/ops/op.h"
@@ -9,6 +9,7 @@
 
 typedef struct softmax_params {
     bool log;             /* LogSoftmax */
+    bool hard;            /* Hardmax */
     bool flatten;         /* opset < 13: normalise over dims axis.. rank-1 together */
     int64_t axis;         /* as written; normalised against the input rank by infer */
     int norm_axis;
@@ -20,6 +21,7 @@ static int softmax_setup(dl_graph *g, dl_node *n, dl_diag *d)
     if (!sp)
         return dl_error(d, n, "out of memory");
     sp->log = strcmp(n->op_type, "LogSoftmax") == 0;
+    sp->hard = strcmp(n->op_type, "Hardmax") == 0;
     sp->flatten = n->opset < 13;
     sp->axis = dl_attr_int(n, "axis", sp->flatten ? 1 : -1);
     return 0;
@@ -72,7 +74,9 @@ static int softmax_eval(dl_graph *g, dl_node *n, dl_diag *d)
     (void)g;
     (void)d;
     softmax_view(n, &outer, &len, &inner);
-    if (sp->log)
+    if (sp->hard)
+        dlk_hardmax_f32(n->inputs[0]->data, n->outputs[0]->data, outer, len, inner);
+    else if (sp->log)
         dlk_log_softmax_f32(n->inputs[0]->data, n->outputs[0]->data, outer, len, inner);
     else
         dlk_softmax_f32(n->inputs[0]->data, n->outputs[0]->data, outer, len, inner);
@@ -82,7 +86,7 @@ static int softmax_eval(dl_graph *g, dl_node *n, dl_diag *d)
 static int softmax_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
 {
     const softmax_params *sp = n->params;
-    const char *kernel = sp->log ? "dlk_log_softmax_f32" : "dlk_softmax_f32";
+    const char *kernel = sp->hard ? "dlk_hardmax_f32" : sp->log ? "dlk_log_softmax_f32" : "dlk_softmax_f32";
     int64_t outer, len, inner;
     (void)g;
     (void)d;
@@ -102,3 +106,4 @@ static int softmax_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
 
 const dl_op dl_op_Softmax = {"Softmax", 0, softmax_setup, softmax_infer, softmax_eval, softmax_lower};
 const dl_op dl_op_LogSoftmax = {"LogSoftmax", 0, softmax_setup, softmax_infer, softmax_eval, softmax_lower};
+const dl_op dl_op_Hardmax = {"Hardmax", 0, softmax_setup, softmax_infer, softmax_eval, softmax_lower};

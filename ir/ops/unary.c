@@ -1,6 +1,7 @@
 /* Element-wise unary ops: activations (Relu LeakyRelu Clip Sigmoid
- * HardSigmoid HardSwish Tanh Elu Selu Softplus Gelu) and math (Erf Exp Log
- * Sqrt Reciprocal Neg Abs). Each lowers to one kernel call over the
+ * HardSigmoid HardSwish Tanh Elu Selu Softplus Gelu Celu Mish Shrink
+ * ThresholdedRelu Softsign Swish) and math (Erf Exp Log Sqrt Reciprocal Neg
+ * Abs Floor Ceil Round and the trigonometric and hyperbolic functions). Each lowers to one kernel call over the
  * contiguous elements; attribute values become float arguments. */
 #include <float.h>
 #include <string.h>
@@ -12,6 +13,7 @@ typedef void (*un_f32_fn)(const float *x, float *y, int64_t n);
 typedef void (*un_f32_1_fn)(const float *x, float *y, int64_t n, float a0);
 typedef void (*un_f32_2_fn)(const float *x, float *y, int64_t n, float a0, float a1);
 typedef void (*un_i64_fn)(const int64_t *x, int64_t *y, int64_t n);
+typedef void (*un_f64_fn)(const double *x, double *y, int64_t n);
 typedef void (*un_i32_fn)(const int32_t *x, int32_t *y, int64_t n);
 
 /* One op: its kernels per element type and the float attributes they take. */
@@ -28,35 +30,58 @@ typedef struct un_op {
     un_i64_fn i64;
     const char *i32_name;
     un_i32_fn i32;
+    const char *f64_name;       /* float64, only for attribute-free ops */
+    un_f64_fn f64;
 } un_op;
 
 #define F32(fn) .f32_name = #fn, .f32 = fn
 #define F32_1(fn, attr, dflt) .n_args = 1, .attrs = {attr}, .defaults = {dflt}, .f32_name = #fn, .f32_1 = fn
 #define F32_2(fn, at0, df0, at1, df1) \
     .n_args = 2, .attrs = {at0, at1}, .defaults = {df0, df1}, .f32_name = #fn, .f32_2 = fn
+#define F64(fn) .f64_name = #fn, .f64 = fn
 #define INTS(fn64, fn32) .i64_name = #fn64, .i64 = fn64, .i32_name = #fn32, .i32 = fn32
 
 static const un_op un_ops[] = {
-    {"Relu", F32(dlk_relu_f32)},
+    {"Relu", F32(dlk_relu_f32), F64(dlk_relu_f64)},
     {"LeakyRelu", F32_1(dlk_leaky_relu_f32, "alpha", 0.01f)},
     /* Clip-6's attributes; Clip-11 reads inputs instead (see clip_bounds).
      * Absent bounds are the type's lowest and max, as the spec says. */
     {"Clip", F32_2(dlk_clip_f32, "min", -FLT_MAX, "max", FLT_MAX)},
-    {"Sigmoid", F32(dlk_sigmoid_f32)},
+    {"Sigmoid", F32(dlk_sigmoid_f32), F64(dlk_sigmoid_f64)},
     {"HardSigmoid", F32_2(dlk_hard_sigmoid_f32, "alpha", 0.2f, "beta", 0.5f)},
     {"HardSwish", F32(dlk_hard_swish_f32)},
-    {"Tanh", F32(dlk_tanh_f32)},
+    {"Tanh", F32(dlk_tanh_f32), F64(dlk_tanh_f64)},
     {"Elu", F32_1(dlk_elu_f32, "alpha", 1.0f)},
     {"Selu", F32_2(dlk_selu_f32, "alpha", 1.67326319217681884765625f, "gamma", 1.05070102214813232421875f)},
     {"Softplus", F32(dlk_softplus_f32)},
     {"Gelu", F32(dlk_gelu_f32)},
-    {"Erf", F32(dlk_erf_f32)},
-    {"Exp", F32(dlk_exp_f32)},
-    {"Log", F32(dlk_log_f32)},
-    {"Sqrt", F32(dlk_sqrt_f32)},
-    {"Reciprocal", F32(dlk_reciprocal_f32)},
-    {"Neg", F32(dlk_neg_f32), INTS(dlk_neg_i64, dlk_neg_i32)},
-    {"Abs", F32(dlk_abs_f32), INTS(dlk_abs_i64, dlk_abs_i32)},
+    {"Erf", F32(dlk_erf_f32), F64(dlk_erf_f64)},
+    {"Exp", F32(dlk_exp_f32), F64(dlk_exp_f64)},
+    {"Log", F32(dlk_log_f32), F64(dlk_log_f64)},
+    {"Sqrt", F32(dlk_sqrt_f32), F64(dlk_sqrt_f64)},
+    {"Reciprocal", F32(dlk_reciprocal_f32), F64(dlk_reciprocal_f64)},
+    {"Neg", F32(dlk_neg_f32), INTS(dlk_neg_i64, dlk_neg_i32), F64(dlk_neg_f64)},
+    {"Abs", F32(dlk_abs_f32), INTS(dlk_abs_i64, dlk_abs_i32), F64(dlk_abs_f64)},
+    {"Floor", F32(dlk_floor_f32), F64(dlk_floor_f64)},
+    {"Ceil", F32(dlk_ceil_f32), F64(dlk_ceil_f64)},
+    {"Round", F32(dlk_round_f32), F64(dlk_round_f64)},
+    {"Sin", F32(dlk_sin_f32), F64(dlk_sin_f64)},
+    {"Cos", F32(dlk_cos_f32), F64(dlk_cos_f64)},
+    {"Tan", F32(dlk_tan_f32)},
+    {"Asin", F32(dlk_asin_f32)},
+    {"Acos", F32(dlk_acos_f32)},
+    {"Atan", F32(dlk_atan_f32)},
+    {"Sinh", F32(dlk_sinh_f32)},
+    {"Cosh", F32(dlk_cosh_f32)},
+    {"Asinh", F32(dlk_asinh_f32)},
+    {"Acosh", F32(dlk_acosh_f32)},
+    {"Atanh", F32(dlk_atanh_f32)},
+    {"Softsign", F32(dlk_softsign_f32)},
+    {"Mish", F32(dlk_mish_f32)},
+    {"Celu", F32_1(dlk_celu_f32, "alpha", 1.0f)},
+    {"ThresholdedRelu", F32_1(dlk_thresholded_relu_f32, "alpha", 1.0f)},
+    {"Swish", F32_1(dlk_swish_f32, "alpha", 1.0f)},
+    {"Shrink", F32_2(dlk_shrink_f32, "bias", 0.0f, "lambd", 0.5f)},
 };
 
 /* Gelu with approximate="tanh". */
@@ -128,7 +153,9 @@ static int clip_bounds(dl_diag *d, const dl_node *n, unary_params *up)
 
 static const char *supported_types(const un_op *op)
 {
-    return op->i64 ? "float32, int64 and int32" : "float32";
+    if (op->i64)
+        return op->f64 ? "float32, float64, int64 and int32" : "float32, int64 and int32";
+    return op->f64 ? "float32 and float64" : "float32";
 }
 
 static int unary_infer(dl_graph *g, dl_node *n, dl_diag *d)
@@ -146,9 +173,9 @@ static int unary_infer(dl_graph *g, dl_node *n, dl_diag *d)
         return dl_error(d, n, "input 0 ('%s') has no known shape", x->name);
     if (n->n_outputs < 1)
         return dl_error(d, n, "no output; %s has one", n->op_type);
-    ok = x->dtype == DL_FLOAT || (up->op->i64 && (x->dtype == DL_INT64 || x->dtype == DL_INT32));
+    ok = x->dtype == DL_FLOAT || (up->op->f64 && x->dtype == DL_DOUBLE) || (up->op->i64 && (x->dtype == DL_INT64 || x->dtype == DL_INT32));
     if (!ok)
-        return dl_error(d, n, "input 0 ('%s') is %s; %s supports %s", x->name, dl_dtype_name(x->dtype),
+        return dl_error(d, n, "input 0 ('%s') is %s, not supported; %s supports %s", x->name, dl_dtype_name(x->dtype),
                         n->op_type, supported_types(up->op));
     if (is_clip11(n) && clip_bounds(d, n, up) != 0)
         return -1;
@@ -167,6 +194,8 @@ static int unary_eval(dl_graph *g, dl_node *n, dl_diag *d)
     (void)d;
     if (x->dtype == DL_INT64)
         op->i64(x->data, y->data, count);
+    else if (x->dtype == DL_DOUBLE)
+        op->f64(x->data, y->data, count);
     else if (x->dtype == DL_INT32)
         op->i32(x->data, y->data, count);
     else if (op->n_args == 0)
@@ -183,6 +212,7 @@ static int unary_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     const unary_params *up = n->params;
     const dl_value *x = n->inputs[0];
     const char *kernel = x->dtype == DL_INT64 ? up->op->i64_name
+                         : x->dtype == DL_DOUBLE ? up->op->f64_name
                          : x->dtype == DL_INT32 ? up->op->i32_name : up->op->f32_name;
     int i;
     (void)g;
@@ -219,3 +249,23 @@ UNARY_OP(Sqrt)
 UNARY_OP(Reciprocal)
 UNARY_OP(Neg)
 UNARY_OP(Abs)
+UNARY_OP(Floor)
+UNARY_OP(Ceil)
+UNARY_OP(Round)
+UNARY_OP(Sin)
+UNARY_OP(Cos)
+UNARY_OP(Tan)
+UNARY_OP(Asin)
+UNARY_OP(Acos)
+UNARY_OP(Atan)
+UNARY_OP(Sinh)
+UNARY_OP(Cosh)
+UNARY_OP(Asinh)
+UNARY_OP(Acosh)
+UNARY_OP(Atanh)
+UNARY_OP(Softsign)
+UNARY_OP(Mish)
+UNARY_OP(Celu)
+UNARY_OP(ThresholdedRelu)
+UNARY_OP(Swish)
+UNARY_OP(Shrink)

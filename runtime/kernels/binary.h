@@ -408,6 +408,172 @@ DLK_BINARY_SCALAR_B(dlk_prelu_scalar_b_f32, float, float, float, u < 0.0f ? u * 
 DLK_BINARY_BCAST(dlk_prelu_bcast_f32, float, float, float, u < 0.0f ? u * v : u)
 /*@end*/
 
+/* ------------------------------------------------ more element types */
+
+/* float64 and the 8/16-bit and unsigned integer types come with the general
+ * entry point only (the compiler routes every call of these through it):
+ * rarely used, they are not worth four sections each. 8- and 16-bit results
+ * are computed in int and converted back, which wraps as two's complement. */
+
+/* add: the element types beyond float32/int32/int64, general entry only */
+/*@ dlk_add_bcast_f64 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_add_bcast_f64, double, double, double, u + v)
+/*@end*/
+/*@ dlk_add_bcast_i8 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_add_bcast_i8, int8_t, int8_t, int8_t, (int8_t)(u + v))
+/*@end*/
+/*@ dlk_add_bcast_i16 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_add_bcast_i16, int16_t, int16_t, int16_t, (int16_t)(u + v))
+/*@end*/
+/*@ dlk_add_bcast_u8 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_add_bcast_u8, uint8_t, uint8_t, uint8_t, (uint8_t)(u + v))
+/*@end*/
+/*@ dlk_add_bcast_u16 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_add_bcast_u16, uint16_t, uint16_t, uint16_t, (uint16_t)(u + v))
+/*@end*/
+/*@ dlk_add_bcast_u32 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_add_bcast_u32, uint32_t, uint32_t, uint32_t, u + v)
+/*@end*/
+/*@ dlk_add_bcast_u64 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_add_bcast_u64, uint64_t, uint64_t, uint64_t, u + v)
+/*@end*/
+/* sub: the element types beyond float32/int32/int64, general entry only */
+/*@ dlk_sub_bcast_f64 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_sub_bcast_f64, double, double, double, u - v)
+/*@end*/
+/*@ dlk_sub_bcast_i8 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_sub_bcast_i8, int8_t, int8_t, int8_t, (int8_t)(u - v))
+/*@end*/
+/*@ dlk_sub_bcast_i16 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_sub_bcast_i16, int16_t, int16_t, int16_t, (int16_t)(u - v))
+/*@end*/
+/*@ dlk_sub_bcast_u8 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_sub_bcast_u8, uint8_t, uint8_t, uint8_t, (uint8_t)(u - v))
+/*@end*/
+/*@ dlk_sub_bcast_u16 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_sub_bcast_u16, uint16_t, uint16_t, uint16_t, (uint16_t)(u - v))
+/*@end*/
+/*@ dlk_sub_bcast_u32 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_sub_bcast_u32, uint32_t, uint32_t, uint32_t, u - v)
+/*@end*/
+/*@ dlk_sub_bcast_u64 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_sub_bcast_u64, uint64_t, uint64_t, uint64_t, u - v)
+/*@end*/
+/* mul: the element types beyond float32/int32/int64, general entry only */
+/*@ dlk_mul_bcast_f64 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_mul_bcast_f64, double, double, double, u * v)
+/*@end*/
+/*@ dlk_mul_bcast_i8 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_mul_bcast_i8, int8_t, int8_t, int8_t, (int8_t)(u * v))
+/*@end*/
+/*@ dlk_mul_bcast_i16 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_mul_bcast_i16, int16_t, int16_t, int16_t, (int16_t)(u * v))
+/*@end*/
+/*@ dlk_mul_bcast_u8 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_mul_bcast_u8, uint8_t, uint8_t, uint8_t, (uint8_t)(u * v))
+/*@end*/
+/*@ dlk_mul_bcast_u16 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_mul_bcast_u16, uint16_t, uint16_t, uint16_t, (uint16_t)((uint32_t)u * v))
+/*@end*/
+/*@ dlk_mul_bcast_u32 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_mul_bcast_u32, uint32_t, uint32_t, uint32_t, u * v)
+/*@end*/
+/*@ dlk_mul_bcast_u64 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_mul_bcast_u64, uint64_t, uint64_t, uint64_t, u * v)
+/*@end*/
+/* div: the element types beyond float32/int32/int64, general entry only */
+/*@ dlk_div_bcast_f64 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_div_bcast_f64, double, double, double, u / v)
+/*@end*/
+/*@ dlk_div_bcast_i8 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_div_bcast_i8, int8_t, int8_t, int8_t, (int8_t)(u / v))
+/*@end*/
+/*@ dlk_div_bcast_i16 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_div_bcast_i16, int16_t, int16_t, int16_t, (int16_t)(u / v))
+/*@end*/
+/*@ dlk_div_bcast_u8 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_div_bcast_u8, uint8_t, uint8_t, uint8_t, (uint8_t)(u / v))
+/*@end*/
+/*@ dlk_div_bcast_u16 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_div_bcast_u16, uint16_t, uint16_t, uint16_t, (uint16_t)(u / v))
+/*@end*/
+/*@ dlk_div_bcast_u32 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_div_bcast_u32, uint32_t, uint32_t, uint32_t, u / v)
+/*@end*/
+/*@ dlk_div_bcast_u64 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_div_bcast_u64, uint64_t, uint64_t, uint64_t, u / v)
+/*@end*/
+/* max: the element types beyond float32/int32/int64, general entry only */
+/*@ dlk_max_bcast_f64 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_max_bcast_f64, double, double, double, u > v ? u : v)
+/*@end*/
+/*@ dlk_max_bcast_i8 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_max_bcast_i8, int8_t, int8_t, int8_t, u > v ? u : v)
+/*@end*/
+/*@ dlk_max_bcast_i16 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_max_bcast_i16, int16_t, int16_t, int16_t, u > v ? u : v)
+/*@end*/
+/*@ dlk_max_bcast_u8 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_max_bcast_u8, uint8_t, uint8_t, uint8_t, u > v ? u : v)
+/*@end*/
+/*@ dlk_max_bcast_u16 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_max_bcast_u16, uint16_t, uint16_t, uint16_t, u > v ? u : v)
+/*@end*/
+/*@ dlk_max_bcast_u32 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_max_bcast_u32, uint32_t, uint32_t, uint32_t, u > v ? u : v)
+/*@end*/
+/*@ dlk_max_bcast_u64 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_max_bcast_u64, uint64_t, uint64_t, uint64_t, u > v ? u : v)
+/*@end*/
+/* min: the element types beyond float32/int32/int64, general entry only */
+/*@ dlk_min_bcast_f64 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_min_bcast_f64, double, double, double, u < v ? u : v)
+/*@end*/
+/*@ dlk_min_bcast_i8 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_min_bcast_i8, int8_t, int8_t, int8_t, u < v ? u : v)
+/*@end*/
+/*@ dlk_min_bcast_i16 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_min_bcast_i16, int16_t, int16_t, int16_t, u < v ? u : v)
+/*@end*/
+/*@ dlk_min_bcast_u8 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_min_bcast_u8, uint8_t, uint8_t, uint8_t, u < v ? u : v)
+/*@end*/
+/*@ dlk_min_bcast_u16 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_min_bcast_u16, uint16_t, uint16_t, uint16_t, u < v ? u : v)
+/*@end*/
+/*@ dlk_min_bcast_u32 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_min_bcast_u32, uint32_t, uint32_t, uint32_t, u < v ? u : v)
+/*@end*/
+/*@ dlk_min_bcast_u64 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_min_bcast_u64, uint64_t, uint64_t, uint64_t, u < v ? u : v)
+/*@end*/
+/* pow: double, and the mixed base/exponent types of Pow-12 and later.
+ * Integer bases go through double pow and truncate, as numpy's casts do. */
+/*@ dlk_pow_bcast_f64 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_pow_bcast_f64, double, double, double, pow(u, v))
+/*@end*/
+/*@ dlk_pow_bcast_f32_i32 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_pow_bcast_f32_i32, float, int32_t, float, powf(u, (float)v))
+/*@end*/
+/*@ dlk_pow_bcast_f32_u32 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_pow_bcast_f32_u32, float, uint32_t, float, powf(u, (float)v))
+/*@end*/
+/*@ dlk_pow_bcast_f32_u64 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_pow_bcast_f32_u64, float, uint64_t, float, powf(u, (float)v))
+/*@end*/
+/*@ dlk_pow_bcast_i32 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_pow_bcast_i32, int32_t, int32_t, int32_t, (int32_t)pow((double)u, (double)v))
+/*@end*/
+/*@ dlk_pow_bcast_i32_f32 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_pow_bcast_i32_f32, int32_t, float, int32_t, (int32_t)pow((double)u, (double)v))
+/*@end*/
+/*@ dlk_pow_bcast_i64_f32 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_pow_bcast_i64_f32, int64_t, float, int64_t, (int64_t)pow((double)u, (double)v))
+/*@end*/
+/*@ dlk_pow_bcast_i64 : dlk_binary_params dlk_binary_loops */
+DLK_BINARY_BCAST(dlk_pow_bcast_i64, int64_t, int64_t, int64_t, (int64_t)pow((double)u, (double)v))
+/*@end*/
+
 /* ---------------------------------------------------------------- Mean */
 
 /* Mean is a chain of broadcasting adds followed by this division: the

@@ -1,4 +1,4 @@
-/* Softmax and LogSoftmax over one axis of a tensor viewed as
+/* Softmax, LogSoftmax and Hardmax over one axis of a tensor viewed as
  * (outer, n, inner): element (o, j, i) is x[(o * n + j) * inner + i] and the
  * normalisation runs over j. Softmax-13 uses the input's own axis; the
  * older versions flatten the input to 2-D at `axis`, which is inner = 1.
@@ -58,6 +58,29 @@ static void dlk_log_softmax_f32(const float *x, float *y, int64_t outer, int64_t
             log_sum = logf((float)sum);
             for (j = 0; j < n; j++)
                 yr[j * inner] = (xr[j * inner] - m) - log_sum;
+        }
+    }
+}
+/*@end*/
+
+/* 1 at the first maximum of each row (ties go to the lowest index, as
+ * numpy's argmax), 0 elsewhere. */
+/*@ dlk_hardmax_f32 : dlk_common */
+static void dlk_hardmax_f32(const float *x, float *y, int64_t outer, int64_t n, int64_t inner)
+{
+    int64_t o, i, j;
+    if (n <= 0)
+        return;
+    for (o = 0; o < outer; o++) {
+        for (i = 0; i < inner; i++) {
+            const float *xr = x + o * n * inner + i;
+            float *yr = y + o * n * inner + i;
+            int64_t best = 0;
+            for (j = 1; j < n; j++)
+                if (xr[j * inner] > xr[best * inner])
+                    best = j;
+            for (j = 0; j < n; j++)
+                yr[j * inner] = j == best ? 1.0f : 0.0f;
         }
     }
 }

@@ -241,4 +241,332 @@ static void dlk_abs_i32(const int32_t *x, int32_t *y, int64_t n)
 }
 /*@end*/
 
+/* ---- math functions (issue 3) ---- */
+
+/*@ dlk_floor_f32 : dlk_common */
+static void dlk_floor_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = floorf(x[i]);
+}
+/*@end*/
+
+/*@ dlk_ceil_f32 : dlk_common */
+static void dlk_ceil_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = ceilf(x[i]);
+}
+/*@end*/
+
+/*@ dlk_sin_f32 : dlk_common */
+static void dlk_sin_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = sinf(x[i]);
+}
+/*@end*/
+
+/*@ dlk_cos_f32 : dlk_common */
+static void dlk_cos_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = cosf(x[i]);
+}
+/*@end*/
+
+/*@ dlk_tan_f32 : dlk_common */
+static void dlk_tan_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = tanf(x[i]);
+}
+/*@end*/
+
+/*@ dlk_asin_f32 : dlk_common */
+static void dlk_asin_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = asinf(x[i]);
+}
+/*@end*/
+
+/*@ dlk_acos_f32 : dlk_common */
+static void dlk_acos_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = acosf(x[i]);
+}
+/*@end*/
+
+/*@ dlk_atan_f32 : dlk_common */
+static void dlk_atan_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = atanf(x[i]);
+}
+/*@end*/
+
+/*@ dlk_sinh_f32 : dlk_common */
+static void dlk_sinh_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = sinhf(x[i]);
+}
+/*@end*/
+
+/*@ dlk_cosh_f32 : dlk_common */
+static void dlk_cosh_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = coshf(x[i]);
+}
+/*@end*/
+
+/*@ dlk_asinh_f32 : dlk_common */
+static void dlk_asinh_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = asinhf(x[i]);
+}
+/*@end*/
+
+/*@ dlk_acosh_f32 : dlk_common */
+static void dlk_acosh_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = acoshf(x[i]);
+}
+/*@end*/
+
+/*@ dlk_atanh_f32 : dlk_common */
+static void dlk_atanh_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = atanhf(x[i]);
+}
+/*@end*/
+
+/* Round-11: halves go to the even neighbour, which is rint under the default rounding mode. */
+/*@ dlk_round_f32 : dlk_common */
+static void dlk_round_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = rintf(x[i]);
+}
+/*@end*/
+
+/* x / (1 + |x|) */
+/*@ dlk_softsign_f32 : dlk_common */
+static void dlk_softsign_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = x[i] / (1.0f + fabsf(x[i]));
+}
+/*@end*/
+
+/* x * tanh(softplus(x)); softplus as in dlk_softplus_f32 so that it never overflows. */
+/*@ dlk_mish_f32 : dlk_common */
+static void dlk_mish_f32(const float *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++) {
+        const float pos = x[i] > 0.0f ? x[i] : 0.0f;
+        y[i] = x[i] * tanhf(pos + log1pf(expf(-fabsf(x[i]))));
+    }
+}
+/*@end*/
+
+/* max(0, x) + min(0, alpha * (e^(x/alpha) - 1)) */
+/*@ dlk_celu_f32 : dlk_common */
+static void dlk_celu_f32(const float *x, float *y, int64_t n, float alpha)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = x[i] > 0.0f ? x[i] : alpha * expm1f(x[i] / alpha);
+}
+/*@end*/
+
+/* x for x > alpha, 0 otherwise. */
+/*@ dlk_thresholded_relu_f32 : dlk_common */
+static void dlk_thresholded_relu_f32(const float *x, float *y, int64_t n, float alpha)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = x[i] > alpha ? x[i] : 0.0f;
+}
+/*@end*/
+
+/* Swish-24: x * sigmoid(alpha * x). */
+/*@ dlk_swish_f32 : dlk_common */
+static void dlk_swish_f32(const float *x, float *y, int64_t n, float alpha)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = x[i] / (1.0f + expf(-alpha * x[i]));
+}
+/*@end*/
+
+/* x + bias for x < -lambd, x - bias for x > lambd, 0 between. */
+/*@ dlk_shrink_f32 : dlk_common */
+static void dlk_shrink_f32(const float *x, float *y, int64_t n, float bias, float lambd)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = x[i] < -lambd ? x[i] + bias : x[i] > lambd ? x[i] - bias : 0.0f;
+}
+/*@end*/
+
+/* ---- float64 versions (double models, e.g. the expanded ReduceLogSumExp) ---- */
+
+/*@ dlk_relu_f64 : dlk_common */
+static void dlk_relu_f64(const double *x, double *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = x[i] > 0.0 ? x[i] : 0.0;
+}
+/*@end*/
+
+/*@ dlk_sigmoid_f64 : dlk_common */
+static void dlk_sigmoid_f64(const double *x, double *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = 1.0 / (1.0 + exp(-x[i]));
+}
+/*@end*/
+
+/*@ dlk_tanh_f64 : dlk_common */
+static void dlk_tanh_f64(const double *x, double *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = tanh(x[i]);
+}
+/*@end*/
+
+/*@ dlk_exp_f64 : dlk_common */
+static void dlk_exp_f64(const double *x, double *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = exp(x[i]);
+}
+/*@end*/
+
+/*@ dlk_log_f64 : dlk_common */
+static void dlk_log_f64(const double *x, double *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = log(x[i]);
+}
+/*@end*/
+
+/*@ dlk_sqrt_f64 : dlk_common */
+static void dlk_sqrt_f64(const double *x, double *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = sqrt(x[i]);
+}
+/*@end*/
+
+/*@ dlk_reciprocal_f64 : dlk_common */
+static void dlk_reciprocal_f64(const double *x, double *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = 1.0 / x[i];
+}
+/*@end*/
+
+/*@ dlk_neg_f64 : dlk_common */
+static void dlk_neg_f64(const double *x, double *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = -x[i];
+}
+/*@end*/
+
+/*@ dlk_abs_f64 : dlk_common */
+static void dlk_abs_f64(const double *x, double *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = fabs(x[i]);
+}
+/*@end*/
+
+/*@ dlk_erf_f64 : dlk_common */
+static void dlk_erf_f64(const double *x, double *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = erf(x[i]);
+}
+/*@end*/
+
+/*@ dlk_floor_f64 : dlk_common */
+static void dlk_floor_f64(const double *x, double *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = floor(x[i]);
+}
+/*@end*/
+
+/*@ dlk_ceil_f64 : dlk_common */
+static void dlk_ceil_f64(const double *x, double *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = ceil(x[i]);
+}
+/*@end*/
+
+/*@ dlk_round_f64 : dlk_common */
+static void dlk_round_f64(const double *x, double *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = rint(x[i]);
+}
+/*@end*/
+
+/*@ dlk_sin_f64 : dlk_common */
+static void dlk_sin_f64(const double *x, double *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = sin(x[i]);
+}
+/*@end*/
+
+/*@ dlk_cos_f64 : dlk_common */
+static void dlk_cos_f64(const double *x, double *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = cos(x[i]);
+}
+/*@end*/
+
 #endif

@@ -693,9 +693,9 @@ END_TEST
 START_TEST(opset_range)
 {
     model *mb = reshape_model(false);
-    mb->opset[0].version = 6;
+    mb->opset[0].version = 5;
     write_model(mb, "m.onnx");
-    expect_error("m.onnx", NULL, "default-domain opset 6 is not supported", NULL);
+    expect_error("m.onnx", NULL, "default-domain opset 5 is not supported", NULL);
 
     mb = reshape_model(false);
     mb->opset[0].version = 99;
@@ -735,7 +735,7 @@ START_TEST(max_opset_follows_schema_table)
        held to the schema versions their ops implement. */
     ck_assert_int_eq(dl_max_supported_opset(), dl_schema_newest_opset());
     ck_assert_int_ge(dl_max_supported_opset(), 17);
-    ck_assert_int_eq(dl_min_supported_opset(), 7);
+    ck_assert_int_eq(dl_min_supported_opset(), 6);
 }
 END_TEST
 
