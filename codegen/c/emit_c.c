@@ -79,8 +79,11 @@ static int make_signature(const dl_graph *g, signature *s)
     memset(s->by_value, 0, sizeof(char *) * (size_t)(g->n_values + 1));
     for (int i = 0; i < s->n; i++) {
         const dl_value *v = i < g->n_inputs ? g->inputs[i] : g->outputs[i - g->n_inputs];
-        char base[200], unique[220];
-        dl_c_identifier(v->name, base, sizeof base);
+        char name[200], base[210], unique[230];
+        dl_c_identifier(v->name, name, sizeof name);
+        /* A name in the generated code's own namespaces (w_*, dlk_*, keywords) gets a prefix;
+           suffixes alone would keep it there. */
+        snprintf(base, sizeof base, is_reserved(name) ? "p_%s" : "%s", name);
         snprintf(unique, sizeof unique, "%s", base);
         for (int k = 2; name_taken(s->names, i, unique); k++)
             snprintf(unique, sizeof unique, "%s_%d", base, k);

@@ -1,4 +1,4 @@
-/* MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool (ONNX opsets 1..22),
+/* MaxPool, AveragePool, LpPool, GlobalAveragePool, GlobalMaxPool, GlobalLpPool (ONNX opsets 1..22),
  * float32, any spatial rank up to 6. Window pools take kernel_shape,
  * strides (default 1), pads, auto_pad, ceil_mode, dilations; AveragePool
  * count_include_pad; MaxPool storage_order and its optional Indices output.
@@ -11,7 +11,8 @@
 #include "kernels/pool.h"
 
 typedef struct pool_attrs {
-    bool is_max;
+    bool is_max, is_lp;
+    float p;                    /* LpPool's exponent */
     int64_t ceil_mode, count_include_pad, storage_order;
     dl_window_attrs win;
 } pool_attrs;
@@ -55,6 +56,26 @@ static int maxpool_setup(dl_graph *g, dl_node *n, dl_diag *d)
 static int avgpool_setup(dl_graph *g, dl_node *n, dl_diag *d)
 {
     return pool_setup_common(g, n, d, false);
+}
+
+/* LpPool's p: a float attribute in opset 1, an int from opset 2; the
+ * spec's default is 2. */
+static int read_p(dl_diag *d, const dl_node *n, float *out)
+{
+    *out = n->opset < 2 ? dl_attr_float(n, "p", 2.0f) : (float)dl_attr_int(n, "p", 2);
+    if (!(*out > 0.0f))
+        return dl_error(d, n, "attribute 'p' is %g; expected a positive number", (double)*out);
+    return 0;
+}
+
+static int lppool_setup(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    pool_attrs *a;
+    if (pool_setup_common(g, n, d, false) < 0)
+        return -1;
+    a = n->params;
+    a->is_lp = true;
+    return read_p(d, n, &a->p);
 }
 
 /* -------------------------------------------------------------- geometry */
@@ -150,7 +171,9 @@ static int pool_eval(dl_graph *g, dl_node *n, dl_diag *d)
     (void)g;
     if (pool_make_params(d, n, &kp) < 0)
         return -1;
-    if (a->is_max) {
+    if (a->is_lp) {
+        dlk_lppool_f32(&kp, a->p, n->inputs[0]->data, n->outputs[0]->data);
+    } else if (a->is_max) {
         dl_value *ind = n->n_outputs > 1 ? n->outputs[1] : NULL;
         dlk_maxpool_f32(&kp, n->inputs[0]->data, n->outputs[0]->data, ind != NULL ? ind->data : NULL);
     } else {
@@ -162,7 +185,7 @@ static int pool_eval(dl_graph *g, dl_node *n, dl_diag *d)
 static int pool_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
 {
     const pool_attrs *a = n->params;
-    const char *kernel = a->is_max ? "dlk_maxpool_f32" : "dlk_avgpool_f32";
+    const char *kernel = a->is_lp ? "dlk_lppool_f32" : a->is_max ? "dlk_maxpool_f32" : "dlk_avgpool_f32";
     dlk_pool_params kp;
     int r;
     (void)g;
@@ -187,6 +210,8 @@ static int pool_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_lower_params_end(l);
     dl_lower_call(l, kernel);
     dl_lower_arg_params(l);
+    if (a->is_lp)
+        dl_lower_arg_float(l, a->p);
     dl_lower_arg_value(l, n->inputs[0]);
     dl_lower_arg_value(l, n->outputs[0]);
     if (a->is_max)
@@ -198,7 +223,8 @@ static int pool_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
 /* ---------------------------------------------------------- global pools */
 
 typedef struct global_attrs {
-    bool is_max;
+    bool is_max, is_lp;
+    float p;                    /* GlobalLpPool's exponent */
 } global_attrs;
 
 static int global_setup_common(dl_graph *g, dl_node *n, dl_diag *d, bool is_max)
@@ -221,6 +247,16 @@ static int global_avg_setup(dl_graph *g, dl_node *n, dl_diag *d)
 static int global_max_setup(dl_graph *g, dl_node *n, dl_diag *d)
 {
     return global_setup_common(g, n, d, true);
+}
+
+static int global_lp_setup(dl_graph *g, dl_node *n, dl_diag *d)
+{
+    global_attrs *a;
+    if (global_setup_common(g, n, d, false) < 0)
+        return -1;
+    a = n->params;
+    a->is_lp = true;
+    return read_p(d, n, &a->p);
 }
 
 static int global_infer(dl_graph *g, dl_node *n, dl_diag *d)
@@ -253,11 +289,14 @@ static bool is_global_max(const dl_node *n)
 
 static int global_eval(dl_graph *g, dl_node *n, dl_diag *d)
 {
+    const global_attrs *a = n->params;
     int64_t planes, size;
     (void)g;
     (void)d;
     global_sizes(n, &planes, &size);
-    if (is_global_max(n))
+    if (a->is_lp)
+        dlk_global_lppool_f32(planes, size, a->p, n->inputs[0]->data, n->outputs[0]->data);
+    else if (is_global_max(n))
         dlk_global_maxpool_f32(planes, size, n->inputs[0]->data, n->outputs[0]->data);
     else
         dlk_global_avgpool_f32(planes, size, n->inputs[0]->data, n->outputs[0]->data);
@@ -266,7 +305,9 @@ static int global_eval(dl_graph *g, dl_node *n, dl_diag *d)
 
 static int global_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
 {
-    const char *kernel = is_global_max(n) ? "dlk_global_maxpool_f32" : "dlk_global_avgpool_f32";
+    const global_attrs *a = n->params;
+    const char *kernel = a->is_lp ? "dlk_global_lppool_f32"
+                         : is_global_max(n) ? "dlk_global_maxpool_f32" : "dlk_global_avgpool_f32";
     int64_t planes, size;
     (void)g;
     (void)d;
@@ -277,6 +318,8 @@ static int global_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_lower_call(l, kernel);
     dl_lower_arg_int(l, planes);
     dl_lower_arg_int(l, size);
+    if (a->is_lp)
+        dl_lower_arg_float(l, a->p);
     dl_lower_arg_value(l, n->inputs[0]);
     dl_lower_arg_value(l, n->outputs[0]);
     dl_lower_call_end(l);
@@ -289,3 +332,5 @@ const dl_op dl_op_GlobalAveragePool = {"GlobalAveragePool", 0, global_avg_setup,
                                        global_eval, global_lower};
 const dl_op dl_op_GlobalMaxPool = {"GlobalMaxPool", 0, global_max_setup, global_infer, global_eval,
                                    global_lower};
+const dl_op dl_op_LpPool = {"LpPool", 0, lppool_setup, pool_infer, pool_eval, pool_lower};
+const dl_op dl_op_GlobalLpPool = {"GlobalLpPool", 0, global_lp_setup, global_infer, global_eval, global_lower};

@@ -3,7 +3,7 @@
  * DLK_RED_*. The axes are an attribute before opset 18 (13 for ReduceSum)
  * and an optional constant input from then on; no axes means every axis,
  * unless noop_with_empty_axes makes it the identity. keepdims (default 1)
- * keeps reduced dims as 1s. ArgMax/ArgMin and CumSum are at the end. */
+ * keeps reduced dims as 1s. ArgMax/ArgMin and CumSum/CumProd are at the end. */
 #include <stdio.h>
 #include <string.h>
 
@@ -406,7 +406,13 @@ static int arg_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
 const dl_op dl_op_ArgMax = {"ArgMax", 0, argmax_setup, arg_infer, arg_eval, arg_lower};
 const dl_op dl_op_ArgMin = {"ArgMin", 0, argmin_setup, arg_infer, arg_eval, arg_lower};
 
-/* ------------------------------------------------------------------ CumSum */
+/* --------------------------------------------------------- CumSum, CumProd */
+
+/* CumProd (opset 26) is CumSum with * for +: same inputs and attributes. */
+static bool is_cumprod(const dl_node *n)
+{
+    return strcmp(n->op_type, "CumProd") == 0;
+}
 
 /* The axis input does not change the shape, so a run-time axis is read by
  * the kernel; a constant one is folded into the params. */
@@ -419,12 +425,12 @@ static int cumsum_infer(dl_graph *g, dl_node *n, dl_diag *d)
     x = n->inputs[0];
     axis = n->inputs[1];
     if (x->rank < 1)
-        return dl_error(d, n, "input 0 ('%s') has rank %d; CumSum needs rank >= 1", x->name, x->rank);
+        return dl_error(d, n, "input 0 ('%s') has rank %d; %s needs rank >= 1", x->name, x->rank, n->op_type);
     if (n->n_outputs < 1 || !n->outputs[0])
-        return dl_error(d, n, "no output; CumSum has one");
+        return dl_error(d, n, "no output; %s has one", n->op_type);
     if (!arg_suffix(x->dtype, false))
-        return dl_error(d, n, "input 0 ('%s') has type %s; CumSum supports float32, float64, int32, int64",
-                        x->name, dl_dtype_name(x->dtype));
+        return dl_error(d, n, "input 0 ('%s') has type %s, not supported; %s supports float32, float64, "
+                        "int32, int64", x->name, dl_dtype_name(x->dtype), n->op_type);
     if (axis->dtype != DL_INT64 && axis->dtype != DL_INT32)
         return dl_error(d, n, "input 1 (axis) '%s' has type %s, expected int64 or int32", axis->name,
                         dl_dtype_name(axis->dtype));
@@ -463,6 +469,15 @@ static int cumsum_eval(dl_graph *g, dl_node *n, dl_diag *d)
     (void)g;
     (void)d;
     make_cumsum_params(n, &kp);
+    if (is_cumprod(n)) {
+        switch (n->inputs[0]->dtype) {
+        case DL_FLOAT: dlk_cumprod_f32(&kp, x, NULL, NULL, y); break;
+        case DL_DOUBLE: dlk_cumprod_f64(&kp, x, NULL, NULL, y); break;
+        case DL_INT32: dlk_cumprod_i32(&kp, x, NULL, NULL, y); break;
+        default: dlk_cumprod_i64(&kp, x, NULL, NULL, y); break;
+        }
+        return 0;
+    }
     switch (n->inputs[0]->dtype) {
     case DL_FLOAT: dlk_cumsum_f32(&kp, x, NULL, NULL, y); break;
     case DL_DOUBLE: dlk_cumsum_f64(&kp, x, NULL, NULL, y); break;
@@ -482,7 +497,7 @@ static int cumsum_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     if (dl_value_numel(n->outputs[0]) == 0)
         return 0;
     make_cumsum_params(n, &kp);
-    snprintf(name, sizeof name, "dlk_cumsum_%s", arg_suffix(n->inputs[0]->dtype, false));
+    snprintf(name, sizeof name, "dlk_%s_%s", is_cumprod(n) ? "cumprod" : "cumsum", arg_suffix(n->inputs[0]->dtype, false));
     dl_lower_need(l, name);
     dl_lower_params_begin(l, "dlk_cumsum_params");
     dl_lower_param_int(l, "rank", kp.rank);
@@ -502,3 +517,4 @@ static int cumsum_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
 }
 
 const dl_op dl_op_CumSum = {"CumSum", 0, NULL, cumsum_infer, cumsum_eval, cumsum_lower};
+const dl_op dl_op_CumProd = {"CumProd", 0, NULL, cumsum_infer, cumsum_eval, cumsum_lower};

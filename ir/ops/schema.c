@@ -67,6 +67,8 @@ static const struct {
     {"Range", 27},        /* 27 added stash_type, for float16/bfloat16 only */
     {"SpaceToDepth", 28}, /* 28 added mode; space.c implements DCR and CRD */
     {"Swish", 24},        /* new at 24; unary.c implements it */
+    {"CumProd", 26},      /* new at 26; reduce.c implements it */
+    {"Attention", 25},    /* 24 added nonpad_kv_seqlen, 25 the window sizes; attention.c implements both */
 };
 
 int dl_schema_implemented(const char *op)

@@ -129,26 +129,81 @@ static int unary_setup(dl_graph *g, dl_node *n, dl_diag *d)
     return 0;
 }
 
-/* Clip-11 and later: min and max are optional scalar inputs, which must be
- * constants here because the kernel takes them as numbers. */
-static int clip_bounds(dl_diag *d, const dl_node *n, unary_params *up)
+/* Clip-11 and later: min and max are optional one-element inputs of x's
+ * type, constant or computed at run time; the kernel takes them as pointers
+ * (NULL when absent), so the shape never depends on them. */
+typedef void (*clip_rt_fn)(const void *x, const void *lo, const void *hi, void *y, int64_t n);
+
+typedef struct clip_rt_kernel {
+    dl_dtype dtype;
+    const char *name;
+    clip_rt_fn fn;
+} clip_rt_kernel;
+
+#define CLIP_RT(dt, fn) {dt, #fn, (clip_rt_fn)(void (*)(void))fn}
+static const clip_rt_kernel clip_rt_kernels[] = {
+    CLIP_RT(DL_FLOAT, dlk_clip_rt_f32), CLIP_RT(DL_DOUBLE, dlk_clip_rt_f64),
+    CLIP_RT(DL_INT8, dlk_clip_rt_i8),   CLIP_RT(DL_INT16, dlk_clip_rt_i16),
+    CLIP_RT(DL_INT32, dlk_clip_rt_i32), CLIP_RT(DL_INT64, dlk_clip_rt_i64),
+    CLIP_RT(DL_UINT8, dlk_clip_rt_u8),  CLIP_RT(DL_UINT16, dlk_clip_rt_u16),
+    CLIP_RT(DL_UINT32, dlk_clip_rt_u32), CLIP_RT(DL_UINT64, dlk_clip_rt_u64),
+};
+
+static const clip_rt_kernel *find_clip_rt(dl_dtype t)
+{
+    size_t i;
+    for (i = 0; i < sizeof clip_rt_kernels / sizeof clip_rt_kernels[0]; i++)
+        if (clip_rt_kernels[i].dtype == t)
+            return &clip_rt_kernels[i];
+    return NULL;
+}
+
+static const dl_value *clip_bound(const dl_node *n, int i)
+{
+    return i + 1 < n->n_inputs ? n->inputs[i + 1] : NULL;
+}
+
+static int clip11_infer(dl_diag *d, dl_node *n)
 {
     static const char *const names[2] = {"min", "max"};
+    const dl_value *x = n->inputs[0];
     int i;
+    if (!find_clip_rt(x->dtype))
+        return dl_error(d, n, "input 0 ('%s') is %s, not supported; Clip supports float32, float64 and the "
+                        "8- to 64-bit integer types", x->name, dl_dtype_name(x->dtype));
     for (i = 0; i < 2; i++) {
-        const dl_value *v = i + 1 < n->n_inputs ? n->inputs[i + 1] : NULL;
-        up->args[i] = up->op->defaults[i];
+        const dl_value *v = clip_bound(n, i);
         if (!v)
             continue;
-        if (!v->data)
-            return dl_error(d, n, "input %d ('%s', the %s bound) is computed at run time; "
-                            "dlcc needs it constant", i + 1, v->name, names[i]);
-        if (v->dtype != DL_FLOAT || dl_value_numel(v) != 1)
-            return dl_error(d, n, "input %d ('%s', the %s bound) must be one float32; found %s with %lld elements",
-                            i + 1, v->name, names[i], dl_dtype_name(v->dtype), (long long)dl_value_numel(v));
-        up->args[i] = *(const float *)v->data;
+        if (v->dtype != x->dtype || v->rank < 0 || dl_value_numel(v) != 1)
+            return dl_error(d, n, "input %d ('%s', the %s bound) must be one %s; found %s with %lld elements",
+                            i + 1, v->name, names[i], dl_dtype_name(x->dtype), dl_dtype_name(v->dtype),
+                            (long long)(v->rank < 0 ? -1 : dl_value_numel(v)));
     }
+    dl_value_set_shape(n->outputs[0], x->dtype, x->rank, x->dims);
     return 0;
+}
+
+static void clip11_eval(const dl_node *n)
+{
+    const dl_value *lo = clip_bound(n, 0), *hi = clip_bound(n, 1);
+    find_clip_rt(n->inputs[0]->dtype)->fn(n->inputs[0]->data, lo ? lo->data : NULL, hi ? hi->data : NULL,
+                                          n->outputs[0]->data, dl_value_numel(n->inputs[0]));
+}
+
+static void clip11_lower(const dl_node *n, dl_lower *l)
+{
+    const char *kernel = find_clip_rt(n->inputs[0]->dtype)->name;
+    if (dl_value_numel(n->inputs[0]) == 0)
+        return;
+    dl_lower_need(l, kernel);
+    dl_lower_call(l, kernel);
+    dl_lower_arg_value(l, n->inputs[0]);
+    dl_lower_arg_value(l, clip_bound(n, 0));
+    dl_lower_arg_value(l, clip_bound(n, 1));
+    dl_lower_arg_value(l, n->outputs[0]);
+    dl_lower_arg_int(l, dl_value_numel(n->inputs[0]));
+    dl_lower_call_end(l);
 }
 
 static const char *supported_types(const un_op *op)
@@ -173,12 +228,12 @@ static int unary_infer(dl_graph *g, dl_node *n, dl_diag *d)
         return dl_error(d, n, "input 0 ('%s') has no known shape", x->name);
     if (n->n_outputs < 1)
         return dl_error(d, n, "no output; %s has one", n->op_type);
+    if (is_clip11(n))
+        return clip11_infer(d, n);
     ok = x->dtype == DL_FLOAT || (up->op->f64 && x->dtype == DL_DOUBLE) || (up->op->i64 && (x->dtype == DL_INT64 || x->dtype == DL_INT32));
     if (!ok)
         return dl_error(d, n, "input 0 ('%s') is %s, not supported; %s supports %s", x->name, dl_dtype_name(x->dtype),
                         n->op_type, supported_types(up->op));
-    if (is_clip11(n) && clip_bounds(d, n, up) != 0)
-        return -1;
     dl_value_set_shape(n->outputs[0], x->dtype, x->rank, x->dims);
     return 0;
 }
@@ -192,6 +247,10 @@ static int unary_eval(dl_graph *g, dl_node *n, dl_diag *d)
     int64_t count = dl_value_numel(x);
     (void)g;
     (void)d;
+    if (is_clip11(n)) {
+        clip11_eval(n);
+        return 0;
+    }
     if (x->dtype == DL_INT64)
         op->i64(x->data, y->data, count);
     else if (x->dtype == DL_DOUBLE)
@@ -217,6 +276,10 @@ static int unary_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     int i;
     (void)g;
     (void)d;
+    if (is_clip11(n)) {
+        clip11_lower(n, l);
+        return 0;
+    }
     if (dl_value_numel(x) == 0)
         return 0;
     dl_lower_need(l, kernel);

@@ -212,6 +212,58 @@ static void dlk_avgpool_f32(const dlk_pool_params *p, const float *x, float *y)
 }
 /*@end*/
 
+/*@ dlk_lppool_f32 : dlk_pool_tap */
+/* y[i] += |x[i*s]|^pw for i < n. */
+static void dlk_pool_pow_row_f32(float *restrict y, const float *restrict x, int64_t s, int64_t n, float pw)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] += powf(fabsf(x[i * s]), pw);
+}
+
+/* ONNX LpPool: y = (sum over the window of |x|^pw)^(1/pw); padding adds 0. */
+static void dlk_lppool_f32(const dlk_pool_params *p, float pw, const float *x, float *y)
+{
+    int64_t r = p->rank, last = r - 1, in_plane = 1, out_plane = 1, ksize = 1, rows, a;
+    int64_t plane, row, k, i, src, lo, hi, off, coord[DLK_MAX_RANK];
+    for (a = 0; a < r; a++) {
+        in_plane *= p->in[a];
+        out_plane *= p->out[a];
+        ksize *= p->kernel[a];
+    }
+    if (out_plane == 0)
+        return;
+    rows = out_plane / p->out[last];
+    for (plane = 0; plane < p->n * p->c; plane++) {
+        const float *xp = x + plane * in_plane;
+        for (row = 0; row < rows; row++) {
+            float *yr = y + plane * out_plane + row * p->out[last];
+            memset(yr, 0, (size_t)p->out[last] * sizeof(float));
+            for (k = 0; k < ksize; k++)
+                if (dlk_pool_tap(p, row, k, &src, &lo, &hi, &off, coord))
+                    dlk_pool_pow_row_f32(yr + lo, xp + src, p->strides[last], hi - lo, pw);
+            for (i = 0; i < p->out[last]; i++)
+                yr[i] = powf(yr[i], 1.0f / pw);
+        }
+    }
+}
+/*@end*/
+
+/*@ dlk_global_lppool_f32 : dlk_common */
+/* y[i] = (sum of |x|^pw over plane i of `size` elements)^(1/pw): GlobalLpPool. */
+static void dlk_global_lppool_f32(int64_t planes, int64_t size, float pw, const float *x, float *y)
+{
+    int64_t pl, i;
+    for (pl = 0; pl < planes; pl++) {
+        const float *xp = x + pl * size;
+        float s = 0.0f;
+        for (i = 0; i < size; i++)
+            s += powf(fabsf(xp[i]), pw);
+        y[pl] = powf(s, 1.0f / pw);
+    }
+}
+/*@end*/
+
 /*@ dlk_global_avgpool_f32 : dlk_common */
 /* y[i] = mean of x[i*size : (i+1)*size]: GlobalAveragePool over planes of
  * `size` elements. Eight partial sums keep the loop vectorised and the

@@ -247,7 +247,7 @@ DLK_ARG_DEFINE(i8, int8_t)
 DLK_ARG_DEFINE(u8, uint8_t)
 /*@end*/
 
-/* CumSum along one axis. The axis may be a run-time tensor (int64 or int32;
+/* CumSum (and CumProd) along one axis. The axis may be a run-time tensor (int64 or int32;
  * pass the one there is, NULL for the other) since it does not change the
  * shape; with both NULL, p->axis is used. An axis out of range copies x. */
 /*@ dlk_cumsum_params : dlk_common */
@@ -260,9 +260,9 @@ typedef struct dlk_cumsum_params {
 /*@end*/
 
 /*@ dlk_cumsum_define : dlk_cumsum_params */
-#define DLK_CUMSUM_DEFINE(S, T)                                                                \
-    static void dlk_cumsum_##S(const dlk_cumsum_params *p, const T *x, const int64_t *axis64,  \
-                               const int32_t *axis32, T *y)                                    \
+#define DLK_CUM_DEFINE(NAME, T, INIT, OP)                                                      \
+    static void NAME(const dlk_cumsum_params *p, const T *x, const int64_t *axis64,            \
+                     const int32_t *axis32, T *y)                                              \
     {                                                                                          \
         int64_t axis = axis64 ? axis64[0] : axis32 ? (int64_t)axis32[0] : p->axis;             \
         int64_t outer = 1, n = 1, inner = 1, o, i, j, k;                                       \
@@ -284,20 +284,23 @@ typedef struct dlk_cumsum_params {
             for (j = 0; j < inner; j++) {                                                      \
                 const T *xs = x + o * n * inner + j;                                           \
                 T *ys = y + o * n * inner + j;                                                 \
-                T acc = 0;                                                                     \
+                T acc = INIT;                                                                  \
                 for (i = 0; i < n; i++) {                                                      \
                     int64_t at = (p->reverse ? n - 1 - i : i) * inner;                         \
                     T v = xs[at];                                                              \
                     if (p->exclusive) {                                                        \
                         ys[at] = acc;                                                          \
-                        acc = (T)(acc + v);                                                    \
+                        acc = (T)(acc OP v);                                                   \
                     } else {                                                                   \
-                        acc = (T)(acc + v);                                                    \
+                        acc = (T)(acc OP v);                                                   \
                         ys[at] = acc;                                                          \
                     }                                                                          \
                 }                                                                              \
             }                                                                                  \
     }
+/* CumSum and CumProd (opset 26) share the scan; INIT is OP's identity. */
+#define DLK_CUMSUM_DEFINE(S, T) DLK_CUM_DEFINE(dlk_cumsum_##S, T, 0, +)
+#define DLK_CUMPROD_DEFINE(S, T) DLK_CUM_DEFINE(dlk_cumprod_##S, T, 1, *)
 /*@end*/
 
 /*@ dlk_cumsum_f32 : dlk_cumsum_define */
@@ -314,6 +317,22 @@ DLK_CUMSUM_DEFINE(i32, int32_t)
 
 /*@ dlk_cumsum_i64 : dlk_cumsum_define */
 DLK_CUMSUM_DEFINE(i64, int64_t)
+/*@end*/
+
+/*@ dlk_cumprod_f32 : dlk_cumsum_define */
+DLK_CUMPROD_DEFINE(f32, float)
+/*@end*/
+
+/*@ dlk_cumprod_f64 : dlk_cumsum_define */
+DLK_CUMPROD_DEFINE(f64, double)
+/*@end*/
+
+/*@ dlk_cumprod_i32 : dlk_cumsum_define */
+DLK_CUMPROD_DEFINE(i32, int32_t)
+/*@end*/
+
+/*@ dlk_cumprod_i64 : dlk_cumsum_define */
+DLK_CUMPROD_DEFINE(i64, int64_t)
 /*@end*/
 
 #endif

@@ -38,6 +38,65 @@ static void dlk_clip_f32(const float *x, float *y, int64_t n, float lo, float hi
 }
 /*@end*/
 
+/*@ dlk_clip_rt : dlk_common */
+/* Clip-11 and later: the bounds are one-element tensors that may be computed
+ * at run time, so they come as pointers; NULL means no bound. As in numpy's
+ * clip, min is applied first, so min > max gives max everywhere. */
+#define DLK_CLIP_RT(NAME, T)                                                      \
+    static void NAME(const T *x, const T *lo, const T *hi, T *y, int64_t n)      \
+    {                                                                             \
+        int64_t i;                                                                \
+        for (i = 0; i < n; i++) {                                                 \
+            T v = x[i];                                                           \
+            if (lo != NULL && v < *lo)                                            \
+                v = *lo;                                                          \
+            if (hi != NULL && v > *hi)                                            \
+                v = *hi;                                                          \
+            y[i] = v;                                                             \
+        }                                                                         \
+    }
+/*@end*/
+
+/*@ dlk_clip_rt_f32 : dlk_clip_rt */
+DLK_CLIP_RT(dlk_clip_rt_f32, float)
+/*@end*/
+
+/*@ dlk_clip_rt_f64 : dlk_clip_rt */
+DLK_CLIP_RT(dlk_clip_rt_f64, double)
+/*@end*/
+
+/*@ dlk_clip_rt_i8 : dlk_clip_rt */
+DLK_CLIP_RT(dlk_clip_rt_i8, int8_t)
+/*@end*/
+
+/*@ dlk_clip_rt_i16 : dlk_clip_rt */
+DLK_CLIP_RT(dlk_clip_rt_i16, int16_t)
+/*@end*/
+
+/*@ dlk_clip_rt_i32 : dlk_clip_rt */
+DLK_CLIP_RT(dlk_clip_rt_i32, int32_t)
+/*@end*/
+
+/*@ dlk_clip_rt_i64 : dlk_clip_rt */
+DLK_CLIP_RT(dlk_clip_rt_i64, int64_t)
+/*@end*/
+
+/*@ dlk_clip_rt_u8 : dlk_clip_rt */
+DLK_CLIP_RT(dlk_clip_rt_u8, uint8_t)
+/*@end*/
+
+/*@ dlk_clip_rt_u16 : dlk_clip_rt */
+DLK_CLIP_RT(dlk_clip_rt_u16, uint16_t)
+/*@end*/
+
+/*@ dlk_clip_rt_u32 : dlk_clip_rt */
+DLK_CLIP_RT(dlk_clip_rt_u32, uint32_t)
+/*@end*/
+
+/*@ dlk_clip_rt_u64 : dlk_clip_rt */
+DLK_CLIP_RT(dlk_clip_rt_u64, uint64_t)
+/*@end*/
+
 /* 1 / (1 + e^-x); for x below about -88 e^-x is inf and y is 0, not NaN. */
 /*@ dlk_sigmoid_f32 : dlk_common */
 static void dlk_sigmoid_f32(const float *x, float *y, int64_t n)

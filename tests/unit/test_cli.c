@@ -220,6 +220,26 @@ START_TEST(test_external_data_outside_folder)
 }
 END_TEST
 
+/* Graph tensors named like the generated code's own symbols (w_* pools, keywords)
+   become parameters with another name (this once looped forever). */
+START_TEST(test_reserved_names)
+{
+    make_dir();
+    static const int64_t d2[2] = {2, 3};
+    mb_model *m = mb_new(13);
+    mb_input(m, "w_scale", 2, d2);
+    mb_input(m, "int", 2, d2);
+    mb_node(m, "Add", "add", "w_scale,int", "w_f32");
+    mb_output(m, "w_f32");
+    ck_assert_int_eq(mb_save(m, path("names.onnx")), 0);
+    char args[1024];
+    snprintf(args, sizeof args, "'%s' -o '%s' && cc -std=c99 -Wall -Wextra -pedantic -Werror -c '%s' -o '%s'",
+             path("names.onnx"), path("out.c"), path("out.c"), path("out.o"));
+    ck_assert_msg(run_dlcc(args) == 0, "%s", err_text);
+    remove_dir();
+}
+END_TEST
+
 /* A model of a newer opset loads when its ops' schemas only added types since
    opset 23 (Relu last changed at 14). */
 START_TEST(test_schema_versions)
@@ -309,6 +329,7 @@ int main(void)
     tcase_add_test(t, test_external_data_outside_folder);
     tcase_add_test(t, test_usage_errors);
     tcase_add_test(t, test_schema_versions);
+    tcase_add_test(t, test_reserved_names);
     tcase_add_test(t, test_constants_out_of_declaration_order);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
