@@ -199,12 +199,7 @@ static int pool_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_lower_param_int(l, "n", kp.n);
     dl_lower_param_int(l, "c", kp.c);
     dl_lower_param_int(l, "rank", kp.rank);
-    dl_lower_param_ints(l, "in", kp.in, r);
-    dl_lower_param_ints(l, "out", kp.out, r);
-    dl_lower_param_ints(l, "kernel", kp.kernel, r);
-    dl_lower_param_ints(l, "strides", kp.strides, r);
-    dl_lower_param_ints(l, "dilations", kp.dilations, r);
-    dl_lower_param_ints(l, "pads", kp.pads, 2 * r);
+    dl_window_lower_geometry(l, r, kp.in, kp.out, kp.kernel, kp.strides, kp.dilations, kp.pads);
     dl_lower_param_int(l, "count_include_pad", kp.count_include_pad);
     dl_lower_param_int(l, "storage_order", kp.storage_order);
     dl_lower_params_end(l);

@@ -623,12 +623,7 @@ static int qconv_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_lower_param_int(l, "c_out", kp.c_out);
     dl_lower_param_int(l, "group", kp.group);
     dl_lower_param_int(l, "rank", kp.rank);
-    dl_lower_param_ints(l, "in", kp.in, r);
-    dl_lower_param_ints(l, "out", kp.out, r);
-    dl_lower_param_ints(l, "kernel", kp.kernel, r);
-    dl_lower_param_ints(l, "strides", kp.strides, r);
-    dl_lower_param_ints(l, "dilations", kp.dilations, r);
-    dl_lower_param_ints(l, "pads", kp.pads, 2 * r);
+    dl_window_lower_geometry(l, r, kp.in, kp.out, kp.kernel, kp.strides, kp.dilations, kp.pads);
     dl_lower_param_int(l, "x_type", kp.x_type);
     dl_lower_param_int(l, "w_type", kp.w_type);
     dl_lower_param_int(l, "y_type", kp.y_type);

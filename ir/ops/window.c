@@ -118,3 +118,14 @@ int dl_window_check_fits(dl_diag *d, const dl_node *n, int i, int64_t in, int64_
                         "), smaller than the dilated kernel %" PRId64, i, in, in + pb + pe, keff);
     return 0;
 }
+
+void dl_window_lower_geometry(dl_lower *l, int rank, const int64_t *in, const int64_t *out, const int64_t *kernel,
+                              const int64_t *strides, const int64_t *dilations, const int64_t *pads)
+{
+    dl_lower_param_ints(l, "in", in, rank);
+    dl_lower_param_ints(l, "out", out, rank);
+    dl_lower_param_ints(l, "kernel", kernel, rank);
+    dl_lower_param_ints(l, "strides", strides, rank);
+    dl_lower_param_ints(l, "dilations", dilations, rank);
+    dl_lower_param_ints(l, "pads", pads, 2 * rank);
+}

@@ -65,4 +65,9 @@ int64_t dl_window_extent(int64_t k, int64_t dil);
 int dl_window_check_fits(dl_diag *d, const dl_node *n, int i, int64_t in, int64_t pb, int64_t pe,
                          int64_t keff);
 
+/* The window geometry fields every window kernel's params struct shares, in
+ * this order: in, out, kernel, strides, dilations (rank values each), pads (2 * rank). */
+void dl_window_lower_geometry(dl_lower *l, int rank, const int64_t *in, const int64_t *out, const int64_t *kernel,
+                              const int64_t *strides, const int64_t *dilations, const int64_t *pads);
+
 #endif
