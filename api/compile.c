@@ -104,7 +104,7 @@ int dlcc_compile(const dlcc_options *opt, dl_diag *d)
 {
     if (check_output_kind(opt->output_path, d))
         return -1;
-    dl_load_options load = {opt->shapes, opt->n_shapes};
+    dl_load_options load = {opt->shapes, opt->n_shapes, opt->values, opt->n_values};
     dl_graph *g = dl_load_onnx(opt->model_path, &load, d);
     if (!g)
         return -1;

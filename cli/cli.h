@@ -10,24 +10,28 @@
 typedef struct compile_args {
     dlcc_options opt;
     dl_shape_binding shapes[MAX_SHAPES];
+    dl_value_binding values[MAX_SHAPES];
     bool verbose;
 } compile_args;
 
 /* Parses one compile option; returns 1 if it consumed it, 0 if not one, -1 on a bad value. */
 int cli_compile_option(compile_args *a, int opt, const char *arg);
+/* Frees what cli_compile_option allocated. */
+void cli_compile_args_free(compile_args *a);
 void cli_print_diag(const dl_diag *d);
 int cli_run_command(int argc, char **argv);      /* dlcc run */
 int cli_compare_command(int argc, char **argv);  /* dlcc compare */
 
 /* getopt_long codes of the shared options. */
 enum {
-    OPT_NAME = 1000, OPT_SHAPE, OPT_WEIGHTS, OPT_DUMP_AFTER, OPT_DUMP_FILE, OPT_DUMP_FORMAT,
+    OPT_NAME = 1000, OPT_SHAPE, OPT_BIND, OPT_WEIGHTS, OPT_DUMP_AFTER, OPT_DUMP_FILE, OPT_DUMP_FORMAT,
     OPT_INPUT, OPT_OUTPUT_DIR, OPT_RTOL, OPT_ATOL, OPT_KEEP, OPT_HELP, OPT_VERSION, OPT_LIST_OPS,
 };
 
 #define CLI_COMPILE_LONG_OPTIONS                                        \
     {"name", required_argument, NULL, OPT_NAME},                        \
     {"shape", required_argument, NULL, OPT_SHAPE},                      \
+    {"bind", required_argument, NULL, OPT_BIND},                        \
     {"weights", required_argument, NULL, OPT_WEIGHTS},                  \
     {"dump-after", required_argument, NULL, OPT_DUMP_AFTER},            \
     {"dump-file", required_argument, NULL, OPT_DUMP_FILE},              \
@@ -38,6 +42,8 @@ enum {
 #define CLI_COMPILE_HELP                                                                         \
     "  --name NAME            C prefix of the generated symbols (default: the output's base name)\n" \
     "  --shape INPUT=d,d,...  bind an input's shape (symbolic dims must be bound); repeatable\n"       \
+    "  --bind INPUT=FILE      fix an input's value at compile time (.npy or .pb), e.g. axes that decide\n" \
+    "                         shapes; the code returns -2 if run with another value; repeatable\n"      \
     "  --weights=embed|file   weights inside the .c file (default) or in NAME.weights + a loader\n"    \
     "  -O0, -O1, -O2          optimisation level (accepted; this version runs the same passes)\n"     \
     "  -v, --verbose          print one line per pass\n"                                              \

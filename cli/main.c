@@ -61,6 +61,31 @@ static int parse_shape(dl_shape_binding *b, const char *arg)
     return 0;
 }
 
+static int parse_value_binding(dl_value_binding *b, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || !eq[1]) {
+        fprintf(stderr, "dlcc: error: --bind '%s': expected INPUT=FILE (a .npy or a TensorProto .pb)\n", arg);
+        return -1;
+    }
+    char *name = malloc((size_t)(eq - arg) + 1);
+    if (!name)
+        return -1;
+    memcpy(name, arg, (size_t)(eq - arg));
+    name[eq - arg] = 0;
+    b->input = name;
+    b->path = eq + 1;
+    return 0;
+}
+
+void cli_compile_args_free(compile_args *a)
+{
+    for (int i = 0; i < a->opt.n_shapes; i++)
+        free((char *)a->shapes[i].input);
+    for (int i = 0; i < a->opt.n_values; i++)
+        free((char *)a->values[i].input);
+}
+
 int cli_compile_option(compile_args *a, int opt, const char *arg)
 {
     switch (opt) {
@@ -74,6 +99,16 @@ int cli_compile_option(compile_args *a, int opt, const char *arg)
             return -1;
         a->opt.n_shapes++;
         a->opt.shapes = a->shapes;
+        return 1;
+    case OPT_BIND:
+        if (a->opt.n_values == MAX_SHAPES) {
+            fprintf(stderr, "dlcc: error: at most %d --bind options\n", MAX_SHAPES);
+            return -1;
+        }
+        if (parse_value_binding(&a->values[a->opt.n_values], arg))
+            return -1;
+        a->opt.n_values++;
+        a->opt.values = a->values;
         return 1;
     case OPT_WEIGHTS:
         if (strcmp(arg, "embed") == 0)
@@ -159,8 +194,7 @@ static int compile_command(int argc, char **argv)
     int rc = dlcc_compile(&a.opt, &d);
     cli_print_diag(&d);
     dl_diag_free(&d);
-    for (int i = 0; i < a.opt.n_shapes; i++)
-        free((char *)a.shapes[i].input);
+    cli_compile_args_free(&a);
     return rc ? 1 : 0;
 }
 

@@ -268,8 +268,7 @@ int cli_run_command(int argc, char **argv)
     finish_workdir(&w);
     for (int i = 0; i < n_given; i++)
         free((char *)given[i].name);
-    for (int i = 0; i < a.opt.n_shapes; i++)
-        free((char *)a.shapes[i].input);
+    cli_compile_args_free(&a);
     return rc;
 }
 
@@ -287,16 +286,46 @@ static void compare_usage(FILE *f)
                "  --keep                 keep the temporary build folder\n" CLI_COMPILE_HELP);
 }
 
-static double element(const dlrt_tensor *t, size_t i)
+/* IEEE half bits to double (exact). */
+static double half_value(uint16_t h)
 {
+    int e = (h >> 10) & 31;
+    double m = h & 1023;
+    double v = e == 0 ? ldexp(m, -24) : e == 31 ? (m != 0 ? NAN : INFINITY) : ldexp(m + 1024, e - 25);
+    return (h & 0x8000) ? -v : v;
+}
+
+/* Element i as a double; *exact gets the integer types' value for an exact comparison. */
+static double element(const dlrt_tensor *t, size_t i, bool *is_int, int64_t *exact)
+{
+    *is_int = true;
+    switch (t->dtype) {
+    case 2: case 9: return (double)(*exact = ((const uint8_t *)t->data)[i]);
+    case 3: return (double)(*exact = ((const int8_t *)t->data)[i]);
+    case 4: return (double)(*exact = ((const uint16_t *)t->data)[i]);
+    case 5: return (double)(*exact = ((const int16_t *)t->data)[i]);
+    case 6: return (double)(*exact = ((const int32_t *)t->data)[i]);
+    case 7: return (double)(*exact = ((const int64_t *)t->data)[i]);
+    case 12: return (double)(*exact = ((const uint32_t *)t->data)[i]);
+    case 13: /* the bits, for the exact test; the double for the error */
+        *exact = (int64_t)((const uint64_t *)t->data)[i];
+        return (double)((const uint64_t *)t->data)[i];
+    }
+    *is_int = false;
     switch (t->dtype) {
     case 1: return ((const float *)t->data)[i];
-    case 11: return ((const double *)t->data)[i];
-    case 7: return (double)((const int64_t *)t->data)[i];
-    case 6: return ((const int32_t *)t->data)[i];
-    case 3: return ((const int8_t *)t->data)[i];
-    default: return ((const uint8_t *)t->data)[i];
+    case 10: return half_value(((const uint16_t *)t->data)[i]);
+    default: return ((const double *)t->data)[i];
     }
+}
+
+static bool comparable(int dtype)
+{
+    static const int known[] = {1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (known[i] == dtype)
+            return true;
+    return false;
 }
 
 static bool same_shape(const dlrt_tensor *a, const dlrt_tensor *b)
@@ -317,14 +346,21 @@ static int compare_output(int k, const char *name, const dlrt_tensor *got, const
                 dlrt_dtype_name(got->dtype), got->rank, dlrt_dtype_name(want->dtype), want->rank);
         return -1;
     }
+    if (!comparable(want->dtype)) {
+        fprintf(stdout, "output %d '%s': MISMATCH: dlcc compare cannot compare %s values\n", k, name,
+                dlrt_dtype_name(want->dtype));
+        return -1;
+    }
     size_t n = want->bytes / (dlrt_dtype_size(want->dtype) ? dlrt_dtype_size(want->dtype) : 1);
     double max_abs = 0, max_rel = 0;
     size_t bad = 0;
     for (size_t i = 0; i < n; i++) {
-        double x = element(got, i), e = element(want, i);
-        if ((isnan(x) && isnan(e)) || x == e) /* x == e also covers equal infinities */
+        bool is_int;
+        int64_t xi = 0, ei = 0;
+        double x = element(got, i, &is_int, &xi), e = element(want, i, &is_int, &ei);
+        if (is_int ? xi == ei : (isnan(x) && isnan(e)) || x == e) /* x == e also covers equal infinities */
             continue;
-        double err = fabs(x - e);
+        double err = is_int && x == e ? 1.0 : fabs(x - e); /* 64-bit values closer than a double resolves */
         if (isnan(err) || (isinf(x) || isinf(e) ? x != e : err > atol + rtol * fabs(e))) {
             bad++;
             err = isnan(err) || isinf(err) ? INFINITY : err;
@@ -346,8 +382,8 @@ static int check_outputs(const dlcc_model_info *info, const char *dataset, const
     for (int k = 0; k < info->n_outputs; k++) {
         char want_path[4200], got_path[4200], safe[256], err[512];
         dl_file_safe_name(info->outputs[k], safe, sizeof safe);
-        snprintf(want_path, sizeof want_path, "%s/output_%d.pb", dataset, k);
-        snprintf(got_path, sizeof got_path, "%s/%s.npy", out_dir, safe);
+        snprintf(want_path, sizeof want_path, "%.4000s/output_%d.pb", dataset, k);
+        snprintf(got_path, sizeof got_path, "%.3900s/%.255s.npy", out_dir, safe);
         dlrt_tensor want = {0}, got = {0};
         if (dlrt_read_pb(want_path, &want, err, sizeof err) || dlrt_read_npy(got_path, &got, err, sizeof err)) {
             fprintf(stderr, "dlcc: error: %s\n", err);
@@ -445,7 +481,6 @@ int cli_compare_command(int argc, char **argv)
         free(inputs[k]);
     dlcc_model_info_free(&info);
     finish_workdir(&w);
-    for (int i = 0; i < a.opt.n_shapes; i++)
-        free((char *)a.shapes[i].input);
+    cli_compile_args_free(&a);
     return rc;
 }

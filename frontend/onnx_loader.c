@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dlrt.h"
 #include "frontend/frontend.h"
 #include "ir/ops/op.h"
 #include "onnx.pb-c.h"
@@ -45,6 +46,7 @@ typedef struct loader {
     size_t model_dir_size;
     name_map names;
     int opset;
+    int64_t preview_opset;  /* the ai.onnx.preview version imported, or 0 */
     int errors;             /* errors this load reported */
     bool pb_out_of_memory;  /* protobuf-c's allocation failed, not its parse */
 } loader;
@@ -283,6 +285,8 @@ static int find_opset(loader *ld, const Onnx__ModelProto *m)
     bool declared = false;
     for (size_t i = 0; i < m->n_opset_import; i++) {
         const Onnx__OperatorSetIdProto *o = m->opset_import[i];
+        if (o->domain && strcmp(o->domain, "ai.onnx.preview") == 0 && o->has_version)
+            ld->preview_opset = o->version;
         if (!is_default_domain(o->domain))
             continue;
         if (!o->has_version)
@@ -308,7 +312,8 @@ static int find_opset(loader *ld, const Onnx__ModelProto *m)
 
 static bool op_is_unsupported(const Onnx__NodeProto *np)
 {
-    return np->op_type && *np->op_type && is_default_domain(np->domain) && !dl_op_find(np->op_type);
+    return np->op_type && *np->op_type && is_default_domain(np->domain) && !dl_op_find(np->op_type) &&
+           !dl_cf_is_control_flow(np);
 }
 
 static void append_node_ref(sbuf *b, const Onnx__NodeProto *np, size_t index, bool first)
@@ -379,12 +384,17 @@ static int check_operators(loader *ld)
         dl_node at = proto_node(np);
         if (!np->op_type || !*np->op_type)
             ld_error(ld, &at, "node %zu has no op_type", i);
+        else if (dl_flex_is_flex(np) && ld->preview_opset != 1) /* the only non-default op (flex_attention.c) */
+            ld_error(ld, &at, "FlexAttention of domain ai.onnx.preview version %lld is not supported: dlcc "
+                     "implements version 1", (long long)ld->preview_opset);
+        else if (dl_flex_is_flex(np))
+            continue;
         else if (!is_default_domain(np->domain))
             ld_error(ld, &at, "operator domain '%s' is not supported: dlcc compiles only the default "
                      "ONNX domain (ai.onnx)", np->domain);
         else if (op_is_unsupported(np))
             unsupported = true;
-        else if (dl_semantic_version(np->op_type, ld->opset) > dl_schema_implemented(np->op_type))
+        else if (!dl_cf_is_control_flow(np) && dl_semantic_version(np->op_type, ld->opset) > dl_schema_implemented(np->op_type))
             ld_error(ld, &at, "%s version %d (the model's opset is %d) is not supported: dlcc implements "
                      "%s through version %d", np->op_type, dl_schema_version(np->op_type, ld->opset), ld->opset,
                      np->op_type, dl_schema_implemented(np->op_type));
@@ -499,11 +509,36 @@ static int bound_shape(loader *ld, const char *name, const Onnx__TensorShapeProt
     return 0;
 }
 
-static int input_shape(loader *ld, const char *name, const Onnx__TensorShapeProto *shape, int *rank, int64_t *dims)
+/* A --bind file settles the input's shape: it must agree with the model's known dims. */
+static int value_shape(loader *ld, const char *name, const Onnx__TensorShapeProto *shape, const dlrt_tensor *t,
+                       int *rank, int64_t *dims)
+{
+    bool fits = t->rank <= DL_MAX_RANK && (!shape || shape->n_dim == (size_t)t->rank);
+    for (int i = 0; fits && shape && i < t->rank; i++)
+        fits = !dim_is_known(shape->dim[i]) || shape->dim[i]->dim_value == t->dims[i];
+    if (!fits) {
+        sbuf s = {0};
+        append_model_shape(&s, shape);
+        int rc = s.failed ? ld_out_of_memory(ld)
+                          : ld_error(ld, NULL, "--bind %s: the file's value (rank %d) does not fit the model's "
+                                     "input shape (%s)", name, t->rank, s.p ? s.p : "scalar");
+        sb_free(&s);
+        return rc;
+    }
+    for (int i = 0; i < t->rank; i++)
+        dims[i] = t->dims[i];
+    *rank = t->rank;
+    return 0;
+}
+
+static int input_shape(loader *ld, const char *name, const Onnx__TensorShapeProto *shape, const dlrt_tensor *value,
+                       int *rank, int64_t *dims)
 {
     const dl_shape_binding *b = find_binding(ld, name);
     if (b)
         return bound_shape(ld, name, shape, b, rank, dims);
+    if (value)
+        return value_shape(ld, name, shape, value, rank, dims);
     if (!shape)
         return ld_error(ld, NULL, "input '%s' has no shape in the model: give it one with --shape %s=D0,D1,...",
                         name, name);
@@ -534,13 +569,20 @@ static int load_input(loader *ld, const Onnx__ValueInfoProto *vi)
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
     if (dl_onnx_dtype(ld->d, NULL, what, tt->has_elem_type ? tt->elem_type : 0, &dtype))
         return ld_failed(ld);
-    if (input_shape(ld, name, tt->shape, &rank, dims))
-        return -1;
-    dl_value *v = dl_graph_add_value(ld->g, name, dtype, rank, dims);
-    if (!v || dl_graph_add_input(ld->g, v))
-        return ld_out_of_memory(ld);
-    names_put(ld, v);
-    return 0;
+    dlrt_tensor value = {0};
+    const dl_value_binding *vb = dl_find_value_binding(ld->opt, name);
+    if (vb && dl_bind_read(ld->d, vb, &value))
+        return ld_failed(ld);
+    int rc = input_shape(ld, name, tt->shape, vb ? &value : NULL, &rank, dims);
+    dl_value *v = rc ? NULL : dl_graph_add_value(ld->g, name, dtype, rank, dims);
+    if (rc == 0 && (!v || dl_graph_add_input(ld->g, v)))
+        rc = ld_out_of_memory(ld);
+    if (rc == 0 && vb && dl_bind_attach(ld->g, ld->d, v, vb, &value))
+        rc = ld_failed(ld);
+    dlrt_tensor_free(&value);
+    if (rc == 0)
+        names_put(ld, v);
+    return rc;
 }
 
 static bool is_runtime_input(const dl_graph *g, const char *name)
@@ -551,14 +593,14 @@ static bool is_runtime_input(const dl_graph *g, const char *name)
     return false;
 }
 
-static int report_unknown_binding(loader *ld, const char *name)
+static int report_unknown_binding(loader *ld, const char *option, const char *name)
 {
     sbuf b = {0};
     const dl_value *v = names_find(ld, name);
     for (int i = 0; i < ld->g->n_inputs; i++)
         sb_printf(&b, "%s'%s'", i ? ", " : "", ld->g->inputs[i]->name);
     int rc = b.failed ? ld_out_of_memory(ld)
-                      : ld_error(ld, NULL, "--shape names '%s', which is %s (the model's inputs: %s)", name,
+                      : ld_error(ld, NULL, "%s names '%s', which is %s (the model's inputs: %s)", option, name,
                                  v ? "a constant (an initializer), not an input" : "not an input of the model",
                                  b.p ? b.p : "none");
     sb_free(&b);
@@ -577,7 +619,16 @@ static int check_bindings(loader *ld)
         if (find_binding(ld, name) != &ld->opt->shapes[i])
             ld_error(ld, NULL, "--shape is given twice for input '%s'", name);
         else if (!is_runtime_input(ld->g, name))
-            report_unknown_binding(ld, name);
+            report_unknown_binding(ld, "--shape", name);
+    }
+    for (int i = 0; ld->opt && i < ld->opt->n_values; i++) {
+        const char *name = ld->opt->values[i].input;
+        if (!name)
+            ld_error(ld, NULL, "--bind %d names no input", i);
+        else if (dl_find_value_binding(ld->opt, name) != &ld->opt->values[i])
+            ld_error(ld, NULL, "--bind is given twice for input '%s'", name);
+        else if (!is_runtime_input(ld->g, name))
+            report_unknown_binding(ld, "--bind", name);
     }
     return ld->errors > before ? -1 : 0;
 }
@@ -709,6 +760,34 @@ static int load_outputs(loader *ld)
     return ld->errors > before ? -1 : 0;
 }
 
+/* ----------------------------------------------------------- control flow */
+
+static dl_value *lookup_name(void *ctx, const char *name) { return names_find(ctx, name); }
+
+/* If/Loop/Scan become plain nodes (control_flow.c), then FlexAttention
+ * (flex_attention.c); the operators their bodies use are checked then, and
+ * the name map grows for the new names. */
+static int expand_control_flow(loader *ld)
+{
+    const Onnx__GraphProto *gp = dl_cf_expand(ld->g, ld->d, ld->gp, ld->opset, ld->model_dir, lookup_name, ld);
+    if (gp)
+        gp = dl_flex_expand(ld->g, ld->d, gp, ld->gp, ld->opset, ld->model_dir, lookup_name, ld);
+    if (!gp)
+        return ld_failed(ld);
+    if (gp == ld->gp)
+        return 0;
+    ld->gp = gp;
+    dl_free(ld->names.slots, ld->names.cap * sizeof(dl_value *));
+    ld->names.slots = NULL;
+    ld->names.cap = 0;
+    if (check_operators(ld) || names_init(ld))
+        return -1;
+    for (int i = 0; i < ld->g->n_values; i++)
+        if (ld->g->values[i]->name)
+            names_put(ld, ld->g->values[i]);
+    return 0;
+}
+
 /* ------------------------------------------------------------------- load */
 
 static int build_graph(loader *ld, const Onnx__ModelProto *m)
@@ -724,7 +803,7 @@ static int build_graph(loader *ld, const Onnx__ModelProto *m)
     ld->g->opset = ld->opset;
     if (!(ld->g->name = dl_arena_strdup(&ld->g->arena, str_or_empty(ld->gp->name))))
         return ld_out_of_memory(ld);
-    if (load_initializers(ld) || load_inputs(ld) || load_nodes(ld))
+    if (load_initializers(ld) || load_inputs(ld) || expand_control_flow(ld) || load_nodes(ld))
         return -1;
     rc = connect_inputs(ld);
     if (ld->d->out_of_memory)

@@ -87,12 +87,21 @@ int dl_infer_and_fold(dl_graph *g, dl_pass_context *ctx)
 {
     dl_diag *d = ctx->diag;
     int folded = 0, inferred = 0;
+    dl_node *widened = NULL;    /* the node whose float16 inputs were just widened */
     for (int i = 0; i < g->n_nodes; i++) {
         dl_node *n = g->nodes[i];
         if (n->dead)
             continue;
         if (!n->op)
             return dl_error(d, n, "unsupported operator");
+        if (n != widened && dl_legalize_f16_wanted(n)) {
+            /* Casts to float32 now stand at i..: walk them first, then n. */
+            if (dl_legalize_f16_inputs(g, i, d) < 0)
+                return -1;
+            widened = n;
+            i--;
+            continue;
+        }
         for (int k = 0; k < n->n_outputs; k++)
             if (n->outputs[k])
                 n->outputs[k]->rank = -1;
@@ -100,6 +109,12 @@ int dl_infer_and_fold(dl_graph *g, dl_pass_context *ctx)
             return -1;
         if (n->op->infer(g, n, d) || check_outputs(d, n))
             return -1;
+        if (n == widened) {
+            /* Its float32 results go back to float16 through casts placed after it. */
+            if (dl_legalize_f16_outputs(g, i, d) < 0)
+                return -1;
+            widened = NULL;
+        }
         inferred++;
         if (inputs_constant(n) && n->op->eval && !all_outputs_constant(n) &&
             worth_folding(n, ctx->fold_limit_bytes)) {

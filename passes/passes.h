@@ -23,6 +23,13 @@ typedef struct dl_pass {
 
 /* Shape inference in topological order, folding every node whose inputs are constant. */
 int dl_infer_and_fold(dl_graph *g, dl_pass_context *ctx);
+/* float16 legalization (legalize.c), called by the infer walk: does node n
+ * read float16 while its op computes in float32? Then widen its float16
+ * inputs by Cast nodes placed at nodes[at..] (returns how many), and after
+ * its infer round its float32 outputs back by Cast nodes placed after it. */
+bool dl_legalize_f16_wanted(const dl_node *n);
+int dl_legalize_f16_inputs(dl_graph *g, int at, dl_diag *d);
+int dl_legalize_f16_outputs(dl_graph *g, int at, dl_diag *d);
 /* Remove nodes whose results nobody uses. */
 int dl_eliminate_dead_code(dl_graph *g, dl_pass_context *ctx);
 /* Move nodes that read only constants next to their first user (keeps run-time generated weights short-lived). */

@@ -89,7 +89,9 @@ int dl_emit_driver(const dl_graph *g, const dl_c_options *opt, FILE *f)
         fprintf(f, "%s(%s *)out[%d]", i || g->n_inputs ? ", " : "", dl_dtype_ctype(g->outputs[i]->dtype), i);
     fprintf(f, "%sworkspace);\n", g->n_inputs + g->n_outputs ? ", " : "");
     fprintf(f, "    t1 = dlrt_now_seconds();\n");
-    fprintf(f, "    if (rc != 0) {\n        fprintf(stderr, \"error: %s_run returned %%d\\n\", rc);\n        return 1;\n    }\n", opt->name);
+    fprintf(f, "    if (rc != 0) {\n        fprintf(stderr, \"error: %s_run returned %%d%%s\\n\", rc,\n"
+               "                rc == -2 ? \" (an input fixed with --bind was given another value)\" : \"\");\n"
+               "        return 1;\n    }\n", opt->name);
     fprintf(f, "    fprintf(stderr, \"run_s=%%.6f\\n\", (t1 - t0) / repeat);\n");
     fprintf(f, "    for (i = 0; i < %d; i++) {\n", g->n_outputs);
     fprintf(f, "        dlrt_tensor t;\n        int k;\n        memset(&t, 0, sizeof t);\n");

@@ -147,7 +147,13 @@ static void write_header(FILE *f, const dl_graph *g, const dl_c_options *opt, co
         write_tensor_macros(f, upper, "INPUT", k, g->inputs[k]);
     for (int k = 0; k < g->n_outputs; k++)
         write_tensor_macros(f, upper, "OUTPUT", k, g->outputs[k]);
-    fprintf(f, "\n/* Runs the model: inputs, then outputs, then the workspace. Returns 0, or a negative error. */\n");
+    fprintf(f, "\n/* Runs the model: inputs, then outputs, then the workspace. Returns 0, or a negative error");
+    for (int k = 0; k < g->n_inputs; k++)
+        if (g->inputs[k]->data) {
+            fprintf(f, ":\n   -2 when an input fixed at compile time (dlcc --bind) is given another value");
+            break;
+        }
+    fprintf(f, ". */\n");
     write_prototype(f, g, opt, s);
     fprintf(f, ";\n");
     if (opt->weights == DL_WEIGHTS_FILE) {
@@ -192,6 +198,30 @@ static void copy_outputs(const dl_graph *g, struct dl_lower *l, const signature 
     }
 }
 
+/* An input fixed at compile time (--bind): the bytes it was compiled for. */
+static void write_bound_values(FILE *f, const dl_graph *g)
+{
+    for (int k = 0; k < g->n_inputs; k++) {
+        const dl_value *v = g->inputs[k];
+        int64_t bytes = dl_value_bytes(v);
+        if (!v->data)
+            continue;
+        fprintf(f, "/* input '%s', fixed with --bind */\nstatic const unsigned char bound_%d[%" PRId64 "] = {", v->name,
+                k, bytes > 0 ? bytes : 1);
+        for (int64_t i = 0; i < bytes; i++)
+            fprintf(f, "%s%s%u", i ? "," : "", i % 24 == 0 ? "\n    " : "", ((const unsigned char *)v->data)[i]);
+        fprintf(f, bytes > 0 ? "\n};\n" : "0};\n");
+    }
+}
+
+static void write_bound_checks(FILE *f, const dl_graph *g, const signature *s)
+{
+    for (int k = 0; k < g->n_inputs; k++)
+        if (g->inputs[k]->data)
+            fprintf(f, "    if (memcmp(%s, bound_%d, %" PRId64 ") != 0)\n        return -2; /* not the --bind value */\n",
+                    s->names[k], k, dl_value_bytes(g->inputs[k]));
+}
+
 static void write_source(FILE *f, const dl_graph *g, const dl_c_options *opt, const signature *s,
                          const struct dl_lower *l, const char *body, const char *header_name)
 {
@@ -217,6 +247,8 @@ static void write_source(FILE *f, const dl_graph *g, const dl_c_options *opt, co
         for (int p = 0; p < l->n_pools; p++)
             dl_write_pool(f, g, l, p);
 
+    write_bound_values(f, g);
+
     fprintf(f, "\n/* ---- the model ---- */\n\n");
     write_prototype(f, g, opt, s);
     fprintf(f, "\n{\n    unsigned char *arena = (unsigned char *)workspace;\n    (void)arena;\n");
@@ -224,6 +256,7 @@ static void write_source(FILE *f, const dl_graph *g, const dl_c_options *opt, co
         fprintf(f, "    (void)%s;\n", s->names[i]);
     if (opt->weights == DL_WEIGHTS_FILE)
         fprintf(f, "    if (!weights_loaded)\n        return -1;\n");
+    write_bound_checks(f, g, s);
     fputs(body, f);
     fprintf(f, "    return 0;\n}\n");
 }

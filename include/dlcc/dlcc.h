@@ -15,6 +15,8 @@ typedef struct dlcc_options {
     const char *name;           /* C prefix; default: the output's base name */
     const dl_shape_binding *shapes;
     int n_shapes;
+    const dl_value_binding *values; /* --bind: inputs fixed at compile time */
+    int n_values;
     dl_weights_mode weights;
     FILE *log;                  /* -v: one line per pass */
     const char *dump_after;     /* --dump-after=PASS */

@@ -393,7 +393,7 @@ static const struct {
     const char *suffix;
 } cast_types[] = {
     {DL_FLOAT, "f32"}, {DL_DOUBLE, "f64"}, {DL_INT64, "i64"}, {DL_INT32, "i32"},
-    {DL_INT8, "i8"}, {DL_UINT8, "u8"}, {DL_BOOL, "bool"},
+    {DL_INT8, "i8"}, {DL_UINT8, "u8"}, {DL_BOOL, "bool"}, {DL_FLOAT16, "f16"},
 };
 
 /* Every (source, destination) pair of distinct types, once. */
@@ -404,7 +404,9 @@ static const struct {
     X(i32, f32) X(i32, f64) X(i32, i64) X(i32, i8) X(i32, u8) X(i32, bool)                             \
     X(i8, f32) X(i8, f64) X(i8, i64) X(i8, i32) X(i8, u8) X(i8, bool)                                  \
     X(u8, f32) X(u8, f64) X(u8, i64) X(u8, i32) X(u8, i8) X(u8, bool)                                  \
-    X(bool, f32) X(bool, f64) X(bool, i64) X(bool, i32) X(bool, i8) X(bool, u8)
+    X(bool, f32) X(bool, f64) X(bool, i64) X(bool, i32) X(bool, i8) X(bool, u8)                         \
+    X(f16, f32) X(f16, f64) X(f16, i64) X(f16, i32) X(f16, i8) X(f16, u8) X(f16, bool)                 \
+    X(f32, f16) X(f64, f16) X(i64, f16) X(i32, f16) X(i8, f16) X(u8, f16) X(bool, f16)
 
 /* Untyped wrappers, so one table can hold every kernel for folding. */
 #define CAST_WRAPPER(s, d) \
@@ -457,7 +459,7 @@ static int cast_setup(dl_graph *g, dl_node *n, dl_diag *d)
     p->to = (dl_dtype)dl_attr_int(n, "to", DL_UNDEFINED);
     if (cast_suffix(p->to) == NULL)
         return dl_error(d, n, "attribute 'to' is %s (%d); supported: float32, float64, int64, int32, int8, "
-                        "uint8, bool", dl_dtype_name(p->to), (int)p->to);
+                        "uint8, bool, float16", dl_dtype_name(p->to), (int)p->to);
     return 0;
 }
 
@@ -467,7 +469,7 @@ static int cast_infer(dl_graph *g, dl_node *n, dl_diag *d)
     const dl_value *x = n->inputs[0];
     (void)g;
     if (cast_suffix(x->dtype) == NULL)
-        return dl_error(d, n, "input is %s; supported: float32, float64, int64, int32, int8, uint8, bool",
+        return dl_error(d, n, "input is %s; supported: float32, float64, int64, int32, int8, uint8, bool, float16",
                         dl_dtype_name(x->dtype));
     dl_value_set_shape(n->outputs[0], p->to, x->rank, x->dims);
     return 0;
@@ -525,7 +527,7 @@ static int castlike_infer(dl_graph *g, dl_node *n, dl_diag *d)
     p->to = n->inputs[1]->dtype;
     if (cast_suffix(p->to) == NULL || cast_suffix(n->inputs[0]->dtype) == NULL)
         return dl_error(d, n, "casting %s to %s is not supported; supported: float32, float64, int64, int32, "
-                        "int8, uint8, bool", dl_dtype_name(n->inputs[0]->dtype), dl_dtype_name(p->to));
+                        "int8, uint8, bool, float16", dl_dtype_name(n->inputs[0]->dtype), dl_dtype_name(p->to));
     return cast_infer(g, n, d);
 }
 

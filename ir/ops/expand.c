@@ -286,7 +286,7 @@ static int range_check(dl_diag *d, const dl_node *n)
         if (v == NULL || v->dtype != t || dl_value_numel(v) != 1)
             return dl_error(d, n, "input '%s' must be a scalar of type %s", names[i], dl_dtype_name(t));
         if (v->data == NULL)
-            return dl_error(d, n, "input '%s' must be a constant (it decides the output shape)", names[i]);
+            return dl_error_not_constant(d, n, v, "input", "it decides the output shape");
     }
     return 0;
 }

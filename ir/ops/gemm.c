@@ -1,4 +1,4 @@
-/* Gemm and MatMul, float32.
+/* Gemm and MatMul, float32 (MatMul also float64; float16 runs as float32 through legalize.c).
  * Gemm: y = alpha * op(A) op(B) + beta * C, C unidirectionally broadcast to
  * (M, N); C is optional from opset 11; opsets < 7 have a `broadcast`
  * attribute, which is accepted (any C that broadcasts is taken).
@@ -165,7 +165,9 @@ static int matmul_make_params(dl_diag *d, const dl_node *n, dlk_matmul_params *k
     const dl_value *A = n->inputs[0], *B = n->inputs[1];
     int ra, rb, ba, bb, r;
     int64_t k_b, sa, sb;
-    if (check_matrix_input(d, n, 0, "A") < 0 || check_matrix_input(d, n, 1, "B") < 0)
+    if (A->rank >= 0 && B->rank >= 0 && A->dtype == DL_DOUBLE && B->dtype == DL_DOUBLE)
+        ;   /* float64 runs through dlk_matmul_f64 */
+    else if (check_matrix_input(d, n, 0, "A") < 0 || check_matrix_input(d, n, 1, "B") < 0)
         return -1;
     if (A->rank < 1 || B->rank < 1)
         return dl_error(d, n, "inputs 'A' and 'B' must have rank >= 1; they have %d and %d", A->rank,
@@ -216,7 +218,7 @@ static int matmul_infer(dl_graph *g, dl_node *n, dl_diag *d)
     (void)g;
     if (matmul_make_params(d, n, &kp, &rank, dims) < 0)
         return -1;
-    dl_value_set_shape(n->outputs[0], DL_FLOAT, rank, dims);
+    dl_value_set_shape(n->outputs[0], n->inputs[0]->dtype, rank, dims);
     return 0;
 }
 
@@ -228,7 +230,10 @@ static int matmul_eval(dl_graph *g, dl_node *n, dl_diag *d)
     (void)g;
     if (matmul_make_params(d, n, &kp, &rank, dims) < 0)
         return -1;
-    dlk_matmul_f32(&kp, n->inputs[0]->data, n->inputs[1]->data, n->outputs[0]->data);
+    if (n->inputs[0]->dtype == DL_DOUBLE)
+        dlk_matmul_f64(&kp, n->inputs[0]->data, n->inputs[1]->data, n->outputs[0]->data);
+    else
+        dlk_matmul_f32(&kp, n->inputs[0]->data, n->inputs[1]->data, n->outputs[0]->data);
     return 0;
 }
 
@@ -237,13 +242,15 @@ static int matmul_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dlk_matmul_params kp;
     int64_t dims[DL_MAX_RANK];
     int rank, r;
+    const char *kernel;
     (void)g;
     if (matmul_make_params(d, n, &kp, &rank, dims) < 0)
         return -1;
     if (dl_value_numel(n->outputs[0]) == 0)
         return 0;
     r = (int)kp.batch_rank;
-    dl_lower_need(l, "dlk_matmul_f32");
+    kernel = n->inputs[0]->dtype == DL_DOUBLE ? "dlk_matmul_f64" : "dlk_matmul_f32";
+    dl_lower_need(l, kernel);
     dl_lower_params_begin(l, "dlk_matmul_params");
     dl_lower_param_int(l, "m", kp.m);
     dl_lower_param_int(l, "n", kp.n);
@@ -253,7 +260,7 @@ static int matmul_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_lower_param_ints(l, "a_stride", kp.a_stride, r);
     dl_lower_param_ints(l, "b_stride", kp.b_stride, r);
     dl_lower_params_end(l);
-    dl_lower_call(l, "dlk_matmul_f32");
+    dl_lower_call(l, kernel);
     dl_lower_arg_params(l);
     dl_lower_arg_value(l, n->inputs[0]);
     dl_lower_arg_value(l, n->inputs[1]);

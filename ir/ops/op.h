@@ -71,6 +71,10 @@ void dl_value_set_shape(dl_value *v, dl_dtype dtype, int rank, const int64_t *di
 /* Read a constant integer tensor (int64 or int32) into out[max]; returns its
  * element count, or -1 with an error if it is not constant. */
 int dl_const_ints(dl_diag *d, const dl_node *n, const dl_value *v, const char *what, int64_t *out, int max);
+/* The error for v, which must be known at compile time ("what 'v' must be a
+ * constant (why)"); when v comes from graph inputs, names them with the
+ * --bind option that fixes them. Returns -1. */
+int dl_error_not_constant(dl_diag *d, const dl_node *n, const dl_value *v, const char *what, const char *why);
 /* Normalise a possibly negative axis against rank; error if out of range. */
 int dl_norm_axis(dl_diag *d, const dl_node *n, int64_t axis, int rank, int *out);
 /* numpy broadcasting of a and b's shapes into out (rank and dims). */

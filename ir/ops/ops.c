@@ -1,4 +1,5 @@
 /* The op table and the helpers op files share. */
+#include <stdio.h>
 #include <string.h>
 
 #include "ir/ops/op.h"
@@ -61,10 +62,42 @@ void dl_value_set_shape(dl_value *v, dl_dtype dtype, int rank, const int64_t *di
         v->dims[i] = dims[i];
 }
 
+#define MAX_SOURCES 8
+
+/* The run-time graph inputs v is computed from (at most max of them; the walk is bounded). */
+static int runtime_sources(const dl_value *v, const dl_value **found, int n_found, int max, int *budget)
+{
+    if (v == NULL || v->data || --*budget < 0)
+        return n_found;
+    if (v->is_input) {
+        for (int i = 0; i < n_found; i++)
+            if (found[i] == v)
+                return n_found;
+        if (n_found < max)
+            found[n_found++] = v;
+        return n_found;
+    }
+    for (int i = 0; v->producer && i < v->producer->n_inputs; i++)
+        n_found = runtime_sources(v->producer->inputs[i], found, n_found, max, budget);
+    return n_found;
+}
+
+int dl_error_not_constant(dl_diag *d, const dl_node *n, const dl_value *v, const char *what, const char *why)
+{
+    const dl_value *src[MAX_SOURCES];
+    int budget = 256, count = runtime_sources(v, src, 0, MAX_SOURCES, &budget);
+    char hint[1024] = "";
+    size_t at = 0;
+    for (int i = 0; i < count && at < sizeof hint; i++)
+        at += (size_t)snprintf(hint + at, sizeof hint - at, "%s --bind %s=FILE", i ? "" : "; to fix its value at compile time use",
+                               src[i]->name);
+    return dl_error(d, n, "%s '%s' must be a constant (%s)%s", what, v->name, why, hint);
+}
+
 int dl_const_ints(dl_diag *d, const dl_node *n, const dl_value *v, const char *what, int64_t *out, int max)
 {
     if (!v->data)
-        return dl_error(d, n, "%s '%s' must be a constant (computed at compile time)", what, v->name);
+        return dl_error_not_constant(d, n, v, what, "computed at compile time");
     int64_t count = dl_value_numel(v);
     if (count > max)
         return dl_error(d, n, "%s '%s' has %lld elements, at most %d are supported", what, v->name,

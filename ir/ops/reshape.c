@@ -377,8 +377,8 @@ static int dropout_setup(dl_graph *g, dl_node *n, dl_diag *d)
     if (mode == NULL)
         return 0;
     if (mode->data == NULL)
-        return dl_error(d, n, "input 'training_mode' is computed at run time: not supported; dlcc "
-                        "compiles inference only, so it must be absent or a constant false");
+        return dl_error_not_constant(d, n, mode, "input",
+                                     "dlcc compiles inference only: training_mode must be absent or false");
     if (dl_value_numel(mode) != 1 || dl_dtype_size(mode->dtype) == 0)
         return dl_error(d, n, "input 'training_mode' must be one bool");
     for (size_t b = 0; b < dl_dtype_size(mode->dtype); b++)

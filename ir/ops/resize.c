@@ -4,7 +4,8 @@
  * onnxruntime's pre-11 nearest rule (ceil when downsampling, else truncate).
  * Resize-11 takes X, roi, scales, sizes (scales may be empty when sizes is
  * given); 13 makes roi and scales optional; 18 adds the axes and
- * keep_aspect_ratio_policy attributes (antialias is rejected); 19 adds
+ * keep_aspect_ratio_policy attributes and antialias (linear and cubic run
+ * resize.h's dlk_resize_aa_f32, the reference's widened filter); 19 adds
  * half_pixel_symmetric. Scales, sizes and roi must be constant: shapes are
  * static in dlcc. Output dims are floor(in * scale) computed in float, as
  * onnxruntime does (it ignores the roi there, unlike the spec's formula). */
@@ -22,6 +23,7 @@ typedef struct resize_params_t {
     int nearest_mode;           /* DLK_RESIZE_ROUND_PREFER_FLOOR ... */
     float cubic_a;
     bool exclude_outside;
+    bool antialias;             /* opset 18: linear and cubic widen their filter when downsampling */
     float extrapolation_value;
     int keep_aspect;            /* KEEP_* */
     const int64_t *axes;        /* opset 18 `axes`; NULL: every axis */
@@ -69,8 +71,10 @@ static resize_params_t *resize_params_new(dl_graph *g, dl_node *n, dl_diag *d)
 
 static int resize_opset18_attrs(dl_node *n, dl_diag *d, resize_params_t *p)
 {
-    if (dl_attr_int(n, "antialias", 0) != 0)
-        return dl_error(d, n, "attribute 'antialias' = 1 is not supported");
+    const int64_t antialias = dl_attr_int(n, "antialias", 0);
+    if (antialias != 0 && antialias != 1)
+        return dl_error(d, n, "attribute 'antialias' is %lld; expected 0 or 1", (long long)antialias);
+    p->antialias = antialias == 1 && p->mode != DLK_RESIZE_NEAREST;   /* nearest has no filter to widen */
     if (resize_choice(n, d, "keep_aspect_ratio_policy", "stretch", resize_keep_policies, 3, &p->keep_aspect) < 0)
         return -1;
     p->n_axes = dl_attr_ints(n, "axes", &p->axes);
@@ -137,7 +141,7 @@ static int resize_const_floats(dl_node *n, dl_diag *d, const dl_value *v, const 
 {
     int64_t count = dl_value_numel(v), i;
     if (v->data == NULL)
-        return dl_error(d, n, "input '%s' must be a constant (shapes are static in dlcc)", what);
+        return dl_error_not_constant(d, n, v, what, "shapes are static in dlcc");
     if (v->dtype != DL_FLOAT && v->dtype != DL_DOUBLE)
         return dl_error(d, n, "input '%s' is %s; expected float32 or float64", what, dl_dtype_name(v->dtype));
     if (count > max)
@@ -301,6 +305,21 @@ static int resize_output_dims(dl_node *n, dl_diag *d, int64_t *out)
 
 /* ------------------------------------------------------------------ infer */
 
+/* Antialiased taps per axis: 2*ceil(1/scale) (linear) or 2*ceil(2/scale) (cubic). */
+static int resize_check_antialias(dl_node *n, dl_diag *d)
+{
+    const resize_params_t *p = n->params;
+    int k;
+    for (k = 0; k < n->inputs[0]->rank; k++) {
+        const double s = p->scales[k] < 1.0f ? (double)p->scales[k] : 1.0;
+        const double taps = -2.0 * floor((p->mode == DLK_RESIZE_LINEAR ? -1.0 : -2.0) / s);
+        if (taps > DLK_RESIZE_AA_MAX_TAPS)
+            return dl_error(d, n, "antialias over axis %d (scale %g) needs %.0f taps; at most %d are supported", k,
+                            (double)p->scales[k], taps, DLK_RESIZE_AA_MAX_TAPS);
+    }
+    return 0;
+}
+
 static int resize_check_kernel(dl_node *n, dl_diag *d)
 {
     const resize_params_t *p = n->params;
@@ -316,6 +335,8 @@ static int resize_check_kernel(dl_node *n, dl_diag *d)
         return dl_error(d, n, "input 'X' has unsupported type %s", dl_dtype_name(x->dtype));
     if (p->mode == DLK_RESIZE_NEAREST)
         return 0;
+    if (p->antialias)
+        return resize_check_antialias(n, d);
     for (k = 0; k < x->rank - 1; k++)
         if (p->scales[k] != 1.0f)
             corners *= p->mode == DLK_RESIZE_CUBIC ? 4 : 2;
@@ -364,6 +385,9 @@ static void resize_make_params(const dl_node *n, dlk_resize_params *k)
     k->nearest_mode = p->nearest_mode;
     k->exclude_outside = p->mode == DLK_RESIZE_CUBIC && p->exclude_outside;
     k->extrapolate = p->coord_mode == DLK_RESIZE_TF_CROP_AND_RESIZE;
+    k->antialias = p->antialias;
+    if (p->antialias)   /* the antialias filter renormalises linear taps too */
+        k->exclude_outside = p->exclude_outside;
     for (i = 0; i < x->rank; i++) {
         k->in_dims[i] = x->dims[i];
         k->out_dims[i] = y->dims[i];
@@ -377,7 +401,9 @@ static void resize_make_params(const dl_node *n, dlk_resize_params *k)
 
 static const char *resize_kernel(const dlk_resize_params *k)
 {
-    return k->mode == DLK_RESIZE_NEAREST ? "dlk_resize_nearest" : "dlk_resize_f32";
+    if (k->mode == DLK_RESIZE_NEAREST)
+        return "dlk_resize_nearest";
+    return k->antialias ? "dlk_resize_aa_f32" : "dlk_resize_f32";
 }
 
 static int resize_eval(dl_graph *g, dl_node *n, dl_diag *d)
@@ -388,6 +414,8 @@ static int resize_eval(dl_graph *g, dl_node *n, dl_diag *d)
     resize_make_params(n, &k);
     if (k.mode == DLK_RESIZE_NEAREST)
         dlk_resize_nearest(&k, n->inputs[0]->data, n->outputs[0]->data);
+    else if (k.antialias)
+        dlk_resize_aa_f32(&k, n->inputs[0]->data, n->outputs[0]->data);
     else
         dlk_resize_f32(&k, n->inputs[0]->data, n->outputs[0]->data);
     return 0;
@@ -405,6 +433,8 @@ static void resize_lower_params(dl_lower *l, const dlk_resize_params *k)
         dl_lower_param_int(l, "nearest_mode", k->nearest_mode);
     if (k->exclude_outside)
         dl_lower_param_int(l, "exclude_outside", 1);
+    if (k->antialias)
+        dl_lower_param_int(l, "antialias", 1);
     dl_lower_param_ints(l, "in_dims", k->in_dims, rank);
     dl_lower_param_ints(l, "out_dims", k->out_dims, rank);
     dl_lower_param_floats(l, "scales", k->scales, rank);

@@ -331,7 +331,7 @@ static int onehot_depth(dl_diag *d, const dl_node *n, int64_t *depth)
 {
     const dl_value *v = n->inputs[1];
     if (v->data == NULL)
-        return dl_error(d, n, "input 'depth' must be a constant (it decides the output shape)");
+        return dl_error_not_constant(d, n, n->inputs[1], "input", "it decides the output shape");
     if (dl_value_numel(v) != 1 || dl_dtype_size(v->dtype) == 0 || v->dtype == DL_FLOAT16)
         return dl_error(d, n, "input 'depth' must be one number; found %lld elements of %s",
                         (long long)dl_value_numel(v), dl_dtype_name(v->dtype));

@@ -69,6 +69,11 @@ static const struct {
     {"Swish", 24},        /* new at 24; unary.c implements it */
     {"CumProd", 26},      /* new at 26; reduce.c implements it */
     {"Attention", 25},    /* 24 added nonpad_kv_seqlen, 25 the window sizes; attention.c implements both */
+    {"BitCast", 26},      /* new at 26; misc.c implements it */
+    {"TensorScatter", 24},       /* new at 24; kvcache.c implements it */
+    {"LinearAttention", 27},     /* new at 27; transformer.c implements it */
+    {"CausalConvWithState", 27}, /* new at 27; transformer.c implements it */
+    {"SwiGLU", 28},              /* new at 28; transformer.c implements it */
 };
 
 int dl_schema_implemented(const char *op)

@@ -1,7 +1,10 @@
 /* Softmax, LogSoftmax and Hardmax. Version 13 and later work over the one
  * dim `axis` (default -1); versions 1-12 coerce the input to 2-D at `axis`
  * (default 1) and work over all the dims from axis on. Both become the
- * kernel's (outer, n, inner) view; the old form is simply inner = 1. */
+ * kernel's (outer, n, inner) view; the old form is simply inner = 1.
+ * float32 and float64; Softmax also float16 (rounded step by step as the
+ * reference does; passes/legalize.c leaves it alone), the others get
+ * float16 widened to float32 by passes/legalize.c. */
 #include <string.h>
 
 #include "ir/ops/op.h"
@@ -41,11 +44,14 @@ static int softmax_infer(dl_graph *g, dl_node *n, dl_diag *d)
         return dl_error(d, n, "input 0 ('%s') has no known shape", x->name);
     if (n->n_outputs < 1)
         return dl_error(d, n, "no output; %s has one", n->op_type);
-    if (dl_check_dtype(d, n, x, "input 0", DL_FLOAT) != 0)
-        return -1;
+    if (x->dtype == DL_FLOAT16 && (sp->log || sp->hard))
+        return dl_error(d, n, "internal: float16 %s should have been widened to float32", n->op_type);
+    if (x->dtype != DL_FLOAT && x->dtype != DL_DOUBLE && x->dtype != DL_FLOAT16)
+        return dl_error(d, n, "input 0 '%s' has type %s, expected float32 or float64 (float16 runs as float32)",
+                        x->name, dl_dtype_name(x->dtype));
     if (dl_norm_axis(d, n, sp->axis, x->rank, &sp->norm_axis) != 0)
         return -1;
-    dl_value_set_shape(n->outputs[0], DL_FLOAT, x->rank, x->dims);
+    dl_value_set_shape(n->outputs[0], x->dtype, x->rank, x->dims);
     return 0;
 }
 
@@ -74,6 +80,19 @@ static int softmax_eval(dl_graph *g, dl_node *n, dl_diag *d)
     (void)g;
     (void)d;
     softmax_view(n, &outer, &len, &inner);
+    if (n->inputs[0]->dtype == DL_FLOAT16) {
+        dlk_softmax_f16(n->inputs[0]->data, n->outputs[0]->data, outer, len, inner);
+        return 0;
+    }
+    if (n->inputs[0]->dtype == DL_DOUBLE) {
+        if (sp->hard)
+            dlk_hardmax_f64(n->inputs[0]->data, n->outputs[0]->data, outer, len, inner);
+        else if (sp->log)
+            dlk_log_softmax_f64(n->inputs[0]->data, n->outputs[0]->data, outer, len, inner);
+        else
+            dlk_softmax_f64(n->inputs[0]->data, n->outputs[0]->data, outer, len, inner);
+        return 0;
+    }
     if (sp->hard)
         dlk_hardmax_f32(n->inputs[0]->data, n->outputs[0]->data, outer, len, inner);
     else if (sp->log)
@@ -86,7 +105,11 @@ static int softmax_eval(dl_graph *g, dl_node *n, dl_diag *d)
 static int softmax_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
 {
     const softmax_params *sp = n->params;
-    const char *kernel = sp->hard ? "dlk_hardmax_f32" : sp->log ? "dlk_log_softmax_f32" : "dlk_softmax_f32";
+    const bool f64 = n->inputs[0]->dtype == DL_DOUBLE;
+    const char *kernel = sp->hard ? (f64 ? "dlk_hardmax_f64" : "dlk_hardmax_f32")
+                         : sp->log ? (f64 ? "dlk_log_softmax_f64" : "dlk_log_softmax_f32")
+                                   : (f64 ? "dlk_softmax_f64"
+                                      : n->inputs[0]->dtype == DL_FLOAT16 ? "dlk_softmax_f16" : "dlk_softmax_f32");
     int64_t outer, len, inner;
     (void)g;
     (void)d;

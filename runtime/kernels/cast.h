@@ -13,6 +13,7 @@
 #define DLK_CAST_H
 
 #include "common.h"
+#include "half.h"
 
 /*@ dlk_cast_copy */
 /* Same type: the bytes as they are (memmove: the planner may run it in place). */
@@ -397,6 +398,135 @@ static void dlk_cast_bool_u8(const uint8_t *x, uint8_t *y, int64_t n)
     int64_t i;
     for (i = 0; i < n; i++)
         y[i] = (uint8_t)(x[i] != 0);
+}
+/*@end*/
+
+
+/* float16 (uint16_t bits, half.h): to float16 rounds to nearest even; from
+ * float16 to an integer goes through float32 and truncates like the rest. */
+/*@ dlk_cast_f16_f32 : dlk_f16_to_f32 */
+static void dlk_cast_f16_f32(const uint16_t *x, float *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = dlk_f16_to_f32(x[i]);
+}
+/*@end*/
+
+/*@ dlk_cast_f16_f64 : dlk_f16_to_f32 */
+static void dlk_cast_f16_f64(const uint16_t *x, double *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = (double)dlk_f16_to_f32(x[i]);
+}
+/*@end*/
+
+/*@ dlk_cast_f16_i64 : dlk_f16_to_f32 */
+static void dlk_cast_f16_i64(const uint16_t *x, int64_t *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = (int64_t)dlk_f16_to_f32(x[i]);
+}
+/*@end*/
+
+/*@ dlk_cast_f16_i32 : dlk_f16_to_f32 */
+static void dlk_cast_f16_i32(const uint16_t *x, int32_t *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = (int32_t)dlk_f16_to_f32(x[i]);
+}
+/*@end*/
+
+/*@ dlk_cast_f16_i8 : dlk_f16_to_f32 */
+static void dlk_cast_f16_i8(const uint16_t *x, int8_t *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = (int8_t)(int32_t)dlk_f16_to_f32(x[i]);
+}
+/*@end*/
+
+/*@ dlk_cast_f16_u8 : dlk_f16_to_f32 */
+static void dlk_cast_f16_u8(const uint16_t *x, uint8_t *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = (uint8_t)(int32_t)dlk_f16_to_f32(x[i]);
+}
+/*@end*/
+
+/*@ dlk_cast_f16_bool : dlk_common */
+static void dlk_cast_f16_bool(const uint16_t *x, uint8_t *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = (uint8_t)((x[i] & 0x7FFFu) != 0);
+}
+/*@end*/
+
+/*@ dlk_cast_f32_f16 : dlk_f32_to_f16 */
+static void dlk_cast_f32_f16(const float *x, uint16_t *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = dlk_f32_to_f16(x[i]);
+}
+/*@end*/
+
+/*@ dlk_cast_f64_f16 : dlk_f64_to_f16 */
+static void dlk_cast_f64_f16(const double *x, uint16_t *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = dlk_f64_to_f16(x[i]);
+}
+/*@end*/
+
+/*@ dlk_cast_i64_f16 : dlk_f64_to_f16 */
+static void dlk_cast_i64_f16(const int64_t *x, uint16_t *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = dlk_f64_to_f16((double)x[i]);
+}
+/*@end*/
+
+/*@ dlk_cast_i32_f16 : dlk_f64_to_f16 */
+static void dlk_cast_i32_f16(const int32_t *x, uint16_t *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = dlk_f64_to_f16((double)x[i]);
+}
+/*@end*/
+
+/*@ dlk_cast_i8_f16 : dlk_f64_to_f16 */
+static void dlk_cast_i8_f16(const int8_t *x, uint16_t *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = dlk_f64_to_f16((double)x[i]);
+}
+/*@end*/
+
+/*@ dlk_cast_u8_f16 : dlk_f64_to_f16 */
+static void dlk_cast_u8_f16(const uint8_t *x, uint16_t *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = dlk_f64_to_f16((double)x[i]);
+}
+/*@end*/
+
+/*@ dlk_cast_bool_f16 : dlk_common */
+static void dlk_cast_bool_f16(const uint8_t *x, uint16_t *y, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] = (uint16_t)(x[i] != 0 ? 0x3C00u : 0u);
 }
 /*@end*/
 

@@ -200,4 +200,43 @@ static void dlk_matmul_f32(const dlk_matmul_params *p, const float *a, const flo
 }
 /*@end*/
 
+/*@ dlk_matmul_f64 : dlk_matmul_params */
+/* The float64 matmul: the same batch walk, a plain i-k-j loop. */
+static void dlk_matmul_f64(const dlk_matmul_params *p, const double *a, const double *b, double *y)
+{
+    int64_t idx[DLK_MAX_RANK];
+    int64_t r = p->batch_rank, mn = p->m * p->n, a_off = 0, b_off = 0, ax, i, j, q;
+    for (ax = 0; ax < r; ax++) {
+        idx[ax] = 0;
+        if (p->batch[ax] == 0)
+            return;
+    }
+    for (;;) {
+        for (i = 0; i < p->m; i++) {
+            double *yr = y + i * p->n;
+            for (j = 0; j < p->n; j++)
+                yr[j] = 0.0;
+            for (q = 0; q < p->k; q++) {
+                const double av = a[a_off + i * p->k + q];
+                const double *br = b + b_off + q * p->n;
+                for (j = 0; j < p->n; j++)
+                    yr[j] += av * br[j];
+            }
+        }
+        y += mn;
+        for (ax = r - 1; ax >= 0; ax--) {
+            a_off += p->a_stride[ax];
+            b_off += p->b_stride[ax];
+            if (++idx[ax] < p->batch[ax])
+                break;
+            a_off -= p->a_stride[ax] * p->batch[ax];
+            b_off -= p->b_stride[ax] * p->batch[ax];
+            idx[ax] = 0;
+        }
+        if (ax < 0)
+            break;
+    }
+}
+/*@end*/
+
 #endif

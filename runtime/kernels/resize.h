@@ -34,6 +34,10 @@
  * output row; the compiler rejects resizes that would need more. */
 #define DLK_RESIZE_MAX_CORNERS 64
 
+/* Antialiased linear and cubic weigh at most this many taps per axis
+ * (linear: scales >= 1/32, cubic: >= 1/16); the compiler rejects more. */
+#define DLK_RESIZE_AA_MAX_TAPS 64
+
 /* Output columns whose source coordinates are computed together. */
 #define DLK_RESIZE_TILE 64
 
@@ -45,6 +49,7 @@ typedef struct dlk_resize_params {
     int64_t nearest_mode;               /* DLK_RESIZE_ROUND_PREFER_FLOOR ... */
     int64_t exclude_outside;            /* cubic: taps outside the input weigh 0 */
     int64_t extrapolate;                /* tf_crop_and_resize: outside the input gives extrapolation_value */
+    int64_t antialias;                  /* linear/cubic: widen the filter by 1/scale when downsampling */
     int64_t in_dims[DLK_MAX_RANK];
     int64_t out_dims[DLK_MAX_RANK];
     float scales[DLK_MAX_RANK];         /* output/input per axis; 1 copies the axis */
@@ -69,7 +74,10 @@ static float dlk_resize_coord(const dlk_resize_params *p, int64_t a, int64_t x)
     case DLK_RESIZE_TF_HALF_PIXEL_FOR_NN:
         return (xr + 0.5f) / scale;
     case DLK_RESIZE_ALIGN_CORNERS:
-        return len_out == 1 ? 0.0f : xr * (len_in - 1) / (len_out - 1);
+        /* The ONNX reference divides by scale * len_in - 1, not by the
+         * floored output length less 1 (they differ when downsampling by a
+         * scale that does not divide the length, e.g. 4 * 0.6). */
+        return len_out == 1 ? 0.0f : xr * (len_in - 1) / (scale * len_in - 1);
     case DLK_RESIZE_TF_CROP_AND_RESIZE:
         start = p->roi[a];
         end = p->roi[p->rank + a];
@@ -323,6 +331,110 @@ static void dlk_resize_f32(const dlk_resize_params *p, const float *x, float *y)
         for (c = 0; c < cols; c++)
             nt[c] = dlk_resize_taps(p, last, x0 + c, tap[c], w[c]);
         dlk_resize_f32_tile(p, x, y, x0, cols, tap, w, nt);
+    }
+}
+/*@end*/
+
+/*@ dlk_resize_aa_f32 : dlk_resize_coord */
+/* Antialiased taps of axis a for output index x, as the ONNX reference
+ * (op_resize.py, _linear/_cubic_coeffs_antialias): the filter is stretched
+ * by 1/scale when downsampling, taps beyond the edge repeat it (or weigh 0
+ * with exclude_outside) and the weights are normalised to sum to 1. An
+ * exact source coordinate is taken as ratio 1 from the pixel on its left.
+ * Returns the count, 0 when outside the input (the extrapolation value). */
+static int dlk_resize_aa_taps(const dlk_resize_params *p, int64_t a, int64_t x, int64_t *idx, float *w)
+{
+    const int64_t n = p->in_dims[a];
+    const double scale = p->scales[a] < 1.0f ? (double)p->scales[a] : 1.0, A = p->cubic_a;
+    double xo, base, ratio, c[DLK_RESIZE_AA_MAX_TAPS], sum = 0;
+    int64_t start;
+    int t, count;
+    if (p->scales[a] == 1.0f) {
+        idx[0] = x;
+        w[0] = 1;
+        return 1;
+    }
+    xo = (double)dlk_resize_coord(p, a, x);
+    if (dlk_resize_outside(p, a, (float)xo))
+        return 0;
+    base = floor(xo);
+    ratio = xo - base;
+    if (ratio == 0) {
+        base -= 1;
+        ratio = 1;
+    }
+    start = (int64_t)floor((p->mode == DLK_RESIZE_LINEAR ? -1.0 : -2.0) / scale) + 1;
+    count = (int)(2 - 2 * start);
+    for (t = 0; t < count; t++) {
+        const double u = fabs(((double)(start + t) - ratio) * scale);
+        const int64_t j = (int64_t)base + start + t;
+        if (p->mode == DLK_RESIZE_LINEAR)
+            c[t] = u < 1 ? 1 - u : 0;
+        else if (u <= 1)
+            c[t] = ((A + 2) * u - (A + 3)) * u * u + 1;
+        else
+            c[t] = u < 2 ? ((A * u - 5 * A) * u + 8 * A) * u - 4 * A : 0;
+        if (p->exclude_outside && (j < 0 || j >= n))
+            c[t] = 0;
+        sum += c[t];
+        idx[t] = j < 0 ? 0 : (j > n - 1 ? n - 1 : j);
+    }
+    for (t = 0; t < count; t++)
+        w[t] = (float)(sum != 0 ? c[t] / sum : c[t]);
+    return count;
+}
+
+/* The sum over every combination of the axes' taps of the weights' product
+ * times the input element. */
+static float dlk_resize_aa_blend(const dlk_resize_params *p, const float *x, int64_t (*idx)[DLK_RESIZE_AA_MAX_TAPS],
+                                 float (*w)[DLK_RESIZE_AA_MAX_TAPS], const int *nt)
+{
+    int t[DLK_MAX_RANK] = {0};
+    float acc = 0;
+    int64_t a;
+    for (a = 0; a < p->rank; a++)
+        if (nt[a] == 0)
+            return p->extrapolation_value;
+    for (;;) {
+        int64_t off = 0;
+        float wt = 1;
+        for (a = 0; a < p->rank; a++) {
+            off = off * p->in_dims[a] + idx[a][t[a]];
+            wt *= w[a][t[a]];
+        }
+        acc += wt * x[off];
+        for (a = p->rank - 1; a >= 0; a--) {   /* next combination */
+            if (++t[a] < nt[a])
+                break;
+            t[a] = 0;
+        }
+        if (a < 0)
+            return acc;
+    }
+}
+
+/* Antialiased linear and cubic interpolation of float32 data. Each axis's
+ * taps are recomputed only when its output index changes. */
+static void dlk_resize_aa_f32(const dlk_resize_params *p, const float *x, float *y)
+{
+    int64_t idx[DLK_MAX_RANK] = {0}, tap[DLK_MAX_RANK][DLK_RESIZE_AA_MAX_TAPS];
+    float w[DLK_MAX_RANK][DLK_RESIZE_AA_MAX_TAPS];
+    int nt[DLK_MAX_RANK];
+    int64_t total = 1, o, a;
+    for (a = 0; a < p->rank; a++) {
+        total *= p->out_dims[a];
+        nt[a] = dlk_resize_aa_taps(p, a, 0, tap[a], w[a]);
+    }
+    for (o = 0; o < total; o++) {
+        y[o] = dlk_resize_aa_blend(p, x, tap, w, nt);
+        for (a = p->rank - 1; a >= 0; a--) {   /* next output element */
+            if (++idx[a] < p->out_dims[a]) {
+                nt[a] = dlk_resize_aa_taps(p, a, idx[a], tap[a], w[a]);
+                break;
+            }
+            idx[a] = 0;
+            nt[a] = dlk_resize_aa_taps(p, a, 0, tap[a], w[a]);
+        }
     }
 }
 /*@end*/

@@ -8,6 +8,7 @@
 #define DLK_SOFTMAX_H
 
 #include "common.h"
+#include "half.h"
 
 /*@ dlk_softmax_f32 : dlk_common */
 static void dlk_softmax_f32(const float *x, float *y, int64_t outer, int64_t n, int64_t inner)
@@ -81,6 +82,114 @@ static void dlk_hardmax_f32(const float *x, float *y, int64_t outer, int64_t n, 
                     best = j;
             for (j = 0; j < n; j++)
                 yr[j * inner] = j == best ? 1.0f : 0.0f;
+        }
+    }
+}
+/*@end*/
+
+/* float64 twins of the three (the same code on double; sums stay double). */
+
+/*@ dlk_softmax_f64 : dlk_common */
+static void dlk_softmax_f64(const double *x, double *y, int64_t outer, int64_t n, int64_t inner)
+{
+    int64_t o, i, j;
+    if (n <= 0)
+        return;
+    for (o = 0; o < outer; o++) {
+        for (i = 0; i < inner; i++) {
+            const double *xr = x + o * n * inner + i;
+            double *yr = y + o * n * inner + i;
+            double m = xr[0];
+            double sum = 0.0;   /* double: rows of tens of thousands (vocabularies) */
+            double scale;
+            for (j = 1; j < n; j++)
+                m = xr[j * inner] > m ? xr[j * inner] : m;
+            for (j = 0; j < n; j++) {
+                const double e = exp(xr[j * inner] - m);
+                yr[j * inner] = e;
+                sum += e;
+            }
+            scale = sum;
+            for (j = 0; j < n; j++)
+                yr[j * inner] /= scale;
+        }
+    }
+}
+/*@end*/
+
+/*@ dlk_log_softmax_f64 : dlk_common */
+static void dlk_log_softmax_f64(const double *x, double *y, int64_t outer, int64_t n, int64_t inner)
+{
+    int64_t o, i, j;
+    if (n <= 0)
+        return;
+    for (o = 0; o < outer; o++) {
+        for (i = 0; i < inner; i++) {
+            const double *xr = x + o * n * inner + i;
+            double *yr = y + o * n * inner + i;
+            double m = xr[0];
+            double sum = 0.0;
+            double log_sum;
+            for (j = 1; j < n; j++)
+                m = xr[j * inner] > m ? xr[j * inner] : m;
+            for (j = 0; j < n; j++)
+                sum += exp(xr[j * inner] - m);
+            log_sum = log(sum);
+            for (j = 0; j < n; j++)
+                yr[j * inner] = (xr[j * inner] - m) - log_sum;
+        }
+    }
+}
+/*@end*/
+
+/*@ dlk_hardmax_f64 : dlk_common */
+static void dlk_hardmax_f64(const double *x, double *y, int64_t outer, int64_t n, int64_t inner)
+{
+    int64_t o, i, j;
+    if (n <= 0)
+        return;
+    for (o = 0; o < outer; o++) {
+        for (i = 0; i < inner; i++) {
+            const double *xr = x + o * n * inner + i;
+            double *yr = y + o * n * inner + i;
+            int64_t best = 0;
+            for (j = 1; j < n; j++)
+                if (xr[j * inner] > xr[best * inner])
+                    best = j;
+            for (j = 0; j < n; j++)
+                yr[j * inner] = j == best ? 1.0 : 0.0;
+        }
+    }
+}
+/*@end*/
+
+/*@ dlk_softmax_f16 : dlk_f32_to_f16 dlk_f16_to_f32 */
+/* float16 softmax step by step as numpy does it on float16 arrays (which is
+ * how the ONNX reference computes it): each of x - max, exp, the row sum
+ * (accumulated in float) and the division is rounded to float16. */
+static void dlk_softmax_f16(const uint16_t *x, uint16_t *y, int64_t outer, int64_t n, int64_t inner)
+{
+    int64_t o, i, j;
+    if (n <= 0)
+        return;
+    for (o = 0; o < outer; o++) {
+        for (i = 0; i < inner; i++) {
+            const uint16_t *xr = x + o * n * inner + i;
+            uint16_t *yr = y + o * n * inner + i;
+            float m = dlk_f16_to_f32(xr[0]), sum = 0.0f, s;
+            for (j = 1; j < n; j++) {
+                const float v = dlk_f16_to_f32(xr[j * inner]);
+                m = v > m ? v : m;
+            }
+            for (j = 0; j < n; j++) {
+                const float t = dlk_f16_to_f32(dlk_f32_to_f16(dlk_f16_to_f32(xr[j * inner]) - m));
+                const float e = dlk_f16_to_f32(dlk_f32_to_f16(expf(t)));
+                yr[j * inner] = dlk_f32_to_f16(e);
+                sum += e;
+            }
+            s = dlk_f16_to_f32(dlk_f32_to_f16(sum));
+            for (j = 0; j < n; j++)
+                yr[j * inner] = dlk_f32_to_f16(dlk_f16_to_f32(yr[j * inner]) / s);
         }
     }
 }

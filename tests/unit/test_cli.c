@@ -313,6 +313,63 @@ START_TEST(test_constants_out_of_declaration_order)
 }
 END_TEST
 
+/* x[2,3] -> ReduceSum(axes = graph input, keepdims 0) -> y. With --bind axes=[1] the
+ * output shape is [2]; the generated code must refuse another axes value. */
+START_TEST(test_bind_fixes_an_input)
+{
+    make_dir();
+    static const int64_t d2[2] = {2, 3}, d1[1] = {1};
+    static const float x[6] = {1, 2, 3, 10, 20, 30};
+    static const int64_t axes1[1] = {1}, axes0[1] = {0};
+    mb_model *m = mb_new(18);
+    mb_input(m, "x", 2, d2);
+    mb_input(m, "axes", 1, d1);
+    m->inputs[1]->type->tensor_type->elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+    mb_attr_int(mb_node(m, "ReduceSum", "sum", "x,axes", "y"), "keepdims", 0);
+    mb_output(m, "y");
+    ck_assert_int_eq(mb_save(m, path("models/reduce.onnx")), 0);
+    char err[256], args[2048];
+    dlrt_tensor tx = {1, 2, {2, 3}, (void *)x, sizeof x};
+    dlrt_tensor ta1 = {7, 1, {1}, (void *)axes1, sizeof axes1}, ta0 = {7, 1, {1}, (void *)axes0, sizeof axes0};
+    ck_assert_int_eq(dlrt_write_npy(path("x.npy"), &tx, err, sizeof err), 0);
+    ck_assert_int_eq(dlrt_write_npy(path("axes1.npy"), &ta1, err, sizeof err), 0);
+    ck_assert_int_eq(dlrt_write_npy(path("axes0.npy"), &ta0, err, sizeof err), 0);
+    dlrt_tensor tf = {1, 1, {1}, (void *)x, sizeof x[0]};
+    ck_assert_int_eq(dlrt_write_npy(path("axesf.npy"), &tf, err, sizeof err), 0);
+
+    /* without --bind: refused, naming the input and the option */
+    expect_rejected(path("models/reduce.onnx"), "", "must be a constant", "--bind axes=FILE");
+
+    /* bound to [1]: y = row sums 1+2+3 = 6, 10+20+30 = 60 */
+    char model[512];
+    snprintf(model, sizeof model, "%s", path("models/reduce.onnx")); /* path() reuses 4 buffers */
+    snprintf(args, sizeof args, "run '%s' --bind axes='%s' --input x='%s' --input axes='%s' --output-dir '%s'",
+             model, path("axes1.npy"), path("x.npy"), path("axes1.npy"), path("out"));
+    ck_assert_msg(run_dlcc(args) == 0, "%s", err_text);
+    dlrt_tensor y;
+    ck_assert_int_eq(dlrt_read_npy(path("out/y.npy"), &y, err, sizeof err), 0);
+    ck_assert_int_eq(y.rank, 1);
+    ck_assert_int_eq((int)y.dims[0], 2);
+    ck_assert(((float *)y.data)[0] == 6.0f && ((float *)y.data)[1] == 60.0f);
+    dlrt_tensor_free(&y);
+
+    /* run with another axes value than the bound one: the generated code returns -2 */
+    snprintf(args, sizeof args, "run '%s' --bind axes='%s' --input x='%s' --input axes='%s' --output-dir '%s'",
+             model, path("axes1.npy"), path("x.npy"), path("axes0.npy"), path("out2"));
+    ck_assert_int_eq(run_dlcc(args), 1);
+    ck_assert_msg(strstr(err_text, "returned -2"), "%s", err_text);
+
+    /* a file of the wrong type, an unknown input */
+    snprintf(args, sizeof args, "--bind axes='%s'", path("axesf.npy"));
+    expect_rejected(model, args, "the file holds float32, but input 'axes' is int64", NULL);
+    snprintf(args, sizeof args, "--bind axes='%s'", path("x.npy"));
+    expect_rejected(model, args, "--bind axes: the file's value (rank 2) does not fit", NULL);
+    snprintf(args, sizeof args, "--bind nope='%s'", path("axes1.npy"));
+    expect_rejected(model, args, "--bind names 'nope'", "not an input of the model");
+    remove_dir();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -331,6 +388,7 @@ int main(void)
     tcase_add_test(t, test_schema_versions);
     tcase_add_test(t, test_reserved_names);
     tcase_add_test(t, test_constants_out_of_declaration_order);
+    tcase_add_test(t, test_bind_fixes_an_input);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -575,7 +575,7 @@ START_TEST(symbolic_dim_bound)
 {
     write_symbolic_model();
     dl_shape_binding b = {"x", 4, {3, 1, 4, 4}};
-    dl_load_options opt = {&b, 1};
+    dl_load_options opt = {&b, 1, NULL, 0};
     dl_diag d;
     dl_graph *g = load("m.onnx", &opt, &d);
     check_loads(g, &d);
@@ -596,7 +596,7 @@ START_TEST(binding_errors)
 {
     write_symbolic_model();
     dl_shape_binding b[2] = {{"x", 4, {1, 1, 4, 4}}, {"z", 1, {5}}};
-    dl_load_options opt = {b, 2};
+    dl_load_options opt = {b, 2, NULL, 0};
     expect_error("m.onnx", &opt, "--shape names 'z', which is not an input", "inputs: 'x'");
     b[1].input = "shape";
     expect_error("m.onnx", &opt, "'shape', which is a constant", NULL);
