@@ -100,23 +100,39 @@ void dlcc_model_info_free(dlcc_model_info *info)
     memset(info, 0, sizeof *info);
 }
 
+dl_graph *dlcc_build_graph(const dlcc_options *opt, dl_diag *d)
+{
+    dl_load_options load = {opt->shapes, opt->n_shapes, opt->values, opt->n_values};
+    dl_graph *g = dl_load_onnx(opt->model_path, &load, d);
+    if (!g)
+        return NULL;
+    FILE *dump = NULL;
+    if (opt->dump_after && opt->dump_path && !(dump = fopen(opt->dump_path, "w"))) {
+        dl_error(d, NULL, "cannot write '%s'", opt->dump_path);
+        dl_graph_free(g);
+        return NULL;
+    }
+    dl_pass_context ctx = {d, opt->log, opt->dump_after, dump ? dump : stderr, opt->dump_dot, FOLD_LIMIT_BYTES,
+                           opt->opt_level, opt->enable_passes, opt->disable_passes, opt->n_enable_passes,
+                           opt->n_disable_passes};
+    int rc = dl_run_passes(g, &ctx);
+    if (dump)
+        fclose(dump);
+    if (rc) {
+        dl_graph_free(g);
+        return NULL;
+    }
+    return g;
+}
+
 int dlcc_compile(const dlcc_options *opt, dl_diag *d)
 {
     if (check_output_kind(opt->output_path, d))
         return -1;
-    dl_load_options load = {opt->shapes, opt->n_shapes, opt->values, opt->n_values};
-    dl_graph *g = dl_load_onnx(opt->model_path, &load, d);
+    dl_graph *g = dlcc_build_graph(opt, d);
     if (!g)
         return -1;
-    FILE *dump = NULL;
-    if (opt->dump_after && opt->dump_path && !(dump = fopen(opt->dump_path, "w"))) {
-        dl_graph_free(g);
-        return dl_error(d, NULL, "cannot write '%s'", opt->dump_path);
-    }
-    dl_pass_context ctx = {d, opt->log, opt->dump_after, dump ? dump : stderr, opt->dump_dot, FOLD_LIMIT_BYTES};
-    int rc = dl_run_passes(g, &ctx);
-    if (rc == 0)
-        rc = emit(g, opt, d);
+    int rc = emit(g, opt, d);
     if (rc == 0 && opt->info && fill_info(g, opt->info)) {
         dlcc_model_info_free(opt->info);
         rc = dl_error(d, NULL, "out of memory");
@@ -124,10 +140,28 @@ int dlcc_compile(const dlcc_options *opt, dl_diag *d)
     if (rc == 0 && opt->log)
         fprintf(opt->log, "codegen-c: %d nodes, arena %lld bytes -> %s\n", g->n_nodes, (long long)g->arena_bytes,
                 opt->output_path);
-    if (dump)
-        fclose(dump);
     dl_graph_free(g);
     return rc;
 }
 
-const char *dlcc_pass_names(void) { return "sort, infer, dce, schedule, plan-memory"; }
+const char *dlcc_pass_names(char *buf, size_t size)
+{
+    int n;
+    const dl_pass *p = dl_pass_list(&n);
+    size_t at = 0;
+    buf[0] = 0;
+    for (int i = 0; i < n && at < size; i++)
+        at += (size_t)snprintf(buf + at, size - at, "%s%s", i ? ", " : "", p[i].name);
+    return buf;
+}
+
+void dlcc_list_passes(FILE *f)
+{
+    int n;
+    const dl_pass *p = dl_pass_list(&n);
+    for (int i = 0; i < n; i++) {
+        char level[16];
+        snprintf(level, sizeof level, "-O%d", p[i].level);
+        fprintf(f, "%-22s %-9s %s\n", p[i].name, p[i].required ? "always" : level, p[i].what);
+    }
+}

@@ -11,9 +11,12 @@ typedef struct compile_args {
     dlcc_options opt;
     dl_shape_binding shapes[MAX_SHAPES];
     dl_value_binding values[MAX_SHAPES];
+    const char *enable[MAX_SHAPES], *disable[MAX_SHAPES];
     bool verbose;
 } compile_args;
 
+/* Zeroes a and sets the defaults (-O2). */
+void cli_compile_args_init(compile_args *a);
 /* Parses one compile option; returns 1 if it consumed it, 0 if not one, -1 on a bad value. */
 int cli_compile_option(compile_args *a, int opt, const char *arg);
 /* Frees what cli_compile_option allocated. */
@@ -26,6 +29,7 @@ int cli_compare_command(int argc, char **argv);  /* dlcc compare */
 enum {
     OPT_NAME = 1000, OPT_SHAPE, OPT_BIND, OPT_WEIGHTS, OPT_DUMP_AFTER, OPT_DUMP_FILE, OPT_DUMP_FORMAT,
     OPT_INPUT, OPT_OUTPUT_DIR, OPT_RTOL, OPT_ATOL, OPT_KEEP, OPT_HELP, OPT_VERSION, OPT_LIST_OPS,
+    OPT_ENABLE_PASS, OPT_DISABLE_PASS, OPT_LIST_PASSES, OPT_REPORT,
 };
 
 #define CLI_COMPILE_LONG_OPTIONS                                        \
@@ -34,6 +38,8 @@ enum {
     {"bind", required_argument, NULL, OPT_BIND},                        \
     {"weights", required_argument, NULL, OPT_WEIGHTS},                  \
     {"dump-after", required_argument, NULL, OPT_DUMP_AFTER},            \
+    {"enable-pass", required_argument, NULL, OPT_ENABLE_PASS},          \
+    {"disable-pass", required_argument, NULL, OPT_DISABLE_PASS},        \
     {"dump-file", required_argument, NULL, OPT_DUMP_FILE},              \
     {"dump-format", required_argument, NULL, OPT_DUMP_FORMAT},          \
     {"verbose", no_argument, NULL, 'v'},                                \
@@ -45,9 +51,11 @@ enum {
     "  --bind INPUT=FILE      fix an input's value at compile time (.npy or .pb), e.g. axes that decide\n" \
     "                         shapes; the code returns -2 if run with another value; repeatable\n"      \
     "  --weights=embed|file   weights inside the .c file (default) or in NAME.weights + a loader\n"    \
-    "  -O0, -O1, -O2          optimisation level (accepted; this version runs the same passes)\n"     \
+    "  -O0, -O1, -O2, -O3     optimisation level (default -O2; see --list-passes)\n"                 \
+    "  --enable-pass=NAME     run a pass the -O level leaves out; repeatable\n"                       \
+    "  --disable-pass=NAME    skip an optional pass; repeatable\n"                                      \
     "  -v, --verbose          print one line per pass\n"                                              \
-    "  --dump-after=PASS      print the graph after PASS (sort, infer, dce, schedule, plan-memory)\n" \
+    "  --dump-after=PASS|all  print the graph after PASS, or after every pass\n"                     \
     "  --dump-format=text|dot format of the dump (default text)\n"                                    \
     "  --dump-file=PATH       write the dump to PATH instead of stderr\n"
 

@@ -20,6 +20,9 @@ static void usage(FILE *f)
             "  -o OUT.c               the generated source; OUT.h (and OUT.weights) are written beside it\n"
             CLI_COMPILE_HELP
             "  --list-ops             list the supported ONNX operators\n"
+            "  --list-passes          list the passes, the -O level that runs each, what it does\n"
+            "  --report               print the memory plan (per tensor offset, size, live range; arena,\n"
+            "                         naive sum, max-live bound, weight bytes) instead of writing files\n"
             "  --help, --version\n"
             "\n"
             "Run 'dlcc run --help' or 'dlcc compare --help' for the subcommands.\n");
@@ -86,6 +89,22 @@ void cli_compile_args_free(compile_args *a)
         free((char *)a->values[i].input);
 }
 
+static int check_pass_name(const char *option, const char *name)
+{
+    char names[1024];
+    if (dl_pass_exists(name))
+        return 0;
+    fprintf(stderr, "dlcc: error: %s=%s: no such pass (passes: %s)\n", option, name,
+            dlcc_pass_names(names, sizeof names));
+    return -1;
+}
+
+void cli_compile_args_init(compile_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->opt.opt_level = 2;
+}
+
 int cli_compile_option(compile_args *a, int opt, const char *arg)
 {
     switch (opt) {
@@ -121,12 +140,25 @@ int cli_compile_option(compile_args *a, int opt, const char *arg)
         }
         return 1;
     case OPT_DUMP_AFTER:
-        if (!dl_pass_exists(arg)) {
-            fprintf(stderr, "dlcc: error: --dump-after=%s: no such pass (passes: %s)\n", arg, dlcc_pass_names());
+        if (strcmp(arg, "all") != 0 && check_pass_name("--dump-after", arg))
             return -1;
-        }
         a->opt.dump_after = arg;
         return 1;
+    case OPT_ENABLE_PASS:
+    case OPT_DISABLE_PASS: {
+        bool enable = opt == OPT_ENABLE_PASS;
+        int *n = enable ? &a->opt.n_enable_passes : &a->opt.n_disable_passes;
+        if (check_pass_name(enable ? "--enable-pass" : "--disable-pass", arg))
+            return -1;
+        if (*n == MAX_SHAPES) {
+            fprintf(stderr, "dlcc: error: at most %d --enable-pass/--disable-pass options\n", MAX_SHAPES);
+            return -1;
+        }
+        (enable ? a->enable : a->disable)[(*n)++] = arg;
+        a->opt.enable_passes = a->enable;
+        a->opt.disable_passes = a->disable;
+        return 1;
+    }
     case OPT_DUMP_FILE: a->opt.dump_path = arg; return 1;
     case OPT_DUMP_FORMAT:
         if (strcmp(arg, "dot") != 0 && strcmp(arg, "text") != 0) {
@@ -137,10 +169,11 @@ int cli_compile_option(compile_args *a, int opt, const char *arg)
         return 1;
     case 'v': a->verbose = true; a->opt.log = stderr; return 1;
     case 'O':
-        if (!arg || !strchr("0123s", arg[0]) || (arg[0] && arg[1])) {
-            fprintf(stderr, "dlcc: error: -O%s: expected -O0, -O1, -O2, -O3 or -Os\n", arg ? arg : "");
+        if (!arg || !strchr("0123", arg[0]) || !arg[0] || arg[1]) {
+            fprintf(stderr, "dlcc: error: -O%s: expected -O0, -O1, -O2 or -O3\n", arg ? arg : "");
             return -1;
         }
+        a->opt.opt_level = arg[0] - '0';
         return 1;
     default: return 0;
     }
@@ -151,7 +184,7 @@ static void list_ops(void)
     int n;
     const dl_op *const *ops = dl_op_all(&n);
     for (int i = 0; i < n; i++)
-        if (ops[i])
+        if (ops[i] && !(ops[i]->flags & DL_OP_INTERNAL))
             printf("%s\n", ops[i]->name);
 }
 
@@ -162,10 +195,13 @@ static int compile_command(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"version", no_argument, NULL, OPT_VERSION},
         {"list-ops", no_argument, NULL, OPT_LIST_OPS},
+        {"list-passes", no_argument, NULL, OPT_LIST_PASSES},
+        {"report", no_argument, NULL, OPT_REPORT},
         {NULL, 0, NULL, 0},
     };
     compile_args a;
-    memset(&a, 0, sizeof a);
+    cli_compile_args_init(&a);
+    bool report = false;
     int c;
     while ((c = getopt_long(argc, argv, "o:vO:", longs, NULL)) != -1) {
         int used = cli_compile_option(&a, c, optarg);
@@ -178,10 +214,12 @@ static int compile_command(int argc, char **argv)
         case OPT_HELP: usage(stdout); return 0;
         case OPT_VERSION: printf("dlcc %s\n", DLCC_VERSION); return 0;
         case OPT_LIST_OPS: list_ops(); return 0;
+        case OPT_LIST_PASSES: dlcc_list_passes(stdout); return 0;
+        case OPT_REPORT: report = true; break;
         default: usage(stderr); return 1;
         }
     }
-    if (optind != argc - 1 || !a.opt.output_path) {
+    if (optind != argc - 1 || (!a.opt.output_path && !report)) {
         fprintf(stderr, optind >= argc ? "dlcc: error: no model given\n"
                         : optind < argc - 1 ? "dlcc: error: one model at a time\n"
                                             : "dlcc: error: no output given (-o OUT.c)\n");
@@ -191,7 +229,7 @@ static int compile_command(int argc, char **argv)
     a.opt.model_path = argv[optind];
     dl_diag d;
     dl_diag_init(&d, a.opt.model_path);
-    int rc = dlcc_compile(&a.opt, &d);
+    int rc = report ? dlcc_report(&a.opt, stdout, &d) : dlcc_compile(&a.opt, &d);
     cli_print_diag(&d);
     dl_diag_free(&d);
     cli_compile_args_free(&a);

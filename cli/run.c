@@ -219,7 +219,7 @@ int cli_run_command(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     compile_args a;
-    memset(&a, 0, sizeof a);
+    cli_compile_args_init(&a);
     named_input given[MAX_INPUTS];
     int n_given = 0, c;
     const char *out_dir = NULL;
@@ -434,7 +434,7 @@ int cli_compare_command(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     compile_args a;
-    memset(&a, 0, sizeof a);
+    cli_compile_args_init(&a);
     double rtol = 1e-3, atol = 1e-5;
     workdir w = {"", false};
     int c;

@@ -74,7 +74,7 @@ static int mark_cone(probe *p, const char *name, int depth)
         return 0;
     p->wanted[i] = true;
     const Onnx__NodeProto *np = p->nodes[i];
-    if (!dl_op_find(np->op_type))
+    if (!dl_op_find_onnx(np->op_type))
         return 1;
     for (size_t j = 0; j < np->n_input; j++) {
         int rc = mark_cone(p, np->input[j], depth + 1);
@@ -90,7 +90,7 @@ static int add_node(probe *p, const Onnx__NodeProto *np, const char *model_dir)
                                    (int)np->n_output);
     if (!n)
         return -1;
-    n->op = dl_op_find(np->op_type);
+    n->op = dl_op_find_onnx(np->op_type);
     for (size_t j = 0; j < np->n_output; j++) {
         const char *name = np->output[j] && *np->output[j] ? np->output[j] : NULL;
         dl_value *v = dl_graph_add_value(p->sg, name, DL_UNDEFINED, -1, NULL);

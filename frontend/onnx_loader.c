@@ -312,7 +312,7 @@ static int find_opset(loader *ld, const Onnx__ModelProto *m)
 
 static bool op_is_unsupported(const Onnx__NodeProto *np)
 {
-    return np->op_type && *np->op_type && is_default_domain(np->domain) && !dl_op_find(np->op_type) &&
+    return np->op_type && *np->op_type && is_default_domain(np->domain) && !dl_op_find_onnx(np->op_type) &&
            !dl_cf_is_control_flow(np);
 }
 
@@ -710,7 +710,7 @@ static int load_nodes(loader *ld)
                                        count_outputs(np));
         if (!n)
             return ld_out_of_memory(ld);
-        n->op = dl_op_find(np->op_type);
+        n->op = dl_op_find_onnx(np->op_type);
         if (add_outputs(ld, n, np) && ld->d->out_of_memory)
             return -1;
         if (dl_onnx_node_attrs(ld->g, ld->d, n, np, ld->model_dir)) {

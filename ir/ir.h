@@ -98,6 +98,7 @@ typedef struct dl_value {
     /* Set by memory planning. */
     int64_t offset;         /* byte offset in the arena; -1: not in the arena */
     struct dl_value *alias_of; /* a view: shares the bytes of alias_of */
+    int64_t alias_offset;   /* ... starting this many bytes into them */
 } dl_value;
 
 typedef enum dl_attr_kind {
@@ -132,6 +133,9 @@ struct dl_node {
     int n_attrs;
     void *params;           /* the op's typed attribute struct, set by op->setup */
     bool dead;              /* removed; skipped by every walk */
+    /* Ops a fusion pass folded into this node, in order, e.g. "BatchNormalization,Relu"
+     * (arena string; NULL: none). Printers draw the node as one box listing them. */
+    const char *fused;
 };
 
 struct dl_graph {

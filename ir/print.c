@@ -76,7 +76,7 @@ void dl_graph_print(const dl_graph *g, FILE *f)
             fprintf(f, "%%%s: ", n->outputs[k]->name);
             print_type(n->outputs[k], f);
         }
-        fprintf(f, " = %s \"%s\" (", n->op_type, n->name);
+        fprintf(f, " = %s%s%s \"%s\" (", n->op_type, n->fused ? "+" : "", n->fused ? n->fused : "", n->name);
         for (int k = 0; k < n->n_inputs; k++)
             fprintf(f, k ? ", %%%s" : "%%%s", n->inputs[k] ? n->inputs[k]->name : "");
         fprintf(f, ")");
@@ -105,11 +105,24 @@ static void dot_escape(const char *s, FILE *f)
     }
 }
 
+/* "Conv\n+ BatchNormalization\n+ Relu\n" for a node with fused ops. */
+static void dot_op_label(const dl_node *n, FILE *f)
+{
+    dot_escape(n->op_type, f);
+    fputs("\\n", f);
+    for (const char *s = n->fused; s && *s;) {
+        const char *end = strchr(s, ',');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        fprintf(f, "+ %.*s\\n", (int)len, s);
+        s += len + (end != NULL);
+    }
+}
+
 void dl_graph_print_dot(const dl_graph *g, FILE *f)
 {
     fprintf(f, "digraph \"");
     dot_escape(g->name, f);
-    fprintf(f, "\" {\n  node [shape=box, fontname=\"Helvetica\"];\n");
+    fprintf(f, "\" {\n  node [shape=box, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n");
     for (int i = 0; i < g->n_inputs; i++) {
         fprintf(f, "  v%d [shape=ellipse, label=\"", g->inputs[i]->id);
         dot_escape(g->inputs[i]->name, f);
@@ -119,7 +132,11 @@ void dl_graph_print_dot(const dl_graph *g, FILE *f)
         const dl_node *n = g->nodes[i];
         if (n->dead)
             continue;
-        fprintf(f, "  n%d [label=\"%s\\n", n->id, n->op_type);
+        if (n->fused) /* a fused group: one box that lists the ops inside */
+            fprintf(f, "  n%d [style=\"rounded,filled\", fillcolor=\"#e8f0fe\", label=\"", n->id);
+        else
+            fprintf(f, "  n%d [label=\"", n->id);
+        dot_op_label(n, f);
         dot_escape(n->name, f);
         fprintf(f, "\"];\n");
         for (int k = 0; k < n->n_inputs; k++) {

@@ -14,12 +14,27 @@ typedef struct dl_pass_context {
     FILE *dump;             /* where the dump goes */
     bool dump_dot;          /* DOT instead of text */
     int64_t fold_limit_bytes; /* generators (ConstantOfShape...) whose output is larger stay at run time */
+    int opt_level;          /* -O0..-O3 */
+    const char *const *enabled, *const *disabled; /* --enable-pass / --disable-pass names */
+    int n_enabled, n_disabled;
 } dl_pass_context;
 
 typedef struct dl_pass {
     const char *name;
+    int level;              /* the lowest -O level that runs it */
+    bool required;          /* runs at every level; cannot be disabled */
     int (*run)(dl_graph *g, dl_pass_context *ctx);
+    const char *what;       /* one line, for --list-passes */
 } dl_pass;
+
+/* One line of -v output: "NAME: what changed". */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+void dl_pass_log(const dl_pass_context *ctx, const char *pass, const char *fmt, ...);
+bool dl_pass_enabled(const dl_pass *p, const dl_pass_context *ctx);
+/* The pipeline, in order. */
+const dl_pass *dl_pass_list(int *count);
 
 /* Shape inference in topological order, folding every node whose inputs are constant. */
 int dl_infer_and_fold(dl_graph *g, dl_pass_context *ctx);
@@ -30,6 +45,24 @@ int dl_infer_and_fold(dl_graph *g, dl_pass_context *ctx);
 bool dl_legalize_f16_wanted(const dl_node *n);
 int dl_legalize_f16_inputs(dl_graph *g, int at, dl_diag *d);
 int dl_legalize_f16_outputs(dl_graph *g, int at, dl_diag *d);
+/* ---- rewriting passes; each returns 0 or -1 with an error in ctx->diag, keeps
+ * every value's shape valid, and logs one line with dl_pass_log. */
+/* simplify, bn-fold (passes/simplify.c, passes/bn_fold.c) */
+/* Identity/Dropout removal; MatMul + constant bias Add -> Gemm (exact). */
+int dl_simplify(dl_graph *g, dl_pass_context *ctx);
+/* BatchNormalization and per-channel Mul/Add folded into Conv/ConvTranspose/Gemm/MatMul weights. */
+int dl_fold_batchnorm(dl_graph *g, dl_pass_context *ctx);
+/* Rewrite helpers (simplify.c): re-run n's setup and infer after an edit;
+ * turn MatMul mm into Gemm(A, B, c) in place (c may be NULL). */
+int dl_node_refresh(dl_graph *g, dl_node *n, dl_diag *d);
+int dl_matmul_to_gemm(dl_graph *g, dl_node *mm, dl_value *c, dl_diag *d);
+/* 1x1-conv passes (passes/fuse_conv1x1.c) */
+int dl_merge_1x1(dl_graph *g, dl_pass_context *ctx);
+int dl_fold_1x1_chain(dl_graph *g, dl_pass_context *ctx);
+int dl_fuse_dw_pw(dl_graph *g, dl_pass_context *ctx);
+/* epilogue fusion (passes/fuse_epilogue.c) */
+int dl_fuse_epilogue(dl_graph *g, dl_pass_context *ctx);
+
 /* Remove nodes whose results nobody uses. */
 int dl_eliminate_dead_code(dl_graph *g, dl_pass_context *ctx);
 /* Move nodes that read only constants next to their first user (keeps run-time generated weights short-lived). */
@@ -39,7 +72,7 @@ int dl_plan_memory(dl_graph *g, dl_pass_context *ctx);
 
 /* Runs the standard pipeline: sort, infer+fold, dce, schedule, plan memory; verifies after each. */
 int dl_run_passes(dl_graph *g, dl_pass_context *ctx);
-int dl_pass_exists(const char *name);   /* for --dump-after */
+int dl_pass_exists(const char *name);   /* for --dump-after, --enable-pass, --disable-pass */
 
 /* The storage a value's bytes live in (follows view aliases). */
 const dl_value *dl_value_storage(const dl_value *v);

@@ -1,4 +1,8 @@
-/* The standard pass pipeline. */
+/* The pass manager: the pipeline in order, each pass with the lowest -O
+ * level that runs it. Required passes (sort, infer, plan-memory...) run at
+ * every level and cannot be disabled; the others follow -O and
+ * --enable-pass / --disable-pass. The verifier runs after every pass. */
+#include <stdarg.h>
 #include <string.h>
 
 #include "passes/passes.h"
@@ -6,34 +10,92 @@
 static int sort_pass(dl_graph *g, dl_pass_context *ctx) { return dl_graph_sort(g, ctx->diag); }
 
 static const dl_pass pipeline[] = {
-    {"sort", sort_pass},
-    {"infer", dl_infer_and_fold},
-    {"dce", dl_eliminate_dead_code},
-    {"schedule", dl_schedule},
-    {"plan-memory", dl_plan_memory},
+    {"sort", 0, true, sort_pass, "topological order"},
+    {"infer", 0, true, dl_infer_and_fold, "shape inference; constant folding with the reference kernels"},
+    {"dce", 0, true, dl_eliminate_dead_code, "dead-code elimination"},
+    /* simplify, bn-fold (passes/simplify.c, passes/bn_fold.c) */
+    {"simplify", 1, false, dl_simplify, "remove Identity/Dropout; MatMul + constant bias Add -> Gemm"},
+    {"bn-fold", 1, false, dl_fold_batchnorm, "fold BatchNormalization and per-channel Mul/Add into conv/gemm weights"},
+    /* 1x1-conv passes (passes/fuse_conv1x1.c) */
+    {"merge-1x1", 2, false, dl_merge_1x1, "sibling 1x1 convs reading one tensor -> one conv + a channel Split"},
+    {"fold-1x1-chain", 2, false, dl_fold_1x1_chain, "1x1 conv -> 1x1 conv with nothing between -> one conv"},
+    {"fuse-dw-pw", 3, false, dl_fuse_dw_pw, "depthwise conv [-> Relu/Clip] -> 1x1 conv -> one DepthwisePointwiseConv"},
+    /* epilogue fusion (passes/fuse_epilogue.c) */
+    {"fuse-epilogue", 2, false, dl_fuse_epilogue, "residual Add and activation run inside the producing Conv/Gemm/MatMul"},
+    {"dce-late", 0, true, dl_eliminate_dead_code, "dead-code elimination of what the rewrites left"},
+    {"schedule", 0, true, dl_schedule, "the execution order"},
+    {"plan-memory", 0, true, dl_plan_memory, "views, live ranges and offsets in one arena"},
 };
+
+#define N_PASSES ((int)(sizeof pipeline / sizeof pipeline[0]))
+
+static bool listed(const char *const *names, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+bool dl_pass_enabled(const dl_pass *p, const dl_pass_context *ctx)
+{
+    if (p->required)
+        return true;
+    if (listed(ctx->disabled, ctx->n_disabled, p->name))
+        return false;
+    return p->level <= ctx->opt_level || listed(ctx->enabled, ctx->n_enabled, p->name);
+}
+
+void dl_pass_log(const dl_pass_context *ctx, const char *pass, const char *fmt, ...)
+{
+    if (!ctx->log)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(ctx->log, "%s: ", pass);
+    vfprintf(ctx->log, fmt, ap);
+    fputc('\n', ctx->log);
+    va_end(ap);
+}
+
+static void dump(const dl_graph *g, const dl_pass_context *ctx, const char *pass)
+{
+    if (!ctx->dump_after || !ctx->dump)
+        return;
+    if (strcmp(ctx->dump_after, "all") != 0 && strcmp(ctx->dump_after, pass) != 0)
+        return;
+    if (strcmp(ctx->dump_after, "all") == 0 && !ctx->dump_dot)
+        fprintf(ctx->dump, "# after %s\n", pass);
+    if (ctx->dump_dot)
+        dl_graph_print_dot(g, ctx->dump);
+    else
+        dl_graph_print(g, ctx->dump);
+}
 
 int dl_run_passes(dl_graph *g, dl_pass_context *ctx)
 {
-    for (size_t i = 0; i < sizeof pipeline / sizeof pipeline[0]; i++) {
+    for (int i = 0; i < N_PASSES; i++) {
         const dl_pass *p = &pipeline[i];
+        if (!dl_pass_enabled(p, ctx))
+            continue;
         if (p->run(g, ctx))
             return -1;
         if (dl_graph_verify(g, ctx->diag))
             return dl_error(ctx->diag, NULL, "internal error: the graph is invalid after pass '%s'", p->name);
-        if (ctx->dump_after && ctx->dump && strcmp(ctx->dump_after, p->name) == 0) {
-            if (ctx->dump_dot)
-                dl_graph_print_dot(g, ctx->dump);
-            else
-                dl_graph_print(g, ctx->dump);
-        }
+        dump(g, ctx, p->name);
     }
     return 0;
 }
 
+const dl_pass *dl_pass_list(int *count)
+{
+    *count = N_PASSES;
+    return pipeline;
+}
+
 int dl_pass_exists(const char *name)
 {
-    for (size_t i = 0; i < sizeof pipeline / sizeof pipeline[0]; i++)
+    for (int i = 0; i < N_PASSES; i++)
         if (strcmp(pipeline[i].name, name) == 0)
             return 1;
     return 0;

@@ -68,8 +68,10 @@ void dl_lower_use_constant(dl_lower *l, const dl_value *v)
     while (p < l->n_pools && l->pools[p].dtype != v->dtype)
         p++;
     if (p == l->n_pools) {
-        if (p == DL_MAX_POOLS)
-            return fail(l, "too many constant types for", v->name);
+        if (p == DL_MAX_POOLS) {
+            fail(l, "too many constant types for", v->name);
+            return;
+        }
         l->pools[p].dtype = v->dtype;
         l->pools[p].count = 0;
         l->n_pools++;
@@ -82,6 +84,15 @@ void dl_lower_use_constant(dl_lower *l, const dl_value *v)
     pool->count += dl_value_numel(v) > 0 ? dl_value_numel(v) : 1;
 }
 
+/* Bytes from the start of v's storage to v (a view's alias offsets, summed). */
+static int64_t view_offset(const dl_value *v)
+{
+    int64_t off = 0;
+    for (; v && v->alias_of; v = v->alias_of)
+        off += v->alias_offset;
+    return off;
+}
+
 void dl_lower_value_expr(dl_lower *l, const dl_value *v, char *buf, size_t size)
 {
     if (!v) {
@@ -90,17 +101,67 @@ void dl_lower_value_expr(dl_lower *l, const dl_value *v, char *buf, size_t size)
     }
     const dl_value *s = dl_value_storage(v);
     const char *ctype = dl_dtype_ctype(v->dtype);
-    if (s->data) {
+    int64_t off = view_offset(v);
+    if (off != 0 && (s->data || s->offset < 0)) {
+        snprintf(buf, size, "NULL");
+        fail(l, "a view at an offset is only planned into the arena, not for", v->name);
+    } else if (s->data) {
         dl_lower_use_constant(l, s);
         snprintf(buf, size, "%s.v + %" PRId64, dl_pool_name(s->dtype), l->const_offset[s->id]);
     } else if (l->param_names && l->param_names[s->id]) {
         snprintf(buf, size, "%s", l->param_names[s->id]);
     } else if (s->offset >= 0) {
-        snprintf(buf, size, "(%s *)(arena + %" PRId64 ")", ctype ? ctype : "void", s->offset);
+        snprintf(buf, size, "(%s *)(arena + %" PRId64 ")", ctype ? ctype : "void", s->offset + off);
     } else {
         snprintf(buf, size, "NULL");
         fail(l, "no storage was planned for", v->name);
     }
+}
+
+static bool reads(const dl_node *n, const dl_value *v)
+{
+    for (int i = 0; i < n->n_inputs; i++)
+        if (n->inputs[i] == v)
+            return true;
+    return false;
+}
+
+/* Every output is a view of one of n's inputs (Reshape, Split, Slice the planner made views). */
+static bool outputs_are_views(const dl_node *n)
+{
+    int views = 0;
+    for (int i = 0; i < n->n_outputs; i++) {
+        const dl_value *y = n->outputs[i];
+        if (y && (!y->alias_of || !reads(n, y->alias_of)))
+            return false;
+        views += y != NULL;
+    }
+    return views > 0;
+}
+
+/* A Concat whose inputs already lie where it would copy them (their producers
+ * wrote into their slices): copying would move nothing. */
+static bool concat_in_place(const dl_node *n)
+{
+    const dl_value *y = n->outputs[0];
+    if (strcmp(n->op_type, "Concat") != 0 || n->n_outputs != 1 || !y || y->rank < 1)
+        return false;
+    int64_t axis = dl_attr_int(n, "axis", 0), at = view_offset(y), step = (int64_t)dl_dtype_size(y->dtype);
+    axis = axis < 0 ? axis + y->rank : axis;
+    if (axis < 0 || axis >= y->rank)
+        return false;
+    for (int k = 0; k < axis; k++)
+        if (y->dims[k] != 1)
+            return false;
+    for (int k = (int)axis + 1; k < y->rank; k++)
+        step *= y->dims[k];
+    for (int i = 0; i < n->n_inputs; i++) {
+        const dl_value *x = n->inputs[i];
+        if (!x || dl_value_storage(x) != dl_value_storage(y) || view_offset(x) != at)
+            return false;
+        at += x->dims[axis] * step;
+    }
+    return true;
 }
 
 void dl_lower_node_begin(dl_lower *l, const dl_node *n)
@@ -109,9 +170,12 @@ void dl_lower_node_begin(dl_lower *l, const dl_node *n)
     fprintf(l->out, "\n    /* %s '%s'", n->op_type, n->name);
     if (n->n_outputs > 0 && n->outputs[0])
         fprintf(l->out, " -> %s[%s]", dl_dtype_name(n->outputs[0]->dtype), dl_shape_str(n->outputs[0], shape, sizeof shape));
-    if (n->n_outputs > 0 && n->outputs[0] && n->outputs[0]->alias_of)
-        fprintf(l->out, ", a view of '%s'", n->outputs[0]->alias_of->name);
-    fprintf(l->out, " */\n");
+    const dl_value *y = n->n_outputs > 0 ? n->outputs[0] : NULL;
+    if (y && y->alias_of)
+        fprintf(l->out, ", %s '%s' at byte %" PRId64, reads(n, y->alias_of) ? "a view of" : "written into",
+                y->alias_of->name, y->alias_offset);
+    l->skip_node = outputs_are_views(n) || concat_in_place(n);
+    fprintf(l->out, l->skip_node ? ": no code */\n" : " */\n");
     l->n_params_in_node = 0;
     l->n_calls = 0;
 }
@@ -120,8 +184,9 @@ void dl_lower_node_begin(dl_lower *l, const dl_node *n)
 void dl_lower_node_end(dl_lower *l, const dl_node *n)
 {
     (void)n;
-    if (l->n_params_in_node > 0)
+    if (l->n_params_in_node > 0 && !l->skip_node)
         fprintf(l->out, "    }\n");
+    l->skip_node = false;
 }
 
 static void open_block(dl_lower *l)
@@ -134,14 +199,20 @@ static void open_block(dl_lower *l)
 
 void dl_lower_need(dl_lower *l, const char *section)
 {
+    if (l->skip_node)
+        return;
     int i = dl_section_find(l->sections, section, strlen(section));
-    if (i < 0)
-        return fail(l, "no kernel section named", section);
+    if (i < 0) {
+        fail(l, "no kernel section named", section);
+        return;
+    }
     l->needed[i] = true;
 }
 
 void dl_lower_params_begin(dl_lower *l, const char *struct_type)
 {
+    if (l->skip_node)
+        return;
     open_block(l);
     fprintf(l->out, "        static const %s p%d = {", struct_type, l->n_params_in_node);
     l->n_args = 0;
@@ -168,12 +239,16 @@ static void write_float(FILE *out, double v)
 
 void dl_lower_param_int(dl_lower *l, const char *name, int64_t v)
 {
+    if (l->skip_node)
+        return;
     field(l, name);
     fprintf(l->out, "%" PRId64, v);
 }
 
 void dl_lower_param_ints(dl_lower *l, const char *name, const int64_t *v, int n)
 {
+    if (l->skip_node)
+        return;
     field(l, name);
     fprintf(l->out, "{");
     for (int i = 0; i < n; i++)
@@ -183,12 +258,16 @@ void dl_lower_param_ints(dl_lower *l, const char *name, const int64_t *v, int n)
 
 void dl_lower_param_float(dl_lower *l, const char *name, double v)
 {
+    if (l->skip_node)
+        return;
     field(l, name);
     write_float(l->out, v);
 }
 
 void dl_lower_param_floats(dl_lower *l, const char *name, const float *v, int n)
 {
+    if (l->skip_node)
+        return;
     field(l, name);
     fprintf(l->out, "{");
     for (int i = 0; i < n; i++) {
@@ -201,12 +280,16 @@ void dl_lower_param_floats(dl_lower *l, const char *name, const float *v, int n)
 
 void dl_lower_params_end(dl_lower *l)
 {
+    if (l->skip_node)
+        return;
     fprintf(l->out, "};\n");
     l->n_params_in_node++;
 }
 
 void dl_lower_call(dl_lower *l, const char *kernel)
 {
+    if (l->skip_node)
+        return;
     fprintf(l->out, l->n_params_in_node ? "        %s(" : "    %s(", kernel);
     l->n_args = 0;
     l->n_calls++;
@@ -220,6 +303,8 @@ static void arg_sep(dl_lower *l)
 
 void dl_lower_arg_value(dl_lower *l, const dl_value *v)
 {
+    if (l->skip_node)
+        return;
     char buf[256];
     dl_lower_value_expr(l, v, buf, sizeof buf);
     arg_sep(l);
@@ -228,20 +313,30 @@ void dl_lower_arg_value(dl_lower *l, const dl_value *v)
 
 void dl_lower_arg_params(dl_lower *l)
 {
+    if (l->skip_node)
+        return;
     arg_sep(l);
     fprintf(l->out, "&p%d", l->n_params_in_node - 1);
 }
 
 void dl_lower_arg_int(dl_lower *l, int64_t v)
 {
+    if (l->skip_node)
+        return;
     arg_sep(l);
     fprintf(l->out, "%" PRId64, v);
 }
 
 void dl_lower_arg_float(dl_lower *l, double v)
 {
+    if (l->skip_node)
+        return;
     arg_sep(l);
     write_float(l->out, v);
 }
 
-void dl_lower_call_end(dl_lower *l) { fprintf(l->out, ");\n"); }
+void dl_lower_call_end(dl_lower *l)
+{
+    if (!l->skip_node)
+        fprintf(l->out, ");\n");
+}

@@ -29,6 +29,7 @@ struct dl_lower {
     int n_params_in_node;       /* params structs written for the current node */
     int n_args;                 /* arguments written in the current call */
     int n_calls;                /* calls written for the current node */
+    bool skip_node;             /* the current node's outputs are views of its inputs: it writes nothing */
     bool failed;
     char error[256];
 };

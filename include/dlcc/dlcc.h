@@ -19,7 +19,10 @@ typedef struct dlcc_options {
     int n_values;
     dl_weights_mode weights;
     FILE *log;                  /* -v: one line per pass */
-    const char *dump_after;     /* --dump-after=PASS */
+    int opt_level;              /* -O0..-O3; dlcc's default is 2 */
+    const char *const *enable_passes, *const *disable_passes; /* --enable-pass / --disable-pass */
+    int n_enable_passes, n_disable_passes;
+    const char *dump_after;     /* --dump-after=PASS|all */
     const char *dump_path;      /* where the dump goes (NULL: stderr) */
     bool dump_dot;
     const char *driver_path;    /* also write a test main() here (dlcc run) */
@@ -34,10 +37,19 @@ typedef struct dlcc_model_info {
 
 void dlcc_model_info_free(dlcc_model_info *info);
 
+/* Loads the model and runs the pass pipeline (opt's levels, passes, dumps);
+ * NULL with messages in d. The caller frees the graph. */
+dl_graph *dlcc_build_graph(const dlcc_options *opt, dl_diag *d);
+
 /* Returns 0, or -1 with messages in d. Never leaves partial output files. */
 int dlcc_compile(const dlcc_options *opt, dl_diag *d);
+/* dlcc --report: runs the same passes and prints the memory plan to out (per arena tensor: offset, size,
+   live range, producer; totals: arena, naive sum, max-live bound, weights) instead of writing files. */
+int dlcc_report(const dlcc_options *opt, FILE *out, dl_diag *d);
 
-/* The names of the passes --dump-after accepts, comma-separated. */
-const char *dlcc_pass_names(void);
+/* The names of the passes (--dump-after, --enable-pass, --disable-pass accept), comma-separated. */
+const char *dlcc_pass_names(char *buf, size_t size);
+/* Prints every pass: name, the -O level that runs it, what it does. */
+void dlcc_list_passes(FILE *f);
 
 #endif

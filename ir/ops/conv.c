@@ -3,10 +3,14 @@
  * dilations, pads, auto_pad, and for ConvTranspose output_padding and
  * output_shape. Float32 only. The geometry is recomputed from the inputs'
  * shapes by conv_make_params, which infer, eval and lower share, so the
- * folded constant and the generated code run the same kernel call. */
+ * folded constant and the generated code run the same kernel call.
+ * A Conv may carry a fused epilogue (ir/ops/epilogue.h): activation and
+ * residual run inside the kernel; a 1x1, stride-1, unpadded, group-1 Conv
+ * lowers to dlk_conv1x1_f32, a plain matrix product with no im2col. */
 #include <inttypes.h>
 #include <string.h>
 
+#include "ir/ops/epilogue.h"
 #include "ir/ops/window.h"
 #include "kernels/conv.h"
 
@@ -15,6 +19,7 @@ typedef struct conv_attrs {
     int64_t group;
     dl_window_attrs win;
     dl_window_ints output_padding, output_shape;   /* ConvTranspose */
+    dlk_epilogue ep;                               /* Conv: set by fuse-epilogue; zero: none */
 } conv_attrs;
 
 /* ------------------------------------------------------------ attributes */
@@ -195,9 +200,43 @@ static int conv_make_params(dl_diag *d, const dl_node *n, dlk_conv_params *kp)
     if (check_inputs(d, n, a, kp) < 0 || check_channels(d, n, a, kp) < 0)
         return -1;
     r = (int)kp->rank;
+    kp->ep = a->ep;
     if (dl_window_axes(d, n, &a->win, r, kp->strides, kp->dilations, kp->pads) < 0)
         return -1;
     return a->transpose ? conv_transpose_geometry(d, n, a, kp) : conv_geometry(d, n, a, kp);
+}
+
+dlk_epilogue *dl_conv_epilogue(dl_node *n)
+{
+    conv_attrs *a = n->params;
+    return a != NULL && !a->transpose ? &a->ep : NULL;
+}
+
+/* The residual input of a fused Conv, or NULL. */
+static const dl_value *conv_residual(const dl_node *n)
+{
+    return n->n_inputs > 3 ? n->inputs[3] : NULL;
+}
+
+/* A pointwise Conv runs as one matrix product per image (no im2col). */
+static bool conv_is_1x1(const conv_attrs *a, const dlk_conv_params *kp)
+{
+    if (a->transpose || kp->group != 1)
+        return false;
+    for (int i = 0; i < kp->rank; i++)
+        if (kp->kernel[i] != 1 || kp->strides[i] != 1 || kp->pads[i] != 0 || kp->pads[kp->rank + i] != 0)
+            return false;
+    return true;
+}
+
+/* The kernel node n runs; eval and lower both choose through here. */
+static const char *conv_kernel(const conv_attrs *a, const dlk_conv_params *kp, const dl_node *n)
+{
+    if (a->transpose)
+        return "dlk_conv_transpose_f32";
+    if (conv_is_1x1(a, kp))
+        return "dlk_conv1x1_f32";
+    return conv_residual(n) != NULL ? "dlk_conv_res_f32" : "dlk_conv_f32";
 }
 
 /* ------------------------------------------------------------- op hooks */
@@ -214,6 +253,9 @@ static int conv_infer(dl_graph *g, dl_node *n, dl_diag *d)
     for (int i = 0; i < kp.rank; i++)
         dims[2 + i] = kp.out[i];
     dl_value_set_shape(n->outputs[0], DL_FLOAT, (int)kp.rank + 2, dims);
+    if (conv_residual(n) != NULL && dl_value_numel(conv_residual(n)) != dl_value_numel(n->outputs[0]))
+        return dl_error(d, n, "the fused residual input has %" PRId64 " elements; the output has %" PRId64,
+                        dl_value_numel(conv_residual(n)), dl_value_numel(n->outputs[0]));
     return 0;
 }
 
@@ -227,20 +269,26 @@ static int conv_eval(dl_graph *g, dl_node *n, dl_diag *d)
     const conv_attrs *a = n->params;
     dlk_conv_params kp;
     (void)g;
+    const char *kernel;
     if (conv_make_params(d, n, &kp) < 0)
         return -1;
+    kernel = conv_kernel(a, &kp, n);
     if (a->transpose)
         dlk_conv_transpose_f32(&kp, input_data(n, 0), input_data(n, 1), input_data(n, 2),
                                n->outputs[0]->data);
+    else if (strcmp(kernel, "dlk_conv1x1_f32") == 0)
+        dlk_conv1x1_f32(&kp, input_data(n, 0), input_data(n, 1), input_data(n, 2), input_data(n, 3),
+                        n->outputs[0]->data);
     else
-        dlk_conv_f32(&kp, input_data(n, 0), input_data(n, 1), input_data(n, 2), n->outputs[0]->data);
+        dlk_conv_res_f32(&kp, input_data(n, 0), input_data(n, 1), input_data(n, 2), input_data(n, 3),
+                         n->outputs[0]->data);
     return 0;
 }
 
 static int conv_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
 {
     const conv_attrs *a = n->params;
-    const char *kernel = a->transpose ? "dlk_conv_transpose_f32" : "dlk_conv_f32";
+    const char *kernel;
     dlk_conv_params kp;
     int r;
     (void)g;
@@ -248,6 +296,7 @@ static int conv_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
         return -1;
     if (dl_value_numel(n->outputs[0]) == 0)
         return 0;
+    kernel = conv_kernel(a, &kp, n);
     r = (int)kp.rank;
     dl_lower_need(l, kernel);
     dl_lower_params_begin(l, "dlk_conv_params");
@@ -257,12 +306,15 @@ static int conv_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_lower_param_int(l, "group", kp.group);
     dl_lower_param_int(l, "rank", kp.rank);
     dl_window_lower_geometry(l, r, kp.in, kp.out, kp.kernel, kp.strides, kp.dilations, kp.pads);
+    dl_epilogue_lower(l, &kp.ep);
     dl_lower_params_end(l);
     dl_lower_call(l, kernel);
     dl_lower_arg_params(l);
     dl_lower_arg_value(l, n->inputs[0]);
     dl_lower_arg_value(l, n->inputs[1]);
     dl_lower_arg_value(l, n->n_inputs > 2 ? n->inputs[2] : NULL);
+    if (strcmp(kernel, "dlk_conv1x1_f32") == 0 || strcmp(kernel, "dlk_conv_res_f32") == 0)
+        dl_lower_arg_value(l, conv_residual(n));
     dl_lower_arg_value(l, n->outputs[0]);
     dl_lower_call_end(l);
     return 0;

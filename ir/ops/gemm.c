@@ -2,18 +2,46 @@
  * Gemm: y = alpha * op(A) op(B) + beta * C, C unidirectionally broadcast to
  * (M, N); C is optional from opset 11; opsets < 7 have a `broadcast`
  * attribute, which is accepted (any C that broadcasts is taken).
- * MatMul: numpy matmul, 1-D operands promoted, batch axes broadcast. */
+ * MatMul: numpy matmul, 1-D operands promoted, batch axes broadcast.
+ * Both may carry a fused epilogue (ir/ops/epilogue.h), float32 only. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "ir/ops/epilogue.h"
 #include "ir/ops/op.h"
 #include "kernels/gemm.h"
 
 typedef struct gemm_attrs {
     int64_t trans_a, trans_b;
     float alpha, beta;
+    dlk_epilogue ep;        /* set by fuse-epilogue; zero: none */
 } gemm_attrs;
+
+typedef struct matmul_attrs {
+    dlk_epilogue ep;        /* set by fuse-epilogue; zero: none */
+} matmul_attrs;
+
+/* The residual input of a fused node (slot 3 of Gemm, 2 of MatMul), or NULL. */
+static const dl_value *residual_input(const dl_node *n, int slot)
+{
+    return n->n_inputs > slot ? n->inputs[slot] : NULL;
+}
+
+static const void *data_of(const dl_value *v)
+{
+    return v != NULL ? v->data : NULL;
+}
+
+/* The fused residual must have y's element count (the pass gives it y's shape). */
+static int check_residual(dl_diag *d, const dl_node *n, int slot)
+{
+    const dl_value *r = residual_input(n, slot);
+    if (r != NULL && dl_value_numel(r) != dl_value_numel(n->outputs[0]))
+        return dl_error(d, n, "the fused residual input has %" PRId64 " elements; the output has %" PRId64,
+                        dl_value_numel(r), dl_value_numel(n->outputs[0]));
+    return 0;
+}
 
 static int check_matrix_input(dl_diag *d, const dl_node *n, int i, const char *what)
 {
@@ -84,6 +112,7 @@ static int gemm_make_params(dl_diag *d, const dl_node *n, dlk_gemm_params *kp)
     kp->trans_b = a->trans_b;
     kp->alpha = a->alpha;
     kp->beta = a->beta;
+    kp->ep = a->ep;
     kp->m = A->dims[a->trans_a ? 1 : 0];
     kp->k = A->dims[a->trans_a ? 0 : 1];
     k_b = B->dims[a->trans_b ? 1 : 0];
@@ -105,7 +134,13 @@ static int gemm_infer(dl_graph *g, dl_node *n, dl_diag *d)
     dims[0] = kp.m;
     dims[1] = kp.n;
     dl_value_set_shape(n->outputs[0], DL_FLOAT, 2, dims);
-    return 0;
+    return check_residual(d, n, 3);
+}
+
+dlk_epilogue *dl_gemm_epilogue(dl_node *n)
+{
+    gemm_attrs *a = n->params;
+    return a != NULL ? &a->ep : NULL;
 }
 
 static int gemm_eval(dl_graph *g, dl_node *n, dl_diag *d)
@@ -115,20 +150,22 @@ static int gemm_eval(dl_graph *g, dl_node *n, dl_diag *d)
     (void)g;
     if (gemm_make_params(d, n, &kp) < 0)
         return -1;
-    dlk_gemm_f32(&kp, n->inputs[0]->data, n->inputs[1]->data, C != NULL ? C->data : NULL,
-                 n->outputs[0]->data);
+    dlk_gemm_res_f32(&kp, n->inputs[0]->data, n->inputs[1]->data, data_of(C),
+                     data_of(residual_input(n, 3)), n->outputs[0]->data);
     return 0;
 }
 
 static int gemm_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
 {
     dlk_gemm_params kp;
+    const dl_value *res = residual_input(n, 3);
+    const char *kernel = res != NULL ? "dlk_gemm_res_f32" : "dlk_gemm_f32";
     (void)g;
     if (gemm_make_params(d, n, &kp) < 0)
         return -1;
     if (dl_value_numel(n->outputs[0]) == 0)
         return 0;
-    dl_lower_need(l, "dlk_gemm_f32");
+    dl_lower_need(l, kernel);
     dl_lower_params_begin(l, "dlk_gemm_params");
     dl_lower_param_int(l, "m", kp.m);
     dl_lower_param_int(l, "n", kp.n);
@@ -139,12 +176,15 @@ static int gemm_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_lower_param_float(l, "beta", kp.beta);
     dl_lower_param_int(l, "c_rs", kp.c_rs);
     dl_lower_param_int(l, "c_cs", kp.c_cs);
+    dl_epilogue_lower(l, &kp.ep);
     dl_lower_params_end(l);
-    dl_lower_call(l, "dlk_gemm_f32");
+    dl_lower_call(l, kernel);
     dl_lower_arg_params(l);
     dl_lower_arg_value(l, n->inputs[0]);
     dl_lower_arg_value(l, n->inputs[1]);
     dl_lower_arg_value(l, gemm_c(n));
+    if (res != NULL)
+        dl_lower_arg_value(l, res);
     dl_lower_arg_value(l, n->outputs[0]);
     dl_lower_call_end(l);
     return 0;
@@ -154,8 +194,19 @@ static int gemm_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
 
 static int matmul_setup(dl_graph *g, dl_node *n, dl_diag *d)
 {
-    (void)g;
-    return dl_check_inputs(d, n, 2, 2);
+    if (dl_check_inputs(d, n, 2, 2) < 0)
+        return -1;
+    if (dl_node_params(g, n, sizeof(matmul_attrs)) == NULL)
+        return dl_error(d, n, "out of memory");
+    return 0;
+}
+
+dlk_epilogue *dl_matmul_epilogue(dl_node *n)
+{
+    matmul_attrs *a = n->params;
+    if (a == NULL || n->inputs[0] == NULL || n->inputs[0]->dtype != DL_FLOAT)
+        return NULL;
+    return &a->ep;
 }
 
 /* Kernel parameters and y's shape (rank, dims) of a numpy matmul. */
@@ -173,6 +224,8 @@ static int matmul_make_params(dl_diag *d, const dl_node *n, dlk_matmul_params *k
         return dl_error(d, n, "inputs 'A' and 'B' must have rank >= 1; they have %d and %d", A->rank,
                         B->rank);
     memset(kp, 0, sizeof *kp);
+    if (n->params != NULL && A->dtype == DL_FLOAT)
+        kp->ep = ((const matmul_attrs *)n->params)->ep;
     ra = A->rank;
     rb = B->rank;
     kp->m = ra == 1 ? 1 : A->dims[ra - 2];
@@ -219,7 +272,7 @@ static int matmul_infer(dl_graph *g, dl_node *n, dl_diag *d)
     if (matmul_make_params(d, n, &kp, &rank, dims) < 0)
         return -1;
     dl_value_set_shape(n->outputs[0], n->inputs[0]->dtype, rank, dims);
-    return 0;
+    return check_residual(d, n, 2);
 }
 
 static int matmul_eval(dl_graph *g, dl_node *n, dl_diag *d)
@@ -233,7 +286,8 @@ static int matmul_eval(dl_graph *g, dl_node *n, dl_diag *d)
     if (n->inputs[0]->dtype == DL_DOUBLE)
         dlk_matmul_f64(&kp, n->inputs[0]->data, n->inputs[1]->data, n->outputs[0]->data);
     else
-        dlk_matmul_f32(&kp, n->inputs[0]->data, n->inputs[1]->data, n->outputs[0]->data);
+        dlk_matmul_res_f32(&kp, n->inputs[0]->data, n->inputs[1]->data, data_of(residual_input(n, 2)),
+                           n->outputs[0]->data);
     return 0;
 }
 
@@ -243,13 +297,17 @@ static int matmul_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     int64_t dims[DL_MAX_RANK];
     int rank, r;
     const char *kernel;
+    const dl_value *res = residual_input(n, 2);
     (void)g;
     if (matmul_make_params(d, n, &kp, &rank, dims) < 0)
         return -1;
     if (dl_value_numel(n->outputs[0]) == 0)
         return 0;
     r = (int)kp.batch_rank;
-    kernel = n->inputs[0]->dtype == DL_DOUBLE ? "dlk_matmul_f64" : "dlk_matmul_f32";
+    if (n->inputs[0]->dtype == DL_DOUBLE)
+        kernel = "dlk_matmul_f64";
+    else
+        kernel = res != NULL ? "dlk_matmul_res_f32" : "dlk_matmul_f32";
     dl_lower_need(l, kernel);
     dl_lower_params_begin(l, "dlk_matmul_params");
     dl_lower_param_int(l, "m", kp.m);
@@ -259,11 +317,14 @@ static int matmul_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_lower_param_ints(l, "batch", kp.batch, r);
     dl_lower_param_ints(l, "a_stride", kp.a_stride, r);
     dl_lower_param_ints(l, "b_stride", kp.b_stride, r);
+    dl_epilogue_lower(l, &kp.ep);
     dl_lower_params_end(l);
     dl_lower_call(l, kernel);
     dl_lower_arg_params(l);
     dl_lower_arg_value(l, n->inputs[0]);
     dl_lower_arg_value(l, n->inputs[1]);
+    if (res != NULL)
+        dl_lower_arg_value(l, res);
     dl_lower_arg_value(l, n->outputs[0]);
     dl_lower_call_end(l);
     return 0;

@@ -31,6 +31,7 @@ void dl_lower_call_end(dl_lower *l);
 
 typedef enum dl_op_flags {
     DL_OP_VIEW = 1,   /* output 0 is input 0's bytes with another shape: no code unless the planner must copy */
+    DL_OP_INTERNAL = 2, /* made by passes only (fused ops): not an ONNX operator, never read from a model */
 } dl_op_flags;
 
 struct dl_op {
@@ -50,6 +51,8 @@ struct dl_op {
 };
 
 const dl_op *dl_op_find(const char *op_type);
+/* The same for op types read from a model: internal ops are not found. */
+const dl_op *dl_op_find_onnx(const char *op_type);
 /* All ops, for listings (dlcc --list-ops). */
 const dl_op *const *dl_op_all(int *count);
 

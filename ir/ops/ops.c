@@ -24,6 +24,12 @@ const dl_op *dl_op_find(const char *op_type)
     return NULL;
 }
 
+const dl_op *dl_op_find_onnx(const char *op_type)
+{
+    const dl_op *op = dl_op_find(op_type);
+    return op && !(op->flags & DL_OP_INTERNAL) ? op : NULL;
+}
+
 const dl_op *const *dl_op_all(int *count)
 {
     *count = N_OPS;

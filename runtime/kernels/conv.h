@@ -6,11 +6,14 @@
  * tile of the input and scatters the result (col2im). Packing and scattering
  * work on runs along the last spatial axis whose valid range is computed
  * once per run, so no inner loop checks bounds. A 1x1, stride-1, unpadded
- * conv is a plain matrix product over the input and needs no packing. */
+ * conv is a plain matrix product over the input and needs no packing
+ * (dlk_conv1x1_f32 when group is 1). Conv applies its fused epilogue
+ * (epilogue.h) to each output tile while it is still in cache. */
 #ifndef DLK_CONV_H
 #define DLK_CONV_H
 
 #include "common.h"
+#include "epilogue.h"
 #include "gemm.h"
 
 /*@ dlk_conv_shape : dlk_common */
@@ -71,8 +74,9 @@ static void dlk_conv_unflatten(int64_t q, const int64_t *dims, int64_t r, int64_
 }
 /*@end*/
 
-/*@ dlk_conv_params : dlk_common */
-/* Shared by Conv and ConvTranspose; in/out are the spatial dims of x/y. */
+/*@ dlk_conv_params : dlk_common dlk_epilogue_params */
+/* Shared by Conv and ConvTranspose; in/out are the spatial dims of x/y.
+ * ep: the fused epilogue (Conv only; all zero: none), see epilogue.h. */
 typedef struct dlk_conv_params {
     int64_t n, c_in, c_out, group;
     int64_t rank;                        /* spatial rank, 1..DLK_MAX_RANK-2 */
@@ -82,6 +86,7 @@ typedef struct dlk_conv_params {
     int64_t strides[DLK_MAX_RANK];
     int64_t dilations[DLK_MAX_RANK];
     int64_t pads[2 * DLK_MAX_RANK];      /* ONNX order: all begins, then all ends */
+    dlk_epilogue ep;
 } dlk_conv_params;
 
 /* Tile: kernel-rows x output pixels, on the stack (16 KB by default).
@@ -184,11 +189,13 @@ static void dlk_conv_pack_f32(const dlk_conv_params *p, const float *x, int64_t 
 }
 /*@end*/
 
-/*@ dlk_conv_f32 : dlk_conv_params dlk_conv_pack_f32 dlk_gemm_acc_f32 */
-/* ONNX Conv. x: n x c_in x in..., w: c_out x c_in/group x kernel...,
- * b: c_out or NULL, y: n x c_out x out... */
-static void dlk_conv_f32(const dlk_conv_params *p, const float *x, const float *w, const float *b,
-                         float *y)
+/*@ dlk_conv_res_f32 : dlk_conv_params dlk_conv_pack_f32 dlk_gemm_acc_f32 dlk_epilogue_f32 */
+/* ONNX Conv with its fused epilogue p->ep. x: n x c_in x in..., w: c_out x
+ * c_in/group x kernel..., b: c_out or NULL, r: the residual (y's shape) or
+ * NULL, y: n x c_out x out... Each tile of output pixels gets the epilogue
+ * per channel as soon as its sums are complete. */
+static void dlk_conv_res_f32(const dlk_conv_params *p, const float *x, const float *w, const float *b,
+                             const float *r, float *y)
 {
     float tile[DLK_CONV_TILE_K * DLK_CONV_TILE_N];
     int64_t icg = p->c_in / p->group, ocg = p->c_out / p->group;
@@ -206,7 +213,8 @@ static void dlk_conv_f32(const dlk_conv_params *p, const float *x, const float *
         for (g = 0; g < p->group; g++) {
             const float *xg = x + (img * p->c_in + g * icg) * in_plane;
             const float *wg = w + g * ocg * kdim;
-            float *yg = y + (img * p->c_out + g * ocg) * out_plane;
+            int64_t y_off = (img * p->c_out + g * ocg) * out_plane;
+            float *yg = y + y_off;
             for (p0 = 0; p0 < out_plane; p0 += DLK_CONV_TILE_N) {
                 int64_t np = out_plane - p0 < DLK_CONV_TILE_N ? out_plane - p0 : DLK_CONV_TILE_N;
                 /* The input itself is the im2col matrix of a pointwise conv. */
@@ -219,15 +227,61 @@ static void dlk_conv_f32(const dlk_conv_params *p, const float *x, const float *
                 }
                 if (pointwise) {
                     dlk_gemm_acc_f32(ocg, out_plane, icg, wg, kdim, 1, xg, in_plane, yg, out_plane);
+                } else {
+                    for (r0 = 0; r0 < kdim; r0 += DLK_CONV_TILE_K) {
+                        int64_t nr = kdim - r0 < DLK_CONV_TILE_K ? kdim - r0 : DLK_CONV_TILE_K;
+                        dlk_conv_pack_f32(p, xg, r0, nr, p0, np, tile);
+                        dlk_gemm_acc_f32(ocg, np, nr, wg + r0, kdim, 1, tile, DLK_CONV_TILE_N, yg + p0,
+                                         out_plane);
+                    }
+                }
+                for (oc = 0; oc < ocg; oc++)
+                    dlk_epilogue_f32(&p->ep, yg + oc * out_plane + p0,
+                                     r != NULL ? r + y_off + oc * out_plane + p0 : NULL, np);
+                if (pointwise)
                     break;
-                }
-                for (r0 = 0; r0 < kdim; r0 += DLK_CONV_TILE_K) {
-                    int64_t nr = kdim - r0 < DLK_CONV_TILE_K ? kdim - r0 : DLK_CONV_TILE_K;
-                    dlk_conv_pack_f32(p, xg, r0, nr, p0, np, tile);
-                    dlk_gemm_acc_f32(ocg, np, nr, wg + r0, kdim, 1, tile, DLK_CONV_TILE_N, yg + p0,
-                                     out_plane);
-                }
             }
+        }
+    }
+}
+/*@end*/
+
+/*@ dlk_conv_f32 : dlk_conv_res_f32 */
+/* ONNX Conv without a residual input (the epilogue's activation still applies). */
+static void dlk_conv_f32(const dlk_conv_params *p, const float *x, const float *w, const float *b,
+                         float *y)
+{
+    dlk_conv_res_f32(p, x, w, b, NULL, y);
+}
+/*@end*/
+
+/*@ dlk_conv1x1_f32 : dlk_conv_params dlk_gemm_acc_f32 dlk_epilogue_f32 */
+/* A 1x1, stride-1, unpadded, group-1 Conv is one matrix product per image,
+ * y (c_out x plane) = w (c_out x c_in) x (c_in x plane), with no im2col
+ * copy. It runs in column blocks of DLK_GEMM_NC pixels so that the bias,
+ * the product and the epilogue (p->ep, residual r or NULL) of a block
+ * happen while it is in cache; the sums are those of dlk_conv_res_f32. */
+static void dlk_conv1x1_f32(const dlk_conv_params *p, const float *x, const float *w, const float *b,
+                            const float *r, float *y)
+{
+    int64_t plane = 1, a, img, oc, j0, j;
+    for (a = 0; a < p->rank; a++)
+        plane *= p->out[a];
+    for (img = 0; img < p->n; img++) {
+        const float *xi = x + img * p->c_in * plane;
+        const float *ri = r != NULL ? r + img * p->c_out * plane : NULL;
+        float *yi = y + img * p->c_out * plane;
+        for (j0 = 0; j0 < plane; j0 += DLK_GEMM_NC) {
+            int64_t nn = plane - j0 < DLK_GEMM_NC ? plane - j0 : DLK_GEMM_NC;
+            for (oc = 0; oc < p->c_out; oc++) {
+                float bias = b != NULL ? b[oc] : 0.0f, *yr = yi + oc * plane + j0;
+                for (j = 0; j < nn; j++)
+                    yr[j] = bias;
+            }
+            dlk_gemm_acc_f32(p->c_out, nn, p->c_in, w, p->c_in, 1, xi + j0, plane, yi + j0, plane);
+            for (oc = 0; oc < p->c_out; oc++)
+                dlk_epilogue_f32(&p->ep, yi + oc * plane + j0,
+                                 ri != NULL ? ri + oc * plane + j0 : NULL, nn);
         }
     }
 }

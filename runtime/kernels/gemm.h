@@ -12,6 +12,7 @@
 #define DLK_GEMM_H
 
 #include "common.h"
+#include "epilogue.h"
 
 /*@ dlk_gemm_acc_f32 : dlk_common */
 /* Cache blocks: a KC x NC panel of b (128 KB) stays in L2 while the rows of
@@ -123,21 +124,23 @@ static void dlk_gemm_dot_acc_f32(int64_t m, int64_t n, int64_t k, const float *a
 }
 /*@end*/
 
-/*@ dlk_gemm_params : dlk_common */
+/*@ dlk_gemm_params : dlk_common dlk_epilogue_params */
 typedef struct dlk_gemm_params {
     int64_t m, n, k;         /* y is m x n; op(a) is m x k; op(b) is k x n */
     int64_t trans_a, trans_b;
     float alpha, beta;
     int64_t c_rs, c_cs;      /* c's strides over y's rows and columns; 0 where c broadcasts */
+    dlk_epilogue ep;         /* fused epilogue (epilogue.h); all zero: none */
 } dlk_gemm_params;
 /*@end*/
 
-/*@ dlk_gemm_f32 : dlk_gemm_params dlk_gemm_acc_f32 dlk_gemm_dot_acc_f32 */
+/*@ dlk_gemm_res_f32 : dlk_gemm_params dlk_gemm_acc_f32 dlk_gemm_dot_acc_f32 dlk_epilogue_f32 */
 /* ONNX Gemm: y = alpha * op(a) op(b) + beta * c, c optional (NULL) and
  * broadcast through c_rs/c_cs. a is m x k (k x m if trans_a), b is k x n
- * (n x k if trans_b). */
-static void dlk_gemm_f32(const dlk_gemm_params *p, const float *a, const float *b, const float *c,
-                         float *y)
+ * (n x k if trans_b). Then the fused epilogue p->ep on each row, with the
+ * residual r (m x n, or NULL). */
+static void dlk_gemm_res_f32(const dlk_gemm_params *p, const float *a, const float *b, const float *c,
+                             const float *r, float *y)
 {
     int64_t m = p->m, n = p->n, i, j;
     int64_t a_rs = p->trans_a ? 1 : p->k, a_cs = p->trans_a ? p->m : 1;
@@ -155,26 +158,41 @@ static void dlk_gemm_f32(const dlk_gemm_params *p, const float *a, const float *
         for (i = 0; i < m * n; i++)
             y[i] *= p->alpha;
     }
+    if (p->ep.act != DLK_ACT_NONE || r != NULL)
+        for (i = 0; i < m; i++)
+            dlk_epilogue_f32(&p->ep, y + i * n, r != NULL ? r + i * n : NULL, n);
 }
 /*@end*/
 
-/*@ dlk_matmul_params : dlk_common */
+/*@ dlk_gemm_f32 : dlk_gemm_res_f32 */
+/* ONNX Gemm without a residual input (the epilogue's activation still applies). */
+static void dlk_gemm_f32(const dlk_gemm_params *p, const float *a, const float *b, const float *c,
+                         float *y)
+{
+    dlk_gemm_res_f32(p, a, b, c, NULL, y);
+}
+/*@end*/
+
+/*@ dlk_matmul_params : dlk_common dlk_epilogue_params */
 typedef struct dlk_matmul_params {
     int64_t m, n, k;                       /* each product: (m x k) (k x n) */
     int64_t batch_rank;                    /* broadcast batch axes of y */
     int64_t batch[DLK_MAX_RANK];           /* y's batch dims */
     int64_t a_stride[DLK_MAX_RANK];        /* a's matrix stride per batch axis; 0: broadcast */
     int64_t b_stride[DLK_MAX_RANK];
+    dlk_epilogue ep;                       /* fused epilogue (float32 only); all zero: none */
 } dlk_matmul_params;
 /*@end*/
 
-/*@ dlk_matmul_f32 : dlk_matmul_params dlk_gemm_acc_f32 */
+/*@ dlk_matmul_res_f32 : dlk_matmul_params dlk_gemm_acc_f32 dlk_epilogue_f32 */
 /* numpy matmul over broadcast batch axes (1-D operands are promoted to
- * matrices by the compiler, which only changes m, n and the strides). */
-static void dlk_matmul_f32(const dlk_matmul_params *p, const float *a, const float *b, float *y)
+ * matrices by the compiler, which only changes m, n and the strides), then
+ * the fused epilogue p->ep on each row with the residual res (y's shape, or NULL). */
+static void dlk_matmul_res_f32(const dlk_matmul_params *p, const float *a, const float *b,
+                               const float *res, float *y)
 {
     int64_t idx[DLK_MAX_RANK];
-    int64_t r = p->batch_rank, mn = p->m * p->n, a_off = 0, b_off = 0, ax;
+    int64_t r = p->batch_rank, mn = p->m * p->n, a_off = 0, b_off = 0, ax, i;
     for (ax = 0; ax < r; ax++) {
         idx[ax] = 0;
         if (p->batch[ax] == 0)
@@ -183,7 +201,12 @@ static void dlk_matmul_f32(const dlk_matmul_params *p, const float *a, const flo
     for (;;) {
         memset(y, 0, (size_t)mn * sizeof(float));
         dlk_gemm_acc_f32(p->m, p->n, p->k, a + a_off, p->k, 1, b + b_off, p->n, y, p->n);
+        if (p->ep.act != DLK_ACT_NONE || res != NULL)
+            for (i = 0; i < p->m; i++)
+                dlk_epilogue_f32(&p->ep, y + i * p->n, res != NULL ? res + i * p->n : NULL, p->n);
         y += mn;
+        if (res != NULL)
+            res += mn;
         /* Odometer over the batch axes, last fastest. */
         for (ax = r - 1; ax >= 0; ax--) {
             a_off += p->a_stride[ax];
@@ -197,6 +220,14 @@ static void dlk_matmul_f32(const dlk_matmul_params *p, const float *a, const flo
         if (ax < 0)
             break;
     }
+}
+/*@end*/
+
+/*@ dlk_matmul_f32 : dlk_matmul_res_f32 */
+/* numpy matmul without a residual input (the epilogue's activation still applies). */
+static void dlk_matmul_f32(const dlk_matmul_params *p, const float *a, const float *b, float *y)
+{
+    dlk_matmul_res_f32(p, a, b, NULL, y);
 }
 /*@end*/
 

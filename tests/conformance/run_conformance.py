@@ -55,6 +55,7 @@ import tempfile
 import threading
 import time
 
+import numpy as np
 import onnx
 from onnx import TensorProto
 
@@ -242,14 +243,17 @@ class Runner:
                                    dir=self.args.workdir)
         env = dict(os.environ, TMPDIR=scratch)
         result = ("passed", "", 0.0)
-        bound = set()
+        bound = {}
         for ds in sets:
-            cls, msg, names = self.run_data_set(case, model, ds, env, deadline, len(sets))
-            bound |= names
+            cls, msg, binds = self.run_data_set(case, model, ds, env, deadline, len(sets))
+            if ds == sets[0]:
+                bound = binds
             if cls != "passed":
                 result = (cls, msg, 0.0)
                 break
         case["bound"] = sorted(bound)
+        if result[0] == "passed" and self.args.levels:
+            result = self.compare_levels(case, model, sets[0], bound, env, deadline, scratch)
         seconds = time.monotonic() - t0
         if result[0] == "crashed":
             keep = os.path.join(self.args.workdir, "crashed")
@@ -274,9 +278,59 @@ class Runner:
             wanted = [n for n in BIND_HINT.findall(msg) if n not in binds] if cls == "unsupported" else []
             inputs = case.get("runtime_inputs", [])
             if self.args.no_bind or not wanted or any(n not in inputs for n in wanted):
-                return cls, msg, set(binds)
+                return cls, msg, binds
             for n in wanted:
                 binds[n] = os.path.join(case["dir"], ds, f"input_{inputs.index(n)}.pb")
+
+    def compare_levels(self, case, model, ds, binds, env, deadline, scratch):
+        """--levels A,B: two compiles at -OB give byte-identical files; where the code generated at -OA
+        differs from -OB's, dlcc run at both levels on the data set must agree within 1e-5 relative
+        (to the element or to the tensor's largest magnitude). Identical code needs no run."""
+        lo, hi = self.args.levels
+        bind_args = [a for n, p in sorted(binds.items()) for a in ("--bind", f"{n}={p}")]
+        texts = {}
+        for key, level in (("a", hi), ("b", hi), ("lo", lo)):
+            folder = os.path.join(scratch, "gen_" + key)
+            os.makedirs(folder, exist_ok=True)
+            c_file = os.path.join(folder, "m.c")   # same name everywhere: the .c includes "m.h"
+            cmd = [self.args.dlcc, model, "-o", c_file, "--name", "m"] + bind_args + ["-O" + level]
+            cls, msg = self.run_compare(cmd, env, deadline - time.monotonic(), ds, 1)
+            if cls != "passed":
+                return "failed" if cls == "unsupported" else cls, f"-O{level}: {msg}", 0.0
+            texts[key] = b"".join(open(p, "rb").read() for p in (c_file, c_file[:-2] + ".h"))
+        if texts["a"] != texts["b"]:
+            return "failed", f"compiling twice at -O{hi} gave different files", 0.0
+        if texts["lo"] == texts["a"]:
+            return "passed", "", 0.0
+        inputs = case.get("runtime_inputs", [])
+        in_args = []
+        for k, name in enumerate(inputs):
+            path = os.path.join(case["dir"], ds, f"input_{k}.pb")
+            if os.path.exists(path):
+                in_args += ["--input", f"{name}={path}"]
+        outs = {}
+        for level in (lo, hi):
+            out = os.path.join(scratch, "O" + level)
+            cmd = [self.args.dlcc, "run", model] + in_args + bind_args + ["-O" + level, "--output-dir", out]
+            cls, msg = self.run_compare(cmd, env, deadline - time.monotonic(), ds, 1)
+            if cls != "passed":
+                return "failed" if cls == "unsupported" else cls, f"-O{level}: {msg}", 0.0
+            outs[level] = out
+        for f in sorted(os.listdir(outs[lo])):
+            a, b = np.load(os.path.join(outs[lo], f)), np.load(os.path.join(outs[hi], f))
+            if a.shape != b.shape or a.dtype != b.dtype:
+                return "failed", f"-O{lo} and -O{hi} disagree on {f}: {a.dtype}{a.shape} vs {b.dtype}{b.shape}", 0.0
+            if a.dtype.kind in "fc":   # relative to the element or to the tensor's largest magnitude
+                scale = float(np.nanmax(np.abs(a))) if a.size and not np.isnan(a).all() else 0.0
+                bad = ~np.isclose(b, a, rtol=1e-5, atol=1e-5 * scale if np.isfinite(scale) else 0.0,
+                                  equal_nan=True)
+            else:
+                bad = a != b
+            if bad.any():
+                return "failed", (f"-O{lo} and -O{hi} disagree on {f}: {int(bad.sum())} of {a.size} elements "
+                                  f"beyond 1e-5 relative"), 0.0
+        case["levels_ran"] = True
+        return "passed", "", 0.0
 
     def run_compare(self, cmd, env, left, ds, n_sets):
         if left <= 0:
@@ -549,10 +603,17 @@ def main():
     ap.add_argument("--update-expected", action="store_true",
                     help="rewrite --expected with the cases that pass")
     ap.add_argument("--json", help="also write every case's result as JSON here")
+    ap.add_argument("--levels", metavar="A,B",
+                    help="also check, for every passing case, that dlcc run at -OA and -OB agree within "
+                         "1e-5 relative and that compiling twice at -OB gives identical files")
     ap.add_argument("--no-bind", action="store_true",
                     help="do not retry with --bind for inputs dlcc needs fixed at compile time")
     ap.add_argument("-v", "--verbose", action="store_true", help="one line per case")
     args = ap.parse_args()
+    if args.levels:
+        args.levels = args.levels.replace("O", "").replace("-", "").split(",")
+        if len(args.levels) != 2 or not all(l in ("0", "1", "2", "3") for l in args.levels):
+            ap.error("--levels takes two -O levels, e.g. 0,3")
 
     args.dlcc = os.path.abspath(args.dlcc)
     args.cases = os.path.abspath(args.cases)
@@ -630,6 +691,7 @@ def main():
             try:
                 r["class"], r["message"], r["seconds"] = fut.result()
                 r["bound"] = c.get("bound", [])
+                r["levels_ran"] = c.get("levels_ran", False)
             except Exception as e:  # the runner itself failed: count it, do not hide it
                 r["class"], r["message"] = "crashed", f"runner error: {e!r}"
             if r["class"] == "unsupported":
@@ -685,6 +747,10 @@ def main():
     c = collections.Counter(r["class"] for r in res)
     n_bound = sum(1 for r in res if r["class"] == "passed" and r["bound"])
     print(f"run_conformance: report in {report}; wall time {wall:.0f} s")
+    if args.levels:
+        n_ran = sum(1 for r in res if r.get("levels_ran"))
+        print(f"--levels {','.join(args.levels)}: every passing case compiled twice identically; "
+              f"{n_ran} generated different code at the two levels and were run at both (agreed)")
     print(f"passed with --bind (shape-deciding run-time inputs fixed at compile time): {n_bound}; "
           f"in-scope pass rate without them {pct(c['passed'] - n_bound, len(in_scope))}")
     print(f"classes: passed {c['passed']}, failed {c['failed']}, unsupported {c['unsupported']}, "

@@ -124,7 +124,7 @@ def run_timed(cmd, timeout, what):
 
 def compile_figures(args, model_path, name, work, stats):
     c_file = os.path.join(work, name + ".c")
-    _, stats["dlcc_compile_s"] = run_timed([args.dlcc, model_path, "-o", c_file], args.timeout, "dlcc")
+    _, stats["dlcc_compile_s"] = run_timed([args.dlcc, model_path, "-o", c_file] + args.flag, args.timeout, "dlcc")
     if not os.path.isfile(c_file):
         raise Failure("dlcc wrote no %s" % c_file)
     stats["c_bytes"] = os.path.getsize(c_file)
@@ -144,7 +144,7 @@ def dlcc_run(args, model_path, feeds, work, stats):
         path = os.path.join(in_dir, safe_name(name) + ".npy")
         np.save(path, value)
         cmd += ["--input", "%s=%s" % (name, path)]
-    cmd += ["--output-dir", out_dir]
+    cmd += ["--output-dir", out_dir] + args.flag
     output, seconds = run_timed(cmd, args.timeout, "dlcc run")
     reported = REPORTED_RUN_S.search(output)
     stats["run_s"] = float(reported.group(1)) if reported else seconds
@@ -181,10 +181,49 @@ def compare_outputs(refs, out_dir, atol, dlcc_output):
     return worst
 
 
+def compare_levels(args, model_path, feeds, work, refs, stats):
+    """--levels A,B: the outputs at -OA and -OB agree within 1e-5 relative (to each element or to
+    the tensor's largest magnitude, whichever is larger), and two
+    compiles at -OB give byte-identical files."""
+    lo, hi = args.levels
+    outs = {}
+    for level in (lo, hi):
+        level_args = argparse.Namespace(**vars(args))
+        level_args.flag = [f for f in args.flag if not f.startswith("-O")] + ["-O" + level]
+        level_work = os.path.join(work, "O" + level)
+        os.makedirs(level_work, exist_ok=True)
+        outs[level], _ = dlcc_run(level_args, model_path, feeds, level_work, {})
+    worst = 0.0
+    for name in refs:
+        a = np.load(os.path.join(outs[lo], safe_name(name) + ".npy")).astype(np.float64)
+        b = np.load(os.path.join(outs[hi], safe_name(name) + ".npy")).astype(np.float64)
+        # relative to each element and to the tensor's scale: folding reorders sums, so an element
+        # near zero in a tensor that reaches 30 may differ by 1e-6 absolute, not 1e-5 of itself
+        scale = float(np.nanmax(np.abs(a))) if a.size else 0.0
+        bad = ~np.isclose(b, a, rtol=1e-5, atol=1e-5 * scale, equal_nan=True)
+        if bad.any():
+            raise Failure("output %r: -O%s and -O%s disagree on %d of %d elements beyond 1e-5 relative"
+                          % (name, lo, hi, int(bad.sum()), a.size))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.where(a != 0, np.abs(a - b) / np.abs(a), 0.0)
+        worst = max(worst, float(np.nanmax(rel)) if rel.size else 0.0)
+    stats["O%s_vs_O%s_rel" % (lo, hi)] = worst
+    texts = []
+    for k in range(2):
+        folder = os.path.join(work, "twice%d" % k)
+        os.makedirs(folder, exist_ok=True)
+        c_file = os.path.join(folder, "m.c")
+        run_timed([args.dlcc, model_path, "-o", c_file, "-O" + hi], args.timeout, "dlcc")
+        texts.append(open(c_file, "rb").read() + open(os.path.join(folder, "m.h"), "rb").read())
+    if texts[0] != texts[1]:
+        raise Failure("compiling twice at -O%s gave different files" % hi)
+
+
 # ---------------------------------------------------------------- one model, many models
 
 def format_stats(stats):
-    keys = ("max_abs_err", "dlcc_compile_s", "c_bytes", "cc_O2_s", "run_s")
+    keys = ("max_abs_err", "dlcc_compile_s", "c_bytes", "cc_O2_s", "run_s") + tuple(
+        k for k in stats if k.endswith("_rel"))
     fmt = {"max_abs_err": "%.2g", "c_bytes": "%d"}
     return "  ".join(("%s=" + fmt.get(k, "%.3g")) % (k, stats[k]) for k in keys if k in stats)
 
@@ -201,6 +240,8 @@ def check_one(args, model_path, work_root):
         compile_figures(args, model_path, name, work, stats)
         out_dir, output = dlcc_run(args, model_path, feeds, work, stats)
         stats["max_abs_err"] = compare_outputs(refs, out_dir, args.atol, output)
+        if args.levels:
+            compare_levels(args, model_path, feeds, work, refs, stats)
     except Failure as f:
         print(("FAIL %s  %s  %s" % (name, f, format_stats(stats))).rstrip(), flush=True)
         if f.details:
@@ -228,10 +269,19 @@ def parse_args(argv):
     ap.add_argument("--all-generated", metavar="DIR", help="also check every .onnx in DIR")
     ap.add_argument("--timeout", type=int, default=600, help="seconds allowed to each command (default 600)")
     ap.add_argument("--werror", action="store_true", help="compile with -Wall -Wextra -pedantic -Werror")
+    ap.add_argument("--levels", metavar="A,B",
+                    help="also check that -OA and -OB outputs agree within rtol 1e-5 and that compiling "
+                         "twice at -OB gives byte-identical files, e.g. --levels 0,3")
+    ap.add_argument("--flag", action="append", default=[], metavar="ARG",
+                    help="pass ARG to dlcc (repeatable), e.g. --flag=-O0 --flag=--disable-pass=bn-fold")
     args = ap.parse_args(argv)
     if not args.dlcc:
         ap.error("--dlcc PATH (or $DLCC) is required")
     args.dlcc = os.path.abspath(args.dlcc) if os.sep in args.dlcc else args.dlcc
+    if args.levels:
+        args.levels = args.levels.replace("O", "").replace("-", "").split(",")
+        if len(args.levels) != 2 or not all(l in ("0", "1", "2", "3") for l in args.levels):
+            ap.error("--levels takes two -O levels, e.g. 0,3")
     return args
 
 

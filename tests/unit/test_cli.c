@@ -10,35 +10,11 @@
 #include <unistd.h>
 
 #include "dlrt.h"
+#define SCRATCH_TAG "cli"
+#include "scratch_dir.h"
 #include "model_builder.h"
 
-static char dir[256];
 static char err_text[8192];
-
-static void make_dir(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/dlcc-test-cli-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char sub[300];
-    snprintf(sub, sizeof sub, "%s/models", dir);
-    ck_assert_int_eq(mkdir(sub, 0777), 0);
-}
-
-static void remove_dir(void)
-{
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static char *path(const char *name)
-{
-    static char buf[4][512];
-    static int next;
-    char *p = buf[next++ % 4];
-    snprintf(p, 512, "%s/%s", dir, name);
-    return p;
-}
 
 /* Runs dlcc with args (a shell word list); returns its exit status; stderr in err_text. */
 static int run_dlcc(const char *args)

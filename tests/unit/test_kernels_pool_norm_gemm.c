@@ -341,7 +341,7 @@ START_TEST(gemm_transposes_and_broadcast_c)
     float want_one[4] = {7, 8, 13, 14};      /* AB + 3 */
     float want_full[4] = {5, 7, 13, 15};     /* AB + [1 2; 3 4] */
     float want_none[4] = {2, 2.5f, 5, 5.5f}; /* .5 AB */
-    dlk_gemm_params p = {2, 2, 3, 0, 0, 2.0f, 0.5f, 0, 1};
+    dlk_gemm_params p = {2, 2, 3, 0, 0, 2.0f, 0.5f, 0, 1, {0, 0, 0, 0}};
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++) {
             p.trans_a = ta;
@@ -349,7 +349,7 @@ START_TEST(gemm_transposes_and_broadcast_c)
             dlk_gemm_f32(&p, ta ? at : a, tb ? bt : b, c_row, y);
             expect_floats(y, want_row, 4, 0, "gemm with transposes");
         }
-    p = (dlk_gemm_params){2, 2, 3, 0, 0, 1.0f, 1.0f, 1, 0};
+    p = (dlk_gemm_params){2, 2, 3, 0, 0, 1.0f, 1.0f, 1, 0, {0, 0, 0, 0}};
     dlk_gemm_f32(&p, a, b, c_col, y);
     expect_floats(y, want_col, 4, 0, "gemm, C (M,1)");
     p.c_rs = p.c_cs = 0;

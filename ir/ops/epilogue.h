@@ -1,0 +1,71 @@
+/* Fused epilogues on the compiler side (passes/fuse_epilogue.c sets them).
+ *
+ * A Conv, Gemm or float32 MatMul node may carry an epilogue: an activation
+ * and/or a residual tensor added before or after it (dlk_epilogue in
+ * runtime/kernels/epilogue.h, the same struct the kernels read). It lives in
+ * the node's typed params, next to the attributes setup read, and is all
+ * zero (none) until the pass sets it; eval and lower both hand it to the
+ * kernel, so a folded constant and the generated code compute the same.
+ *
+ * The residual is an extra input after the op's own: slot 3 of Conv (X, W,
+ * B, R) and Gemm (A, B, C, R), slot 2 of MatMul (A, B, R); absent optional
+ * inputs before it are NULL. It has the output's shape and dtype and must
+ * not share bytes with the output. Setup is not run again after the pass. */
+#ifndef DLCC_OPS_EPILOGUE_H
+#define DLCC_OPS_EPILOGUE_H
+
+#include <string.h>
+
+#include "ir/ops/op.h"
+#include "kernels/epilogue.h"
+
+/* The epilogue of a node of that op (defined in conv.c and gemm.c), or
+ * NULL when the node cannot carry one (ConvTranspose, float64 MatMul) or
+ * has no params yet. The pointer is into n->params: write it to fuse. */
+dlk_epilogue *dl_conv_epilogue(dl_node *n);
+dlk_epilogue *dl_gemm_epilogue(dl_node *n);
+dlk_epilogue *dl_matmul_epilogue(dl_node *n);
+
+/* The input slot that holds the residual of an epilogue-carrying op. */
+static inline int dl_epilogue_residual_slot(const dl_node *n)
+{
+    return strcmp(n->op_type, "MatMul") == 0 ? 2 : 3;
+}
+
+/* Any node: its epilogue, or NULL if it has no place for one. */
+static inline dlk_epilogue *dl_node_epilogue(dl_node *n)
+{
+    if (n->dead || n->params == NULL)
+        return NULL;
+    if (strcmp(n->op_type, "Conv") == 0)
+        return dl_conv_epilogue(n);
+    if (strcmp(n->op_type, "Gemm") == 0)
+        return dl_gemm_epilogue(n);
+    if (strcmp(n->op_type, "MatMul") == 0)
+        return dl_matmul_epilogue(n);
+    return NULL;
+}
+
+/* The residual input of n (NULL: none). */
+static inline const dl_value *dl_epilogue_residual(const dl_node *n)
+{
+    int slot = dl_epilogue_residual_slot(n);
+    return slot < n->n_inputs ? n->inputs[slot] : NULL;
+}
+
+/* Emit the epilogue's fields into the params struct being lowered (they are
+ * the struct member `ep`); nothing when there is none, so unfused code reads
+ * as before. */
+static inline void dl_epilogue_lower(dl_lower *l, const dlk_epilogue *e)
+{
+    if (e == NULL || (e->act == DLK_ACT_NONE && e->residual == DLK_RES_NONE))
+        return;
+    dl_lower_param_int(l, "ep.act", e->act);
+    dl_lower_param_int(l, "ep.residual", e->residual);
+    if (e->alpha != 0.0f)
+        dl_lower_param_float(l, "ep.alpha", e->alpha);
+    if (e->beta != 0.0f)
+        dl_lower_param_float(l, "ep.beta", e->beta);
+}
+
+#endif

@@ -1,0 +1,398 @@
+/* bn-fold (-O1): inference BatchNormalization is a per-channel affine map
+ * y' = (y - mean) * s + beta with s = gamma / sqrt(var + eps). After a node
+ * that is linear in its constant weights (Conv, ConvTranspose, Gemm, MatMul
+ * with constant B) the map folds into them: w' = w * s per output channel,
+ * b' = (b - mean) * s + beta. Mul / Add by a per-channel constant after such a
+ * node is the same map (s = c or mean = -c; DenseNet / Caffe2 exports spell
+ * BN that way) and folds likewise. A BN right before a Conv folds forward
+ * (w' = w * s per input channel, b' = b + sum w * shift) only when the conv
+ * pads nothing: a padded border would see zeros where the BN would have put
+ * its shift, so that case is left alone. A BN with no such neighbour stays:
+ * it already is one per-channel scale+shift pass.
+ * Arithmetic is in double, stored as float32; the weights are always written
+ * to fresh constants, so a weight shared with another node is never changed. */
+#include <math.h>
+#include <string.h>
+
+#include "ir/ops/op.h"
+#include "passes/passes.h"
+
+/* y' = (y - m) * s + t per channel. */
+typedef struct affine {
+    int64_t c;
+    double *s, *m, *t;
+} affine;
+
+typedef struct fold_counts {
+    int bn_conv, bn_gemm, muladd, bn_left;
+} fold_counts;
+
+static bool is_op(const dl_node *n, const char *op) { return n && strcmp(n->op_type, op) == 0; }
+
+static bool is_f32_const(const dl_value *v) { return v && v->dtype == DL_FLOAT && v->data != NULL; }
+
+/* The only user of v, when v is not a graph output; else NULL. */
+static dl_node *sole_user(const dl_value *v)
+{
+    return v->n_users == 1 && !v->is_output && !v->users[0]->dead ? v->users[0] : NULL;
+}
+
+static int affine_alloc(dl_graph *g, affine *a, int64_t c)
+{
+    a->c = c;
+    a->s = dl_arena_alloc(&g->arena, 3 * (size_t)c * sizeof(double));
+    if (a->s == NULL)
+        return -1;
+    a->m = a->s + c;
+    a->t = a->m + c;
+    for (int64_t i = 0; i < c; i++) {
+        a->s[i] = 1.0;
+        a->m[i] = a->t[i] = 0.0;
+    }
+    return 0;
+}
+
+/* A fresh constant with v's type and shape (copying v's data when copy). */
+static dl_value *new_const(dl_graph *g, const dl_value *v, bool copy)
+{
+    dl_value *nv = dl_graph_add_value(g, NULL, v->dtype, v->rank, v->dims);
+    if (nv == NULL || dl_value_alloc_data(g, nv) == NULL)
+        return NULL;
+    if (copy)
+        memcpy(nv->data, v->data, (size_t)dl_value_bytes(v));
+    return nv;
+}
+
+static int add_fused(dl_graph *g, dl_node *n, const char *op)
+{
+    char buf[512];
+    if (n->fused == NULL)
+        snprintf(buf, sizeof buf, "%s", op);
+    else
+        snprintf(buf, sizeof buf, "%s,%s", n->fused, op);
+    n->fused = dl_arena_strdup(&g->arena, buf);
+    return n->fused ? 0 : -1;
+}
+
+/* Give n an input slot i (growing its input list) holding v. */
+static int set_input_grow(dl_graph *g, dl_node *n, int i, dl_value *v)
+{
+    if (i >= n->n_inputs) {
+        dl_value **in = dl_arena_alloc(&g->arena, (size_t)(i + 1) * sizeof *in);
+        if (in == NULL)
+            return -1;
+        memcpy(in, n->inputs, (size_t)n->n_inputs * sizeof *in);
+        n->inputs = in;
+        n->n_inputs = i + 1;
+    }
+    return dl_node_set_input(g, n, i, v);
+}
+
+/* Set (or add) a float attribute of n. */
+static int set_float_attr(dl_graph *g, dl_node *n, const char *name, float f)
+{
+    dl_attr *attrs = dl_arena_alloc(&g->arena, (size_t)(n->n_attrs + 1) * sizeof *attrs);
+    int at = n->n_attrs;
+    if (attrs == NULL)
+        return -1;
+    memcpy(attrs, n->attrs, (size_t)n->n_attrs * sizeof *attrs);
+    for (int i = 0; i < n->n_attrs; i++)
+        if (strcmp(attrs[i].name, name) == 0)
+            at = i;
+    memset(&attrs[at], 0, sizeof attrs[at]);
+    attrs[at].name = dl_arena_strdup(&g->arena, name);
+    attrs[at].kind = DL_ATTR_FLOAT;
+    attrs[at].f = f;
+    n->attrs = attrs;
+    n->n_attrs += at == n->n_attrs;
+    return attrs[at].name ? 0 : -1;
+}
+
+/* ---------------------------------------------------- the affine consumers */
+
+/* BN node bn reading y on input 0, inference form (one statistic per
+ * channel, all constant): its map into a. */
+static int bn_affine(dl_graph *g, const dl_node *bn, int64_t c, affine *a, bool *ok)
+{
+    *ok = false;
+    if (bn->n_inputs != 5 || bn->inputs[0]->rank < 2 || bn->inputs[0]->dims[1] != c)
+        return 0;
+    for (int i = 1; i < 5; i++)
+        if (!is_f32_const(bn->inputs[i]) || dl_value_numel(bn->inputs[i]) != c)
+            return 0;
+    if (affine_alloc(g, a, c) < 0)
+        return -1;
+    const float *gamma = bn->inputs[1]->data, *beta = bn->inputs[2]->data, *mean = bn->inputs[3]->data,
+                *var = bn->inputs[4]->data;
+    double eps = dl_attr_float(bn, "epsilon", 1e-5f);
+    for (int64_t i = 0; i < c; i++) {
+        a->s[i] = (double)gamma[i] / sqrt((double)var[i] + eps);
+        a->m[i] = mean[i];
+        a->t[i] = beta[i];
+    }
+    *ok = true;
+    return 0;
+}
+
+/* k (a constant) broadcasts against y (rank >= 2, channels on axis 1) only
+ * along the channel axis: every dim is 1 but the one over axis 1, which is
+ * 1 or the channel count. Returns the value count per channel step (0 or 1),
+ * or -1 when k does not fit. */
+static int per_channel_step(const dl_value *k, const dl_value *y)
+{
+    if (!is_f32_const(k) || k->rank > y->rank)
+        return -1;
+    int step = 0;
+    for (int i = 0; i < k->rank; i++) {
+        int axis = y->rank - k->rank + i;
+        if (k->dims[i] == 1)
+            continue;
+        if (axis != 1 || k->dims[i] != y->dims[1])
+            return -1;
+        step = 1;
+    }
+    return step;
+}
+
+/* Mul or Add of y by a per-channel constant: its map into a. */
+static int muladd_affine(dl_graph *g, const dl_node *n, const dl_value *y, affine *a, bool *ok)
+{
+    *ok = false;
+    if (n->n_inputs != 2 || (n->inputs[0] == y) == (n->inputs[1] == y))
+        return 0;
+    const dl_value *k = n->inputs[0] == y ? n->inputs[1] : n->inputs[0], *out = n->outputs[0];
+    int step = per_channel_step(k, y);
+    if (step < 0 || out->rank != y->rank || memcmp(out->dims, y->dims, sizeof(int64_t) * (size_t)y->rank) != 0)
+        return 0;
+    if (affine_alloc(g, a, y->dims[1]) < 0)
+        return -1;
+    const float *kv = k->data;
+    for (int64_t i = 0; i < a->c; i++) {
+        if (is_op(n, "Mul"))
+            a->s[i] = kv[i * step];
+        else
+            a->m[i] = -(double)kv[i * step];
+    }
+    *ok = true;
+    return 0;
+}
+
+/* ------------------------------------------------------ the linear producers */
+
+static bool conv_foldable(const dl_node *n)
+{
+    if (!is_op(n, "Conv") && !is_op(n, "ConvTranspose"))
+        return false;
+    const dl_value *b = n->n_inputs > 2 ? n->inputs[2] : NULL;
+    return is_f32_const(n->inputs[1]) && (b == NULL || is_f32_const(b)) && n->outputs[0]->dtype == DL_FLOAT;
+}
+
+static bool gemm_foldable(const dl_node *n)
+{
+    if (is_op(n, "MatMul"))
+        return n->inputs[0]->rank == 2 && n->inputs[1]->rank == 2 && is_f32_const(n->inputs[1]) &&
+               n->inputs[0]->dtype == DL_FLOAT;
+    if (!is_op(n, "Gemm"))
+        return false;
+    const dl_value *c = n->n_inputs > 2 ? n->inputs[2] : NULL;
+    return is_f32_const(n->inputs[1]) && (c == NULL || is_f32_const(c));
+}
+
+/* The output channel of weight element e. Conv: W[Cout, Cin/g, k...];
+ * ConvTranspose: W[Cin, Cout/g, k...]. */
+static int64_t conv_out_channel(const dl_node *n, const dl_value *w, int64_t e)
+{
+    int64_t per = dl_value_numel(w) / w->dims[0];
+    if (is_op(n, "Conv"))
+        return e / per;
+    int64_t group = dl_attr_int(n, "group", 1), kernel = per / w->dims[1];
+    int64_t ic = e / per, j = (e / kernel) % w->dims[1];
+    return (ic / (w->dims[0] / group)) * w->dims[1] + j;
+}
+
+/* Conv / ConvTranspose n, then a: w' = w * s[oc], b' = (b - m) * s + t. */
+static int fold_into_conv(dl_graph *g, dl_node *n, const affine *a)
+{
+    const dl_value *w = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL;
+    int64_t bdim = a->c;
+    dl_value *nw = new_const(g, w, false), *nb = dl_graph_add_value(g, NULL, DL_FLOAT, 1, &bdim);
+    if (nw == NULL || nb == NULL || dl_value_alloc_data(g, nb) == NULL)
+        return -1;
+    const float *wv = w->data, *bv = b ? b->data : NULL;
+    float *nwv = nw->data, *nbv = nb->data;
+    for (int64_t e = 0, count = dl_value_numel(w); e < count; e++)
+        nwv[e] = (float)((double)wv[e] * a->s[conv_out_channel(n, w, e)]);
+    for (int64_t c = 0; c < a->c; c++)
+        nbv[c] = (float)(((bv ? (double)bv[c] : 0.0) - a->m[c]) * a->s[c] + a->t[c]);
+    if (dl_node_set_input(g, n, 1, nw) < 0 || set_input_grow(g, n, 2, nb) < 0)
+        return -1;
+    return 0;
+}
+
+/* Gemm n (y = alpha op(A) op(B) + beta C), then a on y's columns:
+ * op(B)'s column j times s[j]; C' = (beta C - m) s + t with beta' = 1. */
+static int fold_into_gemm(dl_graph *g, dl_node *n, const affine *a)
+{
+    const dl_value *bw = n->inputs[1], *c = n->n_inputs > 2 ? n->inputs[2] : NULL;
+    bool trans_b = dl_attr_int(n, "transB", 0) != 0;
+    double beta = dl_attr_float(n, "beta", 1.0f);
+    int64_t rows = 1, c_rs = 0, c_cs = 0, ncol = a->c;
+    if (c != NULL && beta == 0.0)
+        c = NULL;   /* Gemm ignores C when beta is 0 */
+    if (c != NULL) {
+        int64_t cr = c->rank == 2 ? c->dims[0] : 1, cc = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
+        rows = cr;
+        c_rs = cr == 1 ? 0 : cc;
+        c_cs = cc == 1 ? 0 : 1;
+    }
+    int64_t cdims[2] = {rows, ncol};
+    dl_value *nw = new_const(g, bw, false);
+    dl_value *nc = rows == 1 ? dl_graph_add_value(g, NULL, DL_FLOAT, 1, &ncol) : dl_graph_add_value(g, NULL, DL_FLOAT, 2, cdims);
+    if (nw == NULL || nc == NULL || dl_value_alloc_data(g, nc) == NULL)
+        return -1;
+    const float *bv = bw->data, *cv = c ? c->data : NULL;
+    float *nwv = nw->data, *ncv = nc->data;
+    for (int64_t r = 0; r < bw->dims[0]; r++)
+        for (int64_t k = 0; k < bw->dims[1]; k++) {
+            int64_t col = trans_b ? r : k;
+            nwv[r * bw->dims[1] + k] = (float)((double)bv[r * bw->dims[1] + k] * a->s[col]);
+        }
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < ncol; j++) {
+            double cij = cv ? beta * (double)cv[i * c_rs + j * c_cs] : 0.0;
+            ncv[i * ncol + j] = (float)((cij - a->m[j]) * a->s[j] + a->t[j]);
+        }
+    if (dl_node_set_input(g, n, 1, nw) < 0 || set_input_grow(g, n, 2, nc) < 0)
+        return -1;
+    return set_float_attr(g, n, "beta", 1.0f);
+}
+
+/* ------------------------------------------------------------ backward fold */
+
+/* Fold p's sole consumer into p when it is a BN (or, for a conv, a
+ * per-channel Mul/Add). Returns 1 when folded, 0 when not, -1 on error. */
+static int absorb_consumer(dl_graph *g, dl_node *p, fold_counts *counts, dl_diag *d)
+{
+    dl_value *y = p->outputs[0];
+    dl_node *u = sole_user(y);
+    affine a;
+    bool ok = false, conv = conv_foldable(p);
+    if (u == NULL || y->rank < 2)
+        return 0;
+    if (is_op(u, "BatchNormalization") && u->inputs[0] == y) {
+        if (bn_affine(g, u, y->dims[1], &a, &ok) < 0)
+            return -1;
+    } else if (is_op(u, "Mul") || is_op(u, "Add")) {
+        if (muladd_affine(g, u, y, &a, &ok) < 0)
+            return -1;
+    }
+    if (!ok)
+        return 0;
+    if (is_op(p, "MatMul") && dl_matmul_to_gemm(g, p, NULL, d) < 0)
+        return -1;
+    if ((conv ? fold_into_conv(g, p, &a) : fold_into_gemm(g, p, &a)) < 0 || add_fused(g, p, u->op_type) < 0)
+        return dl_error(d, p, "out of memory");
+    if (is_op(u, "BatchNormalization"))
+        conv ? counts->bn_conv++ : counts->bn_gemm++;
+    else
+        counts->muladd++;
+    dl_value *out = u->outputs[0];
+    dl_node_remove(g, u);
+    dl_node_set_output(p, 0, out);
+    y->producer = NULL;
+    return dl_node_refresh(g, p, d) < 0 ? -1 : 1;
+}
+
+/* ------------------------------------------------------------- forward fold */
+
+/* Does conv n read every input position inside the image (no padding)? */
+static bool conv_pads_nothing(const dl_node *n)
+{
+    const char *auto_pad = dl_attr_string(n, "auto_pad", "NOTSET");
+    const int64_t *v;
+    int count;
+    if (strcmp(auto_pad, "VALID") == 0)
+        return true;
+    if (strcmp(auto_pad, "NOTSET") != 0) {
+        /* SAME_*: a 1-wide kernel never needs padding. */
+        const dl_value *w = n->inputs[1];
+        for (int i = 2; i < w->rank; i++)
+            if (w->dims[i] != 1)
+                return false;
+        return true;
+    }
+    count = dl_attr_ints(n, "pads", &v);
+    for (int i = 0; i < count; i++)
+        if (v[i] != 0)
+            return false;
+    return true;
+}
+
+/* BN bn feeding only Conv input X with no padding: conv(x s + sh) =
+ * conv_{w s[ic]}(x) + sum w sh[ic] (sh = t - m s). */
+static int fold_forward(dl_graph *g, dl_node *bn, fold_counts *counts, dl_diag *d)
+{
+    dl_value *z = bn->outputs[0];
+    dl_node *cv = sole_user(z);
+    affine a;
+    bool ok;
+    if (!is_op(cv, "Conv") || cv->inputs[0] != z || !conv_foldable(cv) || !conv_pads_nothing(cv))
+        return 0;
+    if (bn_affine(g, bn, z->dims[1], &a, &ok) < 0)
+        return -1;
+    if (!ok)
+        return 0;
+    const dl_value *w = cv->inputs[1], *b = cv->n_inputs > 2 ? cv->inputs[2] : NULL;
+    int64_t cout = w->dims[0], cin_g = w->dims[1], per = dl_value_numel(w) / cout, kernel = per / cin_g;
+    int64_t group = dl_attr_int(cv, "group", 1), cout_g = cout / group;
+    dl_value *nw = new_const(g, w, false), *nb = dl_graph_add_value(g, NULL, DL_FLOAT, 1, &cout);
+    if (nw == NULL || nb == NULL || dl_value_alloc_data(g, nb) == NULL)
+        return dl_error(d, cv, "out of memory");
+    const float *wv = w->data, *bv = b ? b->data : NULL;
+    float *nwv = nw->data, *nbv = nb->data;
+    for (int64_t oc = 0; oc < cout; oc++) {
+        double acc = bv ? bv[oc] : 0.0;
+        for (int64_t e = oc * per; e < (oc + 1) * per; e++) {
+            int64_t ic = (oc / cout_g) * cin_g + (e - oc * per) / kernel;
+            acc += (double)wv[e] * (a.t[ic] - a.m[ic] * a.s[ic]);
+            nwv[e] = (float)((double)wv[e] * a.s[ic]);
+        }
+        nbv[oc] = (float)acc;
+    }
+    if (dl_node_set_input(g, cv, 0, bn->inputs[0]) < 0 || dl_node_set_input(g, cv, 1, nw) < 0 ||
+        set_input_grow(g, cv, 2, nb) < 0 || add_fused(g, cv, "BatchNormalization") < 0)
+        return dl_error(d, cv, "out of memory");
+    dl_node_remove(g, bn);
+    counts->bn_conv++;
+    return dl_node_refresh(g, cv, d) < 0 ? -1 : 1;
+}
+
+int dl_fold_batchnorm(dl_graph *g, dl_pass_context *ctx)
+{
+    fold_counts counts = {0, 0, 0, 0};
+    for (int i = 0; i < g->n_nodes; i++) {
+        dl_node *n = g->nodes[i];
+        int rc = 1;
+        if (n->dead || !(conv_foldable(n) || gemm_foldable(n)))
+            continue;
+        while (rc > 0 && (conv_foldable(n) || gemm_foldable(n)))
+            rc = absorb_consumer(g, n, &counts, ctx->diag);
+        if (rc < 0)
+            return -1;
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        dl_node *n = g->nodes[i];
+        if (n->dead || !is_op(n, "BatchNormalization"))
+            continue;
+        int rc = fold_forward(g, n, &counts, ctx->diag);
+        if (rc < 0)
+            return -1;
+        counts.bn_left += rc == 0;
+    }
+    if (g->arena.failed)
+        return dl_error(ctx->diag, NULL, "out of memory in bn-fold");
+    dl_pass_log(ctx, "bn-fold", "%d BatchNormalization folded into Conv, %d into Gemm, %d Mul/Add folded, "
+                "%d BatchNormalization left (no conv/gemm neighbour: one per-channel scale+shift each)",
+                counts.bn_conv, counts.bn_gemm, counts.muladd, counts.bn_left);
+    return 0;
+}

@@ -1,0 +1,414 @@
+/* fuse-epilogue (-O2): a Conv, Gemm or float32 MatMul absorbs the chain of
+ * element-wise nodes after it, so their work runs on each output block
+ * while it is in cache instead of as extra passes over memory:
+ *
+ *   [residual Add/Sum with a same-shape tensor]  then  [one activation]
+ *   [one activation]  then  [residual Add/Sum]
+ *
+ * Activations: Relu, Clip (constant bounds), LeakyRelu, Sigmoid,
+ * HardSigmoid, HardSwish, Tanh, Gelu and Swish nodes, the SiLU pattern
+ * x * Sigmoid(x), and the Erf GELU pattern x * 0.5 * (1 + Erf(x / sqrt 2))
+ * in the association orders exporters write. Every intermediate value must
+ * have the chain as its only consumer and not be a graph output.
+ *
+ * The node keeps its op_type; its params get the epilogue (ir/ops/epilogue.h),
+ * the residual becomes its extra last input, its output becomes the chain's
+ * last value (names and graph outputs stay), the absorbed nodes are removed,
+ * and `fused` lists their op types ("Add,Relu"). The graph is re-sorted,
+ * since the residual's producer may have come after the node. */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ir/ops/epilogue.h"
+#include "passes/passes.h"
+
+#define FE_MAX_ABSORBED 8
+
+/* A matched chain: what the node absorbs. */
+typedef struct fe_chain {
+    dl_node *absorbed[FE_MAX_ABSORBED];
+    int n_absorbed;
+    dl_value *out;          /* the chain's last value */
+    dl_value *residual;     /* NULL: none */
+    dlk_epilogue ep;
+} fe_chain;
+
+typedef struct fe_counts {
+    int nodes, residuals, acts;
+} fe_counts;
+
+/* ------------------------------------------------------------- matching */
+
+static bool is_op(const dl_node *n, const char *op)
+{
+    return n != NULL && !n->dead && strcmp(n->op_type, op) == 0;
+}
+
+/* The only consumer of v, or NULL (several, none, or a graph output). */
+static dl_node *sole_user(const dl_value *v)
+{
+    if (v == NULL || v->is_output || v->n_users != 1)
+        return NULL;
+    return v->users[0]->dead ? NULL : v->users[0];
+}
+
+static bool same_shape(const dl_value *a, const dl_value *b)
+{
+    if (a == NULL || b == NULL || a->dtype != b->dtype || a->rank != b->rank)
+        return false;
+    for (int i = 0; i < a->rank; i++)
+        if (a->dims[i] != b->dims[i])
+            return false;
+    return true;
+}
+
+/* v is a one-element float32 constant; its value in *out. */
+static bool const_scalar(const dl_value *v, float *out)
+{
+    if (v == NULL || v->data == NULL || v->dtype != DL_FLOAT || dl_value_numel(v) != 1)
+        return false;
+    *out = *(const float *)v->data;
+    return true;
+}
+
+static bool const_near(const dl_value *v, double want)
+{
+    float f;
+    return const_scalar(v, &f) && fabs((double)f - want) <= 1e-5 * fabs(want);
+}
+
+/* The input of binary node n that is not v (NULL unless n reads v once). */
+static dl_value *other_input(const dl_node *n, const dl_value *v)
+{
+    if (n->n_inputs != 2 || n->outputs[0] == NULL)
+        return NULL;
+    if (n->inputs[0] == v && n->inputs[1] != v)
+        return n->inputs[1];
+    if (n->inputs[1] == v && n->inputs[0] != v)
+        return n->inputs[0];
+    return NULL;
+}
+
+static bool absorb(fe_chain *c, dl_node *n)
+{
+    if (c->n_absorbed >= FE_MAX_ABSORBED)
+        return false;
+    c->absorbed[c->n_absorbed++] = n;
+    c->out = n->outputs[0];
+    return true;
+}
+
+/* v -> Add(v, r) or Sum(v, r), r of v's shape and type. */
+static bool match_residual(fe_chain *c, dl_value *v)
+{
+    dl_node *u = sole_user(v);
+    dl_value *r;
+    if (!is_op(u, "Add") && !is_op(u, "Sum"))
+        return false;
+    r = other_input(u, v);
+    if (r == NULL || !same_shape(r, v) || !same_shape(u->outputs[0], v))
+        return false;
+    if (!absorb(c, u))
+        return false;
+    c->residual = r;
+    return true;
+}
+
+/* Clip's bounds: attributes before opset 11, constant inputs after. */
+static bool clip_bounds(const dl_node *u, float *lo, float *hi)
+{
+    *lo = -FLT_MAX;
+    *hi = FLT_MAX;
+    if (u->opset < 11) {
+        *lo = dl_attr_float(u, "min", -FLT_MAX);
+        *hi = dl_attr_float(u, "max", FLT_MAX);
+        return true;
+    }
+    if (u->n_inputs > 1 && u->inputs[1] != NULL && !const_scalar(u->inputs[1], lo))
+        return false;
+    if (u->n_inputs > 2 && u->inputs[2] != NULL && !const_scalar(u->inputs[2], hi))
+        return false;
+    return true;
+}
+
+/* A one-node activation of v; fills e. */
+static bool unary_act(const dl_node *u, dlk_epilogue *e)
+{
+    const char *op = u->op_type;
+    if (strcmp(op, "Clip") != 0 && u->n_inputs != 1)
+        return false;
+    if (strcmp(op, "Relu") == 0) {
+        e->act = DLK_ACT_RELU;
+    } else if (strcmp(op, "Clip") == 0) {
+        e->act = DLK_ACT_CLIP;
+        return clip_bounds(u, &e->alpha, &e->beta);
+    } else if (strcmp(op, "LeakyRelu") == 0) {
+        e->act = DLK_ACT_LEAKY;
+        e->alpha = dl_attr_float(u, "alpha", 0.01f);
+    } else if (strcmp(op, "Sigmoid") == 0) {
+        e->act = DLK_ACT_SIGMOID;
+    } else if (strcmp(op, "HardSigmoid") == 0) {
+        e->act = DLK_ACT_HARD_SIGMOID;
+        e->alpha = dl_attr_float(u, "alpha", 0.2f);
+        e->beta = dl_attr_float(u, "beta", 0.5f);
+    } else if (strcmp(op, "HardSwish") == 0) {
+        e->act = DLK_ACT_HARD_SWISH;
+    } else if (strcmp(op, "Tanh") == 0) {
+        e->act = DLK_ACT_TANH;
+    } else if (strcmp(op, "Swish") == 0) {
+        e->act = DLK_ACT_SILU;
+        e->alpha = dl_attr_float(u, "alpha", 1.0f);
+    } else if (strcmp(op, "Gelu") == 0) {
+        const char *approx = dl_attr_string(u, "approximate", "none");
+        if (strcmp(approx, "none") != 0 && strcmp(approx, "tanh") != 0)
+            return false;
+        e->act = strcmp(approx, "tanh") == 0 ? DLK_ACT_GELU_TANH : DLK_ACT_GELU;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* v's two consumers (in *a, *b), when it has exactly two distinct ones and
+ * is not a graph output. */
+static bool two_users(const dl_value *v, dl_node **a, dl_node **b)
+{
+    if (v->is_output || v->n_users != 2 || v->users[0] == v->users[1])
+        return false;
+    *a = v->users[0];
+    *b = v->users[1];
+    return !(*a)->dead && !(*b)->dead;
+}
+
+/* x * Sigmoid(x): x feeds a Sigmoid and the Mul that reads its result. */
+static bool match_silu(fe_chain *c, dl_value *v)
+{
+    dl_node *s, *m;
+    if (!two_users(v, &s, &m))
+        return false;
+    if (!is_op(s, "Sigmoid")) {
+        dl_node *t = s;
+        s = m;
+        m = t;
+    }
+    if (!is_op(s, "Sigmoid") || s->n_inputs != 1 || !is_op(m, "Mul") || sole_user(s->outputs[0]) != m ||
+        other_input(m, v) != s->outputs[0])
+        return false;
+    c->ep.act = DLK_ACT_SILU;
+    c->ep.alpha = 1.0f;
+    return absorb(c, s) && absorb(c, m);
+}
+
+/* Div(x, sqrt 2) or Mul(x, 1/sqrt 2) -> Erf -> Add(1): the value 1 + erf(x/sqrt 2),
+ * its three nodes in nodes[]. */
+static dl_value *gelu_erf_part(dl_node *d, const dl_value *x, dl_node **nodes)
+{
+    dl_node *e, *p;
+    dl_value *k = other_input(d, x);
+    if (k == NULL || (is_op(d, "Div") && d->inputs[0] != x))
+        return NULL;
+    if (!(is_op(d, "Div") && const_near(k, 1.4142135623730951)) &&
+        !(is_op(d, "Mul") && const_near(k, 0.7071067811865476)))
+        return NULL;
+    e = sole_user(d->outputs[0]);
+    if (!is_op(e, "Erf") || e->n_inputs != 1)
+        return NULL;
+    p = sole_user(e->outputs[0]);
+    if (!is_op(p, "Add") || !const_near(other_input(p, e->outputs[0]), 1.0))
+        return NULL;
+    nodes[0] = d;
+    nodes[1] = e;
+    nodes[2] = p;
+    return p->outputs[0];
+}
+
+/* The two Muls of x * e1 * 0.5 in any association, m reading x: the last
+ * Mul, or NULL; *second is the other Mul. */
+static dl_node *gelu_product(dl_node *m, const dl_value *x, const dl_value *e1, dl_node **second)
+{
+    dl_value *k = other_input(m, x);
+    dl_node *f;
+    if (!is_op(m, "Mul") || k == NULL)
+        return NULL;
+    if (k == e1) {                                  /* (x * e1) * 0.5 */
+        f = sole_user(m->outputs[0]);
+        if (sole_user(e1) == m && is_op(f, "Mul") && const_near(other_input(f, m->outputs[0]), 0.5))
+            return *second = f, f;
+        return NULL;
+    }
+    if (const_near(k, 0.5)) {                       /* (x * 0.5) * e1 */
+        f = sole_user(m->outputs[0]);
+        if (is_op(f, "Mul") && sole_user(e1) == f && other_input(f, m->outputs[0]) == e1)
+            return *second = f, f;
+        return NULL;
+    }
+    f = k->producer;                                /* x * (e1 * 0.5) */
+    if (is_op(f, "Mul") && sole_user(k) == m && sole_user(e1) == f &&
+        const_near(other_input(f, e1), 0.5))
+        return *second = f, m;
+    return NULL;
+}
+
+/* The Erf form of GELU on v. */
+static bool match_gelu(fe_chain *c, dl_value *v)
+{
+    dl_node *a, *b, *erf_part[3], *second = NULL, *last;
+    dl_value *e1;
+    if (!two_users(v, &a, &b))
+        return false;
+    e1 = gelu_erf_part(a, v, erf_part);
+    if (e1 == NULL) {
+        dl_node *t = a;
+        a = b;
+        b = t;
+        e1 = gelu_erf_part(a, v, erf_part);
+    }
+    if (e1 == NULL || (last = gelu_product(b, v, e1, &second)) == NULL)
+        return false;
+    c->ep.act = DLK_ACT_GELU;
+    for (int i = 0; i < 3; i++)
+        if (!absorb(c, erf_part[i]))
+            return false;
+    /* x * (e1 * 0.5) ends at b, after its inner Mul; the other forms end at second. */
+    if (last == b)
+        return absorb(c, second) && absorb(c, b);
+    return absorb(c, b) && absorb(c, second);
+}
+
+/* One activation on v, by a single node or a known pattern. Each attempt
+ * works on a copy, so a partial match leaves c as it was. */
+static bool match_act(fe_chain *c, dl_value *v)
+{
+    dl_node *u = sole_user(v);
+    fe_chain t = *c;
+    if (u != NULL && u->n_outputs >= 1 && same_shape(u->outputs[0], v) && unary_act(u, &t.ep) &&
+        absorb(&t, u))
+        return *c = t, true;
+    t = *c;
+    if (match_silu(&t, v))
+        return *c = t, true;
+    t = *c;
+    if (match_gelu(&t, v))
+        return *c = t, true;
+    return false;
+}
+
+/* The chain after a node's output y; false when there is nothing to fuse. */
+static bool match_chain(fe_chain *c, dl_value *y)
+{
+    memset(c, 0, sizeof *c);
+    c->out = y;
+    if (match_residual(c, y)) {
+        c->ep.residual = DLK_RES_BEFORE_ACT;
+        match_act(c, c->out);
+        return true;
+    }
+    if (!match_act(c, y))
+        return false;
+    if (match_residual(c, c->out))
+        c->ep.residual = DLK_RES_AFTER_ACT;
+    return true;
+}
+
+/* -------------------------------------------------------------- rewrite */
+
+/* Widen n's input list to count slots; the new ones are NULL. */
+static int grow_inputs(dl_graph *g, dl_node *n, int count)
+{
+    dl_value **p;
+    if (n->n_inputs >= count)
+        return 0;
+    p = dl_arena_alloc(&g->arena, sizeof(dl_value *) * (size_t)(count + 1));
+    if (p == NULL)
+        return -1;
+    memcpy(p, n->inputs, sizeof(dl_value *) * (size_t)n->n_inputs);
+    n->inputs = p;
+    n->n_inputs = count;
+    return 0;
+}
+
+/* n->fused + the absorbed op types, comma separated. */
+static int record_fused(dl_graph *g, dl_node *n, const fe_chain *c)
+{
+    char buf[512];
+    size_t len = 0;
+    buf[0] = 0;
+    if (n->fused != NULL)
+        len = (size_t)snprintf(buf, sizeof buf, "%s", n->fused);
+    for (int i = 0; i < c->n_absorbed && len < sizeof buf; i++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", len ? "," : "", c->absorbed[i]->op_type);
+    n->fused = dl_arena_strdup(&g->arena, buf);
+    return n->fused != NULL ? 0 : -1;
+}
+
+static int apply_chain(dl_graph *g, dl_node *n, dlk_epilogue *ep, const fe_chain *c)
+{
+    dl_value *y = n->outputs[0];
+    if (c->residual != NULL) {
+        int slot = dl_epilogue_residual_slot(n);
+        if (grow_inputs(g, n, slot + 1) || dl_node_set_input(g, n, slot, c->residual))
+            return -1;
+    }
+    if (record_fused(g, n, c))
+        return -1;
+    *ep = c->ep;
+    for (int i = 0; i < c->n_absorbed; i++)
+        dl_node_remove(g, c->absorbed[i]);
+    y->producer = NULL;
+    dl_node_set_output(n, 0, c->out);
+    return 0;
+}
+
+/* n can take an epilogue and has none yet. */
+static dlk_epilogue *free_epilogue(dl_node *n)
+{
+    dlk_epilogue *ep = dl_node_epilogue(n);
+    if (ep == NULL || ep->act != DLK_ACT_NONE || ep->residual != DLK_RES_NONE)
+        return NULL;
+    if (n->n_outputs != 1 || n->outputs[0] == NULL || n->outputs[0]->dtype != DL_FLOAT ||
+        n->outputs[0]->data != NULL || n->n_inputs > dl_epilogue_residual_slot(n))
+        return NULL;
+    return ep;
+}
+
+/* Drop removed nodes from the list (as dce does): the sort counts the
+ * inputs a dead node still names and would see it as never ready. */
+static void compact_nodes(dl_graph *g)
+{
+    int at = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!g->nodes[i]->dead) {
+            g->nodes[at] = g->nodes[i];
+            g->nodes[at]->id = at;
+            at++;
+        }
+    g->n_nodes = at;
+}
+
+int dl_fuse_epilogue(dl_graph *g, dl_pass_context *ctx)
+{
+    fe_counts k = {0, 0, 0};
+    int n_nodes = g->n_nodes;
+    for (int i = 0; i < n_nodes; i++) {
+        dl_node *n = g->nodes[i];
+        dlk_epilogue *ep = free_epilogue(n);
+        fe_chain c;
+        if (ep == NULL || !match_chain(&c, n->outputs[0]))
+            continue;
+        if (apply_chain(g, n, ep, &c))
+            return ctx->diag->out_of_memory = true, dl_error(ctx->diag, n, "out of memory");
+        k.nodes++;
+        k.residuals += c.residual != NULL;
+        k.acts += c.ep.act != DLK_ACT_NONE;
+    }
+    if (k.nodes > 0) {
+        compact_nodes(g);
+        if (dl_graph_sort(g, ctx->diag))
+            return -1;
+    }
+    dl_pass_log(ctx, "fuse-epilogue", "%d epilogues fused into Conv/Gemm/MatMul (%d residual adds, %d activations)",
+                k.nodes, k.residuals, k.acts);
+    return 0;
+}

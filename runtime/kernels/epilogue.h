@@ -1,0 +1,125 @@
+/* Epilogues: what a Conv, Gemm or MatMul applies to its results before
+ * they leave the cache, so that a following residual Add and activation
+ * (fused by passes/fuse_epilogue.c) cost no extra pass over memory.
+ *
+ * The producing kernel calls dlk_epilogue_f32 on each finished block of
+ * outputs (a run of one output channel's plane, a row of a matrix) with the
+ * matching run of the residual tensor, which has the output's shape. The
+ * formulas are written exactly as the stand-alone kernels in unary.h and
+ * binary.h write them, so a fused model computes what the unfused one does
+ * (GELU and SiLU, fused from several nodes, differ by rounding only). */
+#ifndef DLK_EPILOGUE_H
+#define DLK_EPILOGUE_H
+
+#include "common.h"
+
+/*@ dlk_epilogue_params : dlk_common */
+/* Activations (dlk_epilogue.act). */
+#define DLK_ACT_NONE 0
+#define DLK_ACT_RELU 1
+#define DLK_ACT_CLIP 2          /* min(max(x, alpha), beta) */
+#define DLK_ACT_LEAKY 3         /* x < 0 ? alpha * x : x */
+#define DLK_ACT_SIGMOID 4
+#define DLK_ACT_HARD_SIGMOID 5  /* max(0, min(1, alpha * x + beta)) */
+#define DLK_ACT_HARD_SWISH 6    /* x * HardSigmoid(x) with 1/6, 1/2 */
+#define DLK_ACT_TANH 7
+#define DLK_ACT_SILU 8          /* x * sigmoid(alpha * x) */
+#define DLK_ACT_GELU 9          /* 0.5 x (1 + erf(x / sqrt 2)) */
+#define DLK_ACT_GELU_TANH 10    /* Gelu approximate="tanh" */
+/* Where the residual is added (dlk_epilogue.residual). */
+#define DLK_RES_NONE 0
+#define DLK_RES_BEFORE_ACT 1    /* act(y + r): Conv -> Add -> Relu (ResNet) */
+#define DLK_RES_AFTER_ACT 2     /* act(y) + r: Conv -> Relu -> Add */
+
+/* All zero (the default of a params struct) is "no epilogue". */
+typedef struct dlk_epilogue {
+    int64_t act;            /* DLK_ACT_* */
+    int64_t residual;       /* DLK_RES_*; the residual tensor is a kernel argument */
+    float alpha, beta;      /* the activation's constants, as commented above */
+} dlk_epilogue;
+/*@end*/
+
+/*@ dlk_epilogue_f32 : dlk_epilogue_params */
+/* y[i] += r[i] */
+static void dlk_epilogue_add_f32(float *restrict y, const float *restrict r, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        y[i] += r[i];
+}
+
+/* The activation alone, in place; one loop per kind so each vectorises. */
+static void dlk_epilogue_act_f32(const dlk_epilogue *e, float *restrict y, int64_t n)
+{
+    const float alpha = e->alpha, beta = e->beta;
+    int64_t i;
+    switch (e->act) {
+    case DLK_ACT_RELU:
+        for (i = 0; i < n; i++)
+            y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+        break;
+    case DLK_ACT_CLIP:
+        for (i = 0; i < n; i++) {
+            const float v = y[i] < alpha ? alpha : y[i];
+            y[i] = v > beta ? beta : v;
+        }
+        break;
+    case DLK_ACT_LEAKY:
+        for (i = 0; i < n; i++)
+            y[i] = y[i] < 0.0f ? alpha * y[i] : y[i];
+        break;
+    case DLK_ACT_SIGMOID:
+        for (i = 0; i < n; i++)
+            y[i] = 1.0f / (1.0f + expf(-y[i]));
+        break;
+    case DLK_ACT_HARD_SIGMOID:
+        for (i = 0; i < n; i++) {
+            const float v = alpha * y[i] + beta;
+            const float lo = v < 0.0f ? 0.0f : v;
+            y[i] = lo > 1.0f ? 1.0f : lo;
+        }
+        break;
+    case DLK_ACT_HARD_SWISH:
+        for (i = 0; i < n; i++) {
+            const float v = y[i] * (1.0f / 6.0f) + 0.5f;
+            const float lo = v < 0.0f ? 0.0f : v;
+            y[i] = y[i] * (lo > 1.0f ? 1.0f : lo);
+        }
+        break;
+    case DLK_ACT_TANH:
+        for (i = 0; i < n; i++)
+            y[i] = tanhf(y[i]);
+        break;
+    case DLK_ACT_SILU:
+        for (i = 0; i < n; i++)
+            y[i] = y[i] * (1.0f / (1.0f + expf(-(alpha * y[i]))));
+        break;
+    case DLK_ACT_GELU:
+        for (i = 0; i < n; i++)
+            y[i] = 0.5f * y[i] * (1.0f + erff(y[i] * 0.70710678118654752f));
+        break;
+    case DLK_ACT_GELU_TANH:
+        for (i = 0; i < n; i++) {
+            const float v = y[i];
+            y[i] = 0.5f * v * (1.0f + tanhf(0.79788456080286536f * (v + 0.044715f * v * v * v)));
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+/* Apply epilogue e to n finished outputs y; r is the matching run of the
+ * residual (NULL when the node has none; it must not overlap y). */
+static void dlk_epilogue_f32(const dlk_epilogue *e, float *y, const float *r, int64_t n)
+{
+    if (r != NULL && e->residual == DLK_RES_BEFORE_ACT)
+        dlk_epilogue_add_f32(y, r, n);
+    if (e->act != DLK_ACT_NONE)
+        dlk_epilogue_act_f32(e, y, n);
+    if (r != NULL && e->residual == DLK_RES_AFTER_ACT)
+        dlk_epilogue_add_f32(y, r, n);
+}
+/*@end*/
+
+#endif

@@ -1,0 +1,442 @@
+/* fuse-epilogue: the rewritten structure (which nodes a Conv/Gemm/MatMul
+ * absorbs, its `fused` list and residual input) and the numbers: each model
+ * is also compiled and run by the real dlcc at -O0 (no fusion) and -O2, and
+ * the outputs must agree within 1e-5 relative; small cases are checked
+ * against hand-computed values too. */
+#define _POSIX_C_SOURCE 200809L
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dlrt.h"
+#include "frontend/frontend.h"
+#include "ir/ops/epilogue.h"
+#define SCRATCH_TAG "epilogue"
+#include "scratch_dir.h"
+#include "model_builder.h"
+#include "passes/passes.h"
+
+
+static void attr_float(Onnx__NodeProto *n, const char *name, float v)
+{
+    Onnx__AttributeProto *a = mb_alloc(sizeof *a);
+    onnx__attribute_proto__init(a);
+    a->name = mb_str(name);
+    a->has_type = 1;
+    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
+    a->has_f = 1;
+    a->f = v;
+    n->attribute[n->n_attribute++] = a;
+}
+
+/* ------------------------------------------------------------ structure */
+
+/* Loads m and runs the whole pipeline at -O2 (or with fuse-epilogue disabled). */
+static dl_graph *compile_graph(mb_model *m, dl_diag *d, bool fuse)
+{
+    static const char *const off[1] = {"fuse-epilogue"};
+    dl_pass_context ctx;
+    dl_graph *g;
+    ck_assert_int_eq(mb_save(m, path("g.onnx")), 0);
+    dl_diag_init(d, path("g.onnx"));
+    g = dl_load_onnx(path("g.onnx"), NULL, d);
+    ck_assert_ptr_nonnull(g);
+    memset(&ctx, 0, sizeof ctx);
+    ctx.diag = d;
+    ctx.fold_limit_bytes = 1 << 20;
+    ctx.opt_level = 2;
+    ctx.disabled = off;
+    ctx.n_disabled = fuse ? 0 : 1;
+    ck_assert_msg(dl_run_passes(g, &ctx) == 0, "%s", d->n_messages ? d->messages[0] : "");
+    return g;
+}
+
+static int live_nodes(const dl_graph *g)
+{
+    int n = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        n += !g->nodes[i]->dead;
+    return n;
+}
+
+static dl_node *find_op(const dl_graph *g, const char *op)
+{
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!g->nodes[i]->dead && strcmp(g->nodes[i]->op_type, op) == 0)
+            return g->nodes[i];
+    return NULL;
+}
+
+/* The graph after fusion is one node of op `op`, fusing `fused`, with the
+ * residual named `residual` (NULL: none). */
+static void expect_one_fused(mb_model *m, const char *op, const char *fused, const char *residual,
+                             int64_t act, int64_t where)
+{
+    dl_diag d;
+    dl_graph *g = compile_graph(m, &d, true);
+    dl_node *n = find_op(g, op);
+    ck_assert_ptr_nonnull(n);
+    ck_assert_int_eq(live_nodes(g), 1);
+    ck_assert_ptr_nonnull(n->fused);
+    ck_assert_str_eq(n->fused, fused);
+    ck_assert_ptr_eq(n->outputs[0], g->outputs[0]);
+    ck_assert_str_eq(n->outputs[0]->name, "out");
+    dlk_epilogue *e = dl_node_epilogue(n);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_int_eq(e->act, act);
+    ck_assert_int_eq(e->residual, where);
+    if (residual) {
+        ck_assert_ptr_nonnull(dl_epilogue_residual(n));
+        ck_assert_str_eq(dl_epilogue_residual(n)->name, residual);
+    } else {
+        ck_assert_ptr_null(dl_epilogue_residual(n));
+    }
+    dl_graph_free(g);
+    dl_diag_free(&d);
+}
+
+/* -------------------------------------------------------------- numbers */
+
+static int run_dlcc(const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>'%s/stderr.txt' >/dev/null", DLCC_BIN, args, dir);
+    int status = system(cmd);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Runs model.onnx at level (e.g. "-O0") on input x; output "out" into *y. */
+static void run_model(const char *level, const float *x, int rank, const int64_t *dims, int64_t n,
+                      dlrt_tensor *y)
+{
+    char args[1536], err[256], out[64];
+    dlrt_tensor in = {1, rank, {0}, (void *)x, (size_t)n * sizeof(float)};
+    memcpy(in.dims, dims, sizeof(int64_t) * (size_t)rank);
+    ck_assert_int_eq(dlrt_write_npy(path("x.npy"), &in, err, sizeof err), 0);
+    snprintf(out, sizeof out, "out%s", level);
+    snprintf(args, sizeof args, "run '%s' --input x='%s' --output-dir '%s' %s", path("model.onnx"),
+             path("x.npy"), path(out), level);
+    ck_assert_msg(run_dlcc(args) == 0, "dlcc %s failed", level);
+    snprintf(out, sizeof out, "out%s/out.npy", level);
+    ck_assert_int_eq(dlrt_read_npy(path(out), y, err, sizeof err), 0);
+}
+
+/* -O0 and -O2 agree within 1e-5 relative; returns the -O2 output (caller frees). */
+static dlrt_tensor run_both(mb_model *m, const float *x, int rank, const int64_t *dims, int64_t n)
+{
+    dlrt_tensor y0, y2;
+    ck_assert_int_eq(mb_save(m, path("model.onnx")), 0);
+    run_model("-O0", x, rank, dims, n, &y0);
+    run_model("-O2", x, rank, dims, n, &y2);
+    ck_assert_int_eq((int)y0.bytes, (int)y2.bytes);
+    for (size_t i = 0; i < y0.bytes / sizeof(float); i++) {
+        float a = ((float *)y0.data)[i], b = ((float *)y2.data)[i];
+        ck_assert_msg(fabsf(a - b) <= 1e-5f * fmaxf(fabsf(a), 1e-3f), "y[%d]: -O0 %g, -O2 %g", (int)i,
+                      (double)a, (double)b);
+    }
+    dlrt_tensor_free(&y0);
+    return y2;
+}
+
+static float lcg(unsigned *s)
+{
+    *s = *s * 1103515245u + 12345u;
+    return (float)((*s >> 9) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static void fill(float *v, int n, unsigned seed)
+{
+    for (int i = 0; i < n; i++)
+        v[i] = lcg(&seed);
+}
+
+/* ----------------------------------------------------------------- tests */
+
+/* ResNet's Conv -> Add(skip) -> Relu. x: 1x2x1x2 = [[1, -2], [3, -4]];
+ * 1x1 conv W = [[1, 1], [0, -1]], B = [0.5, 0]:
+ *   y0 = x0 + x1 + 0.5 = [1+3+0.5, -2-4+0.5] = [4.5, -5.5]
+ *   y1 = -x1           = [-3, 4]
+ * + x: [5.5, -7.5, 0, 0]; Relu: [5.5, 0, 0, 0]. */
+START_TEST(conv_add_relu)
+{
+    static const int64_t xd[4] = {1, 2, 1, 2}, wd[4] = {2, 2, 1, 1}, bd[1] = {2};
+    static const float w[4] = {1, 1, 0, -1}, b[2] = {0.5f, 0}, x[4] = {1, -2, 3, -4};
+    static const float want[4] = {5.5f, 0, 0, 0};
+    make_dir();
+    mb_model *m = mb_new(13);
+    mb_input(m, "x", 4, xd);
+    mb_init_f32(m, "w", 4, wd, w);
+    mb_init_f32(m, "b", 1, bd, b);
+    mb_node(m, "Conv", "conv", "x,w,b", "y");
+    mb_node(m, "Add", "add", "y,x", "z");
+    mb_node(m, "Relu", "relu", "z", "out");
+    mb_output(m, "out");
+    expect_one_fused(m, "Conv", "Add,Relu", "x", DLK_ACT_RELU, DLK_RES_BEFORE_ACT);
+    dlrt_tensor y = run_both(m, x, 4, xd, 4);
+    for (int i = 0; i < 4; i++)
+        ck_assert_float_eq(((float *)y.data)[i], want[i]);
+    dlrt_tensor_free(&y);
+    remove_dir();
+}
+END_TEST
+
+/* Conv (3x3, padded, the im2col path) -> Relu -> Add(skip): act then add;
+ * the skip is the other operand of the Add (first here). */
+START_TEST(conv_relu_then_add)
+{
+    static const int64_t xd[4] = {1, 3, 5, 6}, wd[4] = {3, 3, 3, 3}, pads[4] = {1, 1, 1, 1};
+    float w[81], x[90];
+    make_dir();
+    fill(w, 81, 1);
+    fill(x, 90, 2);
+    mb_model *m = mb_new(13);
+    mb_input(m, "x", 4, xd);
+    mb_init_f32(m, "w", 4, wd, w);
+    mb_attr_ints(mb_node(m, "Conv", "conv", "x,w", "y"), "pads", 4, pads);
+    mb_node(m, "Relu", "relu", "y", "r");
+    mb_node(m, "Add", "add", "x,r", "out");
+    mb_output(m, "out");
+    expect_one_fused(m, "Conv", "Relu,Add", "x", DLK_ACT_RELU, DLK_RES_AFTER_ACT);
+    dlrt_tensor y = run_both(m, x, 4, xd, 90);
+    dlrt_tensor_free(&y);
+    remove_dir();
+}
+END_TEST
+
+/* Gemm followed by each one-node activation. Hand check for Relu:
+ * x = [[1, -1]], B = [[2, 0, 1], [1, 1, 1]] -> x B = [1, -1, 0]; Relu [1, 0, 0]. */
+START_TEST(gemm_activations)
+{
+    static const int64_t xd[2] = {1, 2}, bd[2] = {2, 3};
+    static const float bw[6] = {2, 0, 1, 1, 1, 1}, x[2] = {1, -1};
+    static const struct { const char *op; int64_t act; } acts[] = {
+        {"Relu", DLK_ACT_RELU}, {"Sigmoid", DLK_ACT_SIGMOID}, {"Tanh", DLK_ACT_TANH},
+        {"LeakyRelu", DLK_ACT_LEAKY}, {"HardSigmoid", DLK_ACT_HARD_SIGMOID},
+        {"HardSwish", DLK_ACT_HARD_SWISH}, {"Clip", DLK_ACT_CLIP},
+    };
+    make_dir();
+    for (size_t k = 0; k < sizeof acts / sizeof acts[0]; k++) {
+        mb_model *m = mb_new(14);
+        mb_input(m, "x", 2, xd);
+        mb_init_f32(m, "b", 2, bd, bw);
+        mb_node(m, "Gemm", "gemm", "x,b", "y");
+        if (strcmp(acts[k].op, "Clip") == 0) {
+            static const float lo = 0.0f, hi = 0.5f;
+            mb_init_f32(m, "lo", 0, NULL, &lo);
+            mb_init_f32(m, "hi", 0, NULL, &hi);
+            mb_node(m, "Clip", "act", "y,lo,hi", "out");
+        } else {
+            Onnx__NodeProto *a = mb_node(m, acts[k].op, "act", "y", "out");
+            if (strcmp(acts[k].op, "LeakyRelu") == 0)
+                attr_float(a, "alpha", 0.25f);
+        }
+        mb_output(m, "out");
+        expect_one_fused(m, "Gemm", acts[k].op, NULL, acts[k].act, DLK_RES_NONE);
+        dlrt_tensor y = run_both(m, x, 2, xd, 2);
+        float *v = y.data;
+        if (k == 0) {
+            ck_assert_float_eq(v[0], 1.0f);
+            ck_assert_float_eq(v[1], 0.0f);
+            ck_assert_float_eq(v[2], 0.0f);
+        } else if (strcmp(acts[k].op, "LeakyRelu") == 0) {
+            ck_assert_float_eq(v[1], -0.25f);   /* 0.25 * -1 */
+        } else if (strcmp(acts[k].op, "Clip") == 0) {
+            ck_assert_float_eq(v[0], 0.5f);     /* min(max(1, 0), 0.5) */
+            ck_assert_float_eq(v[1], 0.0f);
+        }
+        dlrt_tensor_free(&y);
+    }
+    remove_dir();
+}
+END_TEST
+
+/* Conv -> x * Sigmoid(x) (SiLU as exported by PyTorch). */
+START_TEST(conv_silu)
+{
+    static const int64_t xd[4] = {1, 2, 4, 4}, wd[4] = {4, 2, 1, 1};
+    float w[8], x[32];
+    make_dir();
+    fill(w, 8, 3);
+    fill(x, 32, 4);
+    mb_model *m = mb_new(13);
+    mb_input(m, "x", 4, xd);
+    mb_init_f32(m, "w", 4, wd, w);
+    mb_node(m, "Conv", "conv", "x,w", "y");
+    mb_node(m, "Sigmoid", "sig", "y", "s");
+    mb_node(m, "Mul", "mul", "s,y", "out");
+    mb_output(m, "out");
+    expect_one_fused(m, "Conv", "Sigmoid,Mul", NULL, DLK_ACT_SILU, DLK_RES_NONE);
+    dlrt_tensor y = run_both(m, x, 4, xd, 32);
+    dlrt_tensor_free(&y);
+    remove_dir();
+}
+END_TEST
+
+/* MatMul -> Div(sqrt 2) -> Erf -> Add(1) -> Mul(x) -> Mul(0.5): the Erf GELU
+ * in PyTorch's export order, and the (x * 0.5) * (1 + erf) order. */
+START_TEST(matmul_gelu)
+{
+    static const int64_t xd[3] = {2, 3, 4}, wd[2] = {4, 5};
+    static const float sqrt2 = 1.41421356f, one = 1.0f, half = 0.5f;
+    float w[20], x[24];
+    make_dir();
+    fill(w, 20, 5);
+    fill(x, 24, 6);
+    for (int form = 0; form < 2; form++) {
+        mb_model *m = mb_new(13);
+        mb_input(m, "x", 3, xd);
+        mb_init_f32(m, "w", 2, wd, w);
+        mb_init_f32(m, "sqrt2", 0, NULL, &sqrt2);
+        mb_init_f32(m, "one", 0, NULL, &one);
+        mb_init_f32(m, "half", 0, NULL, &half);
+        mb_node(m, "MatMul", "mm", "x,w", "y");
+        mb_node(m, "Div", "div", "y,sqrt2", "d");
+        mb_node(m, "Erf", "erf", "d", "e");
+        mb_node(m, "Add", "add", "e,one", "e1");
+        if (form == 0) {
+            mb_node(m, "Mul", "mul", "y,e1", "p");
+            mb_node(m, "Mul", "mul2", "p,half", "out");
+        } else {
+            mb_node(m, "Mul", "mul", "half,y", "h");
+            mb_node(m, "Mul", "mul2", "h,e1", "out");
+        }
+        mb_output(m, "out");
+        expect_one_fused(m, "MatMul", "Div,Erf,Add,Mul,Mul", NULL, DLK_ACT_GELU, DLK_RES_NONE);
+        dlrt_tensor y = run_both(m, x, 3, xd, 24);
+        dlrt_tensor_free(&y);
+    }
+    remove_dir();
+}
+END_TEST
+
+/* A Conv whose output has another consumer (here: it is also a graph
+ * output) keeps its Relu; and a 1x1 Conv not followed by anything fusable
+ * still lowers (to the plain GEMM kernel) and computes the same. */
+START_TEST(not_fused_when_shared)
+{
+    static const int64_t xd[4] = {1, 2, 3, 3}, wd[4] = {2, 2, 1, 1};
+    float w[4], x[18];
+    dl_diag d;
+    make_dir();
+    fill(w, 4, 7);
+    fill(x, 18, 8);
+    mb_model *m = mb_new(13);
+    mb_input(m, "x", 4, xd);
+    mb_init_f32(m, "w", 4, wd, w);
+    mb_node(m, "Conv", "conv", "x,w", "y");
+    mb_node(m, "Relu", "relu", "y", "out");
+    mb_output(m, "out");
+    mb_output(m, "y");
+    dl_graph *g = compile_graph(m, &d, true);
+    ck_assert_int_eq(live_nodes(g), 2);
+    ck_assert_ptr_null(find_op(g, "Conv")->fused);
+    ck_assert_int_eq(dl_node_epilogue(find_op(g, "Conv"))->act, DLK_ACT_NONE);
+    dl_graph_free(g);
+    dl_diag_free(&d);
+    dlrt_tensor y = run_both(m, x, 4, xd, 18);
+    dlrt_tensor_free(&y);
+    remove_dir();
+}
+END_TEST
+
+static char *read_text(const char *file)
+{
+    static char buf[1 << 20];
+    FILE *f = fopen(file, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+/* (d) A 1x1, stride-1, unpadded, group-1 Conv lowers to the plain GEMM
+ * kernel: no im2col packing is emitted at all. A strided 1x1 conv still
+ * takes the im2col path. Hand check, x = 1x2x1x2 [[1, 2], [3, 4]],
+ * W = [[1, 2], [-1, 0.5]]: y0 = [1+6, 2+8] = [7, 10], y1 = [-1+1.5, -2+2] = [0.5, 0]. */
+START_TEST(conv1x1_lowers_to_gemm)
+{
+    static const int64_t xd[4] = {1, 2, 1, 2}, wd[4] = {2, 2, 1, 1}, two[2] = {1, 2};
+    static const float w[4] = {1, 2, -1, 0.5f}, x[4] = {1, 2, 3, 4}, want[4] = {7, 10, 0.5f, 0};
+    char args[1024];
+    make_dir();
+    for (int strided = 0; strided < 2; strided++) {
+        mb_model *m = mb_new(13);
+        mb_input(m, "x", 4, xd);
+        mb_init_f32(m, "w", 4, wd, w);
+        Onnx__NodeProto *c = mb_node(m, "Conv", "conv", "x,w", "out");
+        if (strided)
+            mb_attr_ints(c, "strides", 2, two);
+        mb_output(m, "out");
+        ck_assert_int_eq(mb_save(m, path("model.onnx")), 0);
+        snprintf(args, sizeof args, "'%s' -o '%s'", path("model.onnx"), path("m.c"));
+        ck_assert_int_eq(run_dlcc(args), 0);
+        const char *code = read_text(path("m.c"));
+        if (strided) {
+            ck_assert_ptr_nonnull(strstr(code, "dlk_conv_pack_f32"));
+            ck_assert_ptr_null(strstr(code, "dlk_conv1x1_f32"));
+            continue;
+        }
+        ck_assert_ptr_nonnull(strstr(code, "dlk_conv1x1_f32(&"));
+        ck_assert_ptr_null(strstr(code, "dlk_conv_pack_f32"));
+        dlrt_tensor y = run_both(m, x, 4, xd, 4);
+        for (int i = 0; i < 4; i++)
+            ck_assert_float_eq(((float *)y.data)[i], want[i]);
+        dlrt_tensor_free(&y);
+    }
+    remove_dir();
+}
+END_TEST
+
+/* --disable-pass=fuse-epilogue leaves the graph as it was. */
+START_TEST(disabled_pass_leaves_graph)
+{
+    static const int64_t xd[2] = {1, 2}, bd[2] = {2, 3};
+    static const float bw[6] = {2, 0, 1, 1, 1, 1};
+    dl_diag d;
+    make_dir();
+    mb_model *m = mb_new(13);
+    mb_input(m, "x", 2, xd);
+    mb_init_f32(m, "b", 2, bd, bw);
+    mb_node(m, "Gemm", "gemm", "x,b", "y");
+    mb_node(m, "Relu", "relu", "y", "out");
+    mb_output(m, "out");
+    dl_graph *g = compile_graph(m, &d, false);
+    ck_assert_int_eq(live_nodes(g), 2);
+    ck_assert_ptr_nonnull(find_op(g, "Relu"));
+    dl_graph_free(g);
+    dl_diag_free(&d);
+    remove_dir();
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("pass_epilogue");
+    TCase *tc = tcase_create("fuse");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, conv_add_relu);
+    tcase_add_test(tc, conv_relu_then_add);
+    tcase_add_test(tc, gemm_activations);
+    tcase_add_test(tc, conv_silu);
+    tcase_add_test(tc, matmul_gelu);
+    tcase_add_test(tc, not_fused_when_shared);
+    tcase_add_test(tc, disabled_pass_leaves_graph);
+    tcase_add_test(tc, conv1x1_lowers_to_gemm);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *r = srunner_create(suite());
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
