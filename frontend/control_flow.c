@@ -23,8 +23,7 @@ typedef struct cf {
     const char *model_dir;
     dl_cf_lookup find;
     void *find_ctx;
-    Onnx__NodeProto **nodes; /* the expanded node list (dl_malloc'd) */
-    size_t n, cap;
+    dl_cf_nodes *list;       /* the expanded nodes */
     char hint[400]; /* the last probe's "--bind a=FILE ...", for messages */
 } cf;
 
@@ -42,22 +41,6 @@ typedef struct scope {
 /* ------------------------------------------------------------ utilities */
 
 static int cf_oom(cf *c) { return dl_onnx_out_of_memory(c->d); }
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int node_error(cf *c, const Onnx__NodeProto *np, const char *fmt, ...)
-{
-    dl_node at;
-    memset(&at, 0, sizeof at);
-    at.name = np->name ? np->name : "";
-    at.op_type = np->op_type ? np->op_type : "?";
-    va_list ap;
-    va_start(ap, fmt);
-    dl_verror(c->d, &at, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
@@ -108,84 +91,28 @@ static const Onnx__GraphProto *graph_attr(cf *c, const Onnx__NodeProto *np, cons
 {
     const Onnx__AttributeProto *a = find_attr(np, name);
     if (!a || !a->g) {
-        node_error(c, np, "attribute '%s' (a graph) is missing", name);
+        dl_proto_node_error(c->d, np, "attribute '%s' (a graph) is missing", name);
         return NULL;
     }
     return a->g;
 }
 
-static int push(cf *c, Onnx__NodeProto *np)
-{
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 64;
-        Onnx__NodeProto **p = dl_realloc(c->nodes, c->cap * sizeof *p, cap * sizeof *p);
-        if (!p)
-            return cf_oom(c);
-        c->nodes = p;
-        c->cap = cap;
-    }
-    c->nodes[c->n++] = np;
-    return 0;
-}
-
 /* ------------------------------------------------------- building nodes */
-
-static Onnx__NodeProto *new_node(cf *c, const char *op, size_t n_in, size_t n_out)
-{
-    Onnx__NodeProto *np = cf_alloc(c, sizeof *np);
-    char **in = cf_alloc(c, n_in * sizeof(char *)), **out = cf_alloc(c, n_out * sizeof(char *));
-    if (!np || !in || !out)
-        return NULL;
-    onnx__node_proto__init(np);
-    np->op_type = (char *)op;
-    np->input = in;
-    np->n_input = n_in;
-    np->output = out;
-    np->n_output = n_out;
-    return np;
-}
-
-static Onnx__AttributeProto *add_attr(cf *c, Onnx__NodeProto *np, const char *name, int type)
-{
-    Onnx__AttributeProto *a = cf_alloc(c, sizeof *a);
-    Onnx__AttributeProto **list = cf_alloc(c, (np->n_attribute + 1) * sizeof *list);
-    if (!a || !list)
-        return NULL;
-    onnx__attribute_proto__init(a);
-    a->name = (char *)name;
-    a->has_type = 1;
-    a->type = (Onnx__AttributeProto__AttributeType)type;
-    if (np->n_attribute)
-        memcpy(list, np->attribute, np->n_attribute * sizeof *list);
-    list[np->n_attribute++] = a;
-    np->attribute = list;
-    return a;
-}
-
-static int set_attr_int(cf *c, Onnx__NodeProto *np, const char *name, int64_t v)
-{
-    Onnx__AttributeProto *a = add_attr(c, np, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
-    if (!a)
-        return cf_oom(c);
-    a->has_i = 1;
-    a->i = v;
-    return 0;
-}
 
 /* A node of one output, named after it; inputs given as a list. */
 static int emit_op(cf *c, const char *op, const char *const *in, size_t n_in, const char *out,
                    Onnx__NodeProto **made)
 {
-    Onnx__NodeProto *np = new_node(c, op, n_in, 1);
+    Onnx__NodeProto *np = dl_proto_new_node(c->g, op, n_in, 1);
+    if (made)
+        *made = np;
     if (!np)
         return cf_oom(c);
     for (size_t i = 0; i < n_in; i++)
         np->input[i] = (char *)in[i];
     np->output[0] = (char *)out;
     np->name = (char *)out;
-    if (made)
-        *made = np;
-    return push(c, np);
+    return dl_proto_push(c->d, c->list, np);
 }
 
 /* Constant OUT = a scalar (rank 0) or 1-element vector of type dtype. */
@@ -212,7 +139,7 @@ static int emit_const(cf *c, const char *out, int dtype, int64_t v, bool vector)
         t->int32_data = i32;
         t->n_int32_data = 1;
     }
-    Onnx__AttributeProto *a = add_attr(c, np, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
+    Onnx__AttributeProto *a = dl_proto_add_attr(c->g, np, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
     if (!a)
         return cf_oom(c);
     a->t = t;
@@ -242,7 +169,7 @@ static int emit_unsqueeze(cf *c, const char *in, int64_t axis, const char *out)
     }
     if (emit_op(c, "Unsqueeze", &in, 1, out, &np))
         return -1;
-    Onnx__AttributeProto *a = add_attr(c, np, "axes", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
+    Onnx__AttributeProto *a = dl_proto_add_attr(c->g, np, "axes", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
     int64_t *ints = cf_alloc(c, sizeof *ints);
     if (!a || !ints)
         return cf_oom(c);
@@ -262,7 +189,7 @@ static int emit_stack(cf *c, const char *const *parts, size_t n, int64_t axis, c
     for (size_t i = 0; i < n; i++)
         if (!(ins[i] = cf_str(c, "%s/part%zu", out, i)) || emit_unsqueeze(c, parts[i], axis, ins[i]))
             return ins[i] ? -1 : cf_oom(c);
-    return emit_op(c, "Concat", ins, n, out, &np) || set_attr_int(c, np, "axis", axis) ? -1 : 0;
+    return emit_op(c, "Concat", ins, n, out, &np) || dl_proto_set_int(c->g, c->d, np, "axis", axis) ? -1 : 0;
 }
 
 /* OUT = x[index] along axis (the axis is dropped). */
@@ -275,7 +202,7 @@ static int emit_take(cf *c, const char *x, int64_t index, int64_t axis, const ch
         return cf_oom(c);
     if (emit_i64(c, idx, index, false) || emit_op(c, "Gather", ins, 2, out, &np))
         return -1;
-    return set_attr_int(c, np, "axis", axis);
+    return dl_proto_set_int(c->g, c->d, np, "axis", axis);
 }
 
 /* ------------------------------------------------- load-time constants */
@@ -299,10 +226,10 @@ int64_t dl_cf_first_int(const dl_value *v)
 
 static const Onnx__NodeProto *producer_of(const cf *c, const char *name)
 {
-    for (size_t i = c->n; i-- > 0;)
-        for (size_t j = 0; j < c->nodes[i]->n_output; j++)
-            if (c->nodes[i]->output[j] && strcmp(c->nodes[i]->output[j], name) == 0)
-                return c->nodes[i];
+    for (size_t i = c->list->n; i-- > 0;)
+        for (size_t j = 0; j < c->list->nodes[i]->n_output; j++)
+            if (c->list->nodes[i]->output[j] && strcmp(c->list->nodes[i]->output[j], name) == 0)
+                return c->list->nodes[i];
     return NULL;
 }
 
@@ -350,7 +277,7 @@ static bool direct_int(cf *c, const char *name, int64_t *out)
 /* NAME's shape and value by inference over the nodes so far; -1 when out of memory. */
 static int probe(cf *c, const char *name, dl_cf_probe_result *r)
 {
-    int rc = dl_cf_probe(c->g, c->d, c->model_dir, c->nodes, c->n, c->find, c->find_ctx, name, r);
+    int rc = dl_cf_probe(c->g, c->d, c->model_dir, c->list->nodes, c->list->n, c->find, c->find_ctx, name, r);
     snprintf(c->hint, sizeof c->hint, "%s", r->hint);
     return rc;
 }
@@ -424,7 +351,7 @@ static int emit_renamed(cf *c, const Onnx__NodeProto *np, const scope *s)
     for (size_t i = 0; i < np->n_output; i++)
         if (!(out[i] = (char *)resolve(c, s, np->output[i])))
             return cf_oom(c);
-    return copy->name ? push(c, copy) : cf_oom(c);
+    return copy->name ? dl_proto_push(c->d, c->list, copy) : cf_oom(c);
 }
 
 static int emit_nodes(cf *c, const Onnx__GraphProto *gp, const scope *s)
@@ -435,7 +362,7 @@ static int emit_nodes(cf *c, const Onnx__GraphProto *gp, const scope *s)
         if (dl_cf_is_control_flow(np))
             rc |= expand_node(c, np, s);
         else if (!s)
-            rc |= push(c, (Onnx__NodeProto *)np);
+            rc |= dl_proto_push(c->d, c->list, (Onnx__NodeProto *)np);
         else
             rc |= emit_renamed(c, np, s);
     }
@@ -459,7 +386,7 @@ static int inline_body(cf *c, const Onnx__NodeProto *np, const Onnx__GraphProto 
         const char *name = resolve(c, &s, t->name);
         if (!name || emit_op(c, "Constant", NULL, 0, name, &k))
             return cf_oom(c);
-        Onnx__AttributeProto *a = add_attr(c, k, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
+        Onnx__AttributeProto *a = dl_proto_add_attr(c->g, k, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
         if (!a)
             return cf_oom(c);
         a->t = (Onnx__TensorProto *)t;
@@ -470,7 +397,7 @@ static int inline_body(cf *c, const Onnx__NodeProto *np, const Onnx__GraphProto 
         if (!(results[i] = resolve(c, &s, body->output[i]->name)))
             return cf_oom(c);
     if (body->n_output == 0)
-        return node_error(c, np, "a body graph has no outputs");
+        return dl_proto_node_error(c->d, np, "a body graph has no outputs");
     return 0;
 }
 
@@ -489,14 +416,8 @@ int dl_cf_inline(dl_graph *g, dl_diag *d, int opset, const char *model_dir, dl_c
     c.model_dir = model_dir;
     c.find = find;
     c.find_ctx = find_ctx;
-    c.nodes = list->nodes;
-    c.n = list->n;
-    c.cap = list->cap;
-    int rc = inline_body(&c, np, body, NULL, prefix, actual, results);
-    list->nodes = c.nodes;
-    list->n = c.n;
-    list->cap = c.cap;
-    return rc;
+    c.list = list;
+    return inline_body(&c, np, body, NULL, prefix, actual, results);
 }
 
 /* ------------------------------------------------------------------ If */
@@ -508,9 +429,9 @@ static int expand_if(cf *c, const Onnx__NodeProto *np, const scope *s, const cha
     if (!then_g || !else_g)
         return -1;
     if (np->n_input != 1 || !*in[0])
-        return node_error(c, np, "expects 1 input (cond), found %zu", np->n_input);
+        return dl_proto_node_error(c->d, np, "expects 1 input (cond), found %zu", np->n_input);
     if (then_g->n_output < np->n_output || else_g->n_output < np->n_output)
-        return node_error(c, np, "the node has %zu outputs, but its branches give %zu (then) and %zu (else)",
+        return dl_proto_node_error(c->d, np, "the node has %zu outputs, but its branches give %zu (then) and %zu (else)",
                           np->n_output, then_g->n_output, else_g->n_output);
     const char **t = cf_alloc(c, then_g->n_output * sizeof *t), **e = cf_alloc(c, else_g->n_output * sizeof *e);
     if (!t || !e)
@@ -534,7 +455,7 @@ static int expand_if(cf *c, const Onnx__NodeProto *np, const scope *s, const cha
     Onnx__NodeProto *k;
     if (!shape || !flag || emit_op(c, "Constant", NULL, 0, shape, &k))
         return cf_oom(c);
-    Onnx__AttributeProto *a = add_attr(c, k, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
+    Onnx__AttributeProto *a = dl_proto_add_attr(c->g, k, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
     Onnx__TensorProto *tp = cf_alloc(c, sizeof *tp);
     if (!a || !tp)
         return cf_oom(c);
@@ -560,17 +481,17 @@ static int loop_bound(cf *c, const Onnx__NodeProto *np, const char *const *in, i
 {
     int64_t m, cond = 1;
     if (np->n_input < 2 || !*in[0])
-        return node_error(c, np, "a Loop without a trip count (input 0 'M') is not supported");
+        return dl_proto_node_error(c->d, np, "a Loop without a trip count (input 0 'M') is not supported");
     char hint[500];
     if (!known_int(c, in[0], &m))
-        return node_error(c, np, "trip count '%s' is not a compile-time constant; a run-time trip count is not "
+        return dl_proto_node_error(c->d, np, "trip count '%s' is not a compile-time constant; a run-time trip count is not "
                           "supported%s", in[0], bind_hint(c, hint, sizeof hint));
     if (*in[1] && !known_int(c, in[1], &cond))
-        return node_error(c, np, "condition '%s' is not a compile-time constant; a run-time loop condition is "
+        return dl_proto_node_error(c->d, np, "condition '%s' is not a compile-time constant; a run-time loop condition is "
                           "not supported%s", in[1], bind_hint(c, hint, sizeof hint));
     *trips = cond ? (m > 0 ? m : 0) : 0;
     if (*trips > 100000)
-        return node_error(c, np, "trip count %lld is too large to unroll (not supported above 100000)",
+        return dl_proto_node_error(c->d, np, "trip count %lld is too large to unroll (not supported above 100000)",
                           (long long)m);
     return 0;
 }
@@ -584,10 +505,10 @@ static int expand_loop(cf *c, const Onnx__NodeProto *np, const scope *s, const c
         return -1;
     size_t n = np->n_input - 2, k_scan = body->n_output > n + 1 ? body->n_output - n - 1 : 0;
     if (body->n_input != n + 2 || body->n_output < n + 1)
-        return node_error(c, np, "the body has %zu inputs and %zu outputs; %zu loop-carried values need %zu "
+        return dl_proto_node_error(c->d, np, "the body has %zu inputs and %zu outputs; %zu loop-carried values need %zu "
                           "inputs and at least %zu outputs", body->n_input, body->n_output, n, n + 2, n + 1);
     if (trips == 0 && k_scan)
-        return node_error(c, np, "the loop runs 0 times, so its scan outputs are empty; not supported");
+        return dl_proto_node_error(c->d, np, "the loop runs 0 times, so its scan outputs are empty; not supported");
     const char **actual = cf_alloc(c, (n + 2) * sizeof *actual);
     const char **res = cf_alloc(c, body->n_output * sizeof *res);
     const char **scans = cf_alloc(c, (k_scan * (size_t)trips + 1) * sizeof *scans);
@@ -612,7 +533,7 @@ static int expand_loop(cf *c, const Onnx__NodeProto *np, const scope *s, const c
         int64_t go;
         char hint[500];
         if (k + 1 < trips && !known_int(c, res[0], &go))
-            return node_error(c, np, "the body's condition output '%s' is computed at run time, so the loop "
+            return dl_proto_node_error(c->d, np, "the body's condition output '%s' is computed at run time, so the loop "
                               "may stop early; not supported%s", body->output[0]->name,
                               bind_hint(c, hint, sizeof hint));
         if (k + 1 < trips && !go) {
@@ -644,11 +565,11 @@ static int static_dim(cf *c, const Onnx__NodeProto *np, const char *name, int64_
         return -1;
     }
     if (r.rank < 0)
-        return node_error(c, np, "the shape of scan input '%s' is not known at compile time; not supported%s",
+        return dl_proto_node_error(c->d, np, "the shape of scan input '%s' is not known at compile time; not supported%s",
                           name, bind_hint(c, hint, sizeof hint));
     int64_t a = axis < 0 ? axis + r.rank : axis;
     if (a < 0 || a >= r.rank)
-        return node_error(c, np, "scan axis %lld is out of range for '%s' of rank %d", (long long)axis, name,
+        return dl_proto_node_error(c->d, np, "scan axis %lld is out of range for '%s' of rank %d", (long long)axis, name,
                           r.rank);
     *len = r.dims[a];
     *rank_out = r.rank;
@@ -720,16 +641,16 @@ static int scan_setup(cf *c, const Onnx__NodeProto *np, const Onnx__GraphProto *
 {
     int64_t m = attr_i(np, "num_scan_inputs", -1);
     if (m < 1 || (size_t)m > np->n_input - first)
-        return node_error(c, np, "attribute 'num_scan_inputs' is %lld; expected 1 to %zu", (long long)m,
+        return dl_proto_node_error(c->d, np, "attribute 'num_scan_inputs' is %lld; expected 1 to %zu", (long long)m,
                           np->n_input - first);
     sh->n_in = (size_t)m;
     sh->n_state = np->n_input - first - sh->n_in;
     if (body->n_input != sh->n_state + sh->n_in || body->n_output < sh->n_state)
-        return node_error(c, np, "the body has %zu inputs and %zu outputs; expected %zu inputs and at least "
+        return dl_proto_node_error(c->d, np, "the body has %zu inputs and %zu outputs; expected %zu inputs and at least "
                           "%zu outputs", body->n_input, body->n_output, sh->n_state + sh->n_in, sh->n_state);
     sh->n_out = body->n_output - sh->n_state;
     if (np->n_output > sh->n_state + sh->n_out)
-        return node_error(c, np, "the node has %zu outputs; its body gives %zu", np->n_output,
+        return dl_proto_node_error(c->d, np, "the node has %zu outputs; its body gives %zu", np->n_output,
                           sh->n_state + sh->n_out);
     return 0;
 }
@@ -760,12 +681,12 @@ static int expand_scan9(cf *c, const Onnx__NodeProto *np, const scope *s, const 
             return -1;
         in_axes[j] = in_axes[j] < 0 ? in_axes[j] + rank : in_axes[j];
         if (j > 0 && len != sh->len)
-            return node_error(c, np, "scan inputs have different lengths (%lld and %lld)", (long long)sh->len,
+            return dl_proto_node_error(c->d, np, "scan inputs have different lengths (%lld and %lld)", (long long)sh->len,
                               (long long)len);
         sh->len = len;
     }
     if (sh->len < 1)
-        return node_error(c, np, "the scan has 0 iterations, so its outputs are empty; not supported");
+        return dl_proto_node_error(c->d, np, "the scan has 0 iterations, so its outputs are empty; not supported");
     for (size_t i = 0; i < sh->n_state; i++)
         state[i] = in[i];
     for (size_t j = 0; j < sh->n_out; j++)
@@ -793,10 +714,10 @@ static int expand_scan8(cf *c, const Onnx__NodeProto *np, const scope *s, const 
     }
     int64_t seq;
     if (*in[0] && !(known_int(c, in[0], &seq) && seq == sh->len && batch == 1))
-        return node_error(c, np, "input 'sequence_lens' is given; only scans over full sequences without it "
+        return dl_proto_node_error(c->d, np, "input 'sequence_lens' is given; only scans over full sequences without it "
                           "are supported");
     if (sh->len < 1 || batch < 1)
-        return node_error(c, np, "the scan has 0 iterations, so its outputs are empty; not supported");
+        return dl_proto_node_error(c->d, np, "the scan has 0 iterations, so its outputs are empty; not supported");
     int64_t *zeros = cf_alloc(c, (sh->n_out + sh->n_in + 1) * sizeof *zeros);
     int64_t *dirs = attr_list(c, np, "directions", sh->n_in, 0);
     const char **state = cf_alloc(c, (sh->n_state + 1) * sizeof *state), **xs = cf_alloc(c, (sh->n_in + 1) *
@@ -888,19 +809,11 @@ const Onnx__GraphProto *dl_cf_expand(dl_graph *g, dl_diag *d, const Onnx__GraphP
     c.model_dir = model_dir;
     c.find = find;
     c.find_ctx = find_ctx;
-    Onnx__GraphProto *out = NULL;
-    int rc = emit_nodes(&c, gp, NULL);
-    if (rc == 0 && (out = cf_alloc(&c, sizeof *out)) &&
-        (out->node = cf_alloc(&c, c.n * sizeof *out->node))) {
-        Onnx__NodeProto **nodes = out->node;
-        *out = *gp;
-        out->node = nodes;
-        memcpy(out->node, c.nodes, c.n * sizeof *out->node);
-        out->n_node = c.n;
-    } else if (rc == 0) {
-        cf_oom(&c);
-        out = NULL;
+    dl_cf_nodes list = {NULL, 0, 0};
+    c.list = &list;
+    if (emit_nodes(&c, gp, NULL)) {
+        dl_free(list.nodes, list.cap * sizeof *list.nodes);
+        return NULL;
     }
-    dl_free(c.nodes, c.cap * sizeof *c.nodes);
-    return rc ? NULL : out;
+    return dl_proto_graph_with(g, d, gp, &list);
 }

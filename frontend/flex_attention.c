@@ -16,7 +16,6 @@
  * the control-flow expansion, so FlexAttention nodes of If/Loop/Scan bodies
  * arrive here too. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,22 +46,6 @@ typedef struct flex_info {
 
 static int fx_oom(fx *x) { return dl_onnx_out_of_memory(x->d); }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int node_error(fx *x, const Onnx__NodeProto *np, const char *fmt, ...)
-{
-    dl_node at;
-    memset(&at, 0, sizeof at);
-    at.name = np->name ? np->name : "";
-    at.op_type = np->op_type ? np->op_type : "?";
-    va_list ap;
-    va_start(ap, fmt);
-    dl_verror(x->d, &at, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static void *fx_alloc(fx *x, size_t size) { return dl_arena_alloc(&x->g->arena, size ? size : 1); }
 
 /* "<base>/flex/<what>"; NULL when out of memory. */
@@ -79,94 +62,41 @@ bool dl_flex_is_flex(const Onnx__NodeProto *np)
            strcmp(np->op_type, "FlexAttention") == 0;
 }
 
-static int push(fx *x, Onnx__NodeProto *np)
-{
-    dl_cf_nodes *l = &x->list;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        Onnx__NodeProto **p = dl_realloc(l->nodes, l->cap * sizeof *p, cap * sizeof *p);
-        if (!p)
-            return fx_oom(x);
-        l->nodes = p;
-        l->cap = cap;
-    }
-    l->nodes[l->n++] = np;
-    return 0;
-}
-
-static Onnx__AttributeProto *add_attr(fx *x, Onnx__NodeProto *np, const char *name, int type)
-{
-    Onnx__AttributeProto *a = fx_alloc(x, sizeof *a);
-    Onnx__AttributeProto **list = fx_alloc(x, (np->n_attribute + 1) * sizeof *list);
-    if (!a || !list)
-        return NULL;
-    onnx__attribute_proto__init(a);
-    a->name = (char *)name;
-    a->has_type = 1;
-    a->type = (Onnx__AttributeProto__AttributeType)type;
-    if (np->n_attribute)
-        memcpy(list, np->attribute, np->n_attribute * sizeof *list);
-    list[np->n_attribute++] = a;
-    np->attribute = list;
-    return a;
-}
-
-static int set_int(fx *x, Onnx__NodeProto *np, const char *name, int64_t v)
-{
-    Onnx__AttributeProto *a = add_attr(x, np, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
-    if (!a)
-        return fx_oom(x);
-    a->has_i = 1;
-    a->i = v;
-    return 0;
-}
-
 /* OUT = op(in0, in1): a node of one output, named after it. */
 static int emit(fx *x, const char *op, const char *in0, const char *in1, const char *out, Onnx__NodeProto **made)
 {
-    Onnx__NodeProto *np = fx_alloc(x, sizeof *np);
-    char **in = fx_alloc(x, 2 * sizeof(char *)), **outs = fx_alloc(x, sizeof(char *));
-    if (!np || !in || !outs || !out)
+    Onnx__NodeProto *np = out ? dl_proto_new_node(x->g, op, in1 ? 2 : 1, 1) : NULL;
+    if (!np)
         return fx_oom(x);
-    onnx__node_proto__init(np);
-    np->op_type = (char *)op;
     np->name = (char *)out;
-    in[0] = (char *)in0;
-    in[1] = (char *)in1;
-    np->input = in;
-    np->n_input = in1 ? 2 : 1;
-    outs[0] = (char *)out;
-    np->output = outs;
-    np->n_output = 1;
+    np->input[0] = (char *)in0;
+    if (in1)
+        np->input[1] = (char *)in1;
+    np->output[0] = (char *)out;
     if (made)
         *made = np;
-    return push(x, np);
+    return dl_proto_push(x->d, &x->list, np);
 }
 
 static int emit_cast(fx *x, const char *in, int to, const char *out)
 {
     Onnx__NodeProto *np;
-    return emit(x, "Cast", in, NULL, out, &np) || set_int(x, np, "to", to) ? -1 : 0;
+    return emit(x, "Cast", in, NULL, out, &np) || dl_proto_set_int(x->g, x->d, np, "to", to) ? -1 : 0;
 }
 
 /* Constant OUT: a float32 scalar, or an int64 vector of n elements. */
 static int emit_const(fx *x, const char *out, float f, const int64_t *ints, size_t n)
 {
-    Onnx__NodeProto *np = fx_alloc(x, sizeof *np);
+    Onnx__NodeProto *np = dl_proto_new_node(x->g, "Constant", 0, 1);
     Onnx__TensorProto *t = fx_alloc(x, sizeof *t);
     int64_t *dims = fx_alloc(x, sizeof *dims), *data = fx_alloc(x, (n + 1) * sizeof *data);
     float *fdata = fx_alloc(x, sizeof *fdata);
-    if (!np || !t || !dims || !data || !fdata || !out)
+    Onnx__AttributeProto *a =
+        np ? dl_proto_add_attr(x->g, np, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR) : NULL;
+    if (!np || !t || !dims || !data || !fdata || !out || !a)
         return fx_oom(x);
-    onnx__node_proto__init(np);
-    np->op_type = "Constant";
     np->name = (char *)out;
-    np->output = fx_alloc(x, sizeof(char *));
-    Onnx__AttributeProto *a = add_attr(x, np, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
-    if (!np->output || !a)
-        return fx_oom(x);
     np->output[0] = (char *)out;
-    np->n_output = 1;
     onnx__tensor_proto__init(t);
     t->has_data_type = 1;
     if (ints) {
@@ -184,7 +114,7 @@ static int emit_const(fx *x, const char *out, float f, const int64_t *ints, size
         t->n_float_data = 1;
     }
     a->t = t;
-    return push(x, np);
+    return dl_proto_push(x->d, &x->list, np);
 }
 
 /* ------------------------------------------------------------- checks */
@@ -218,15 +148,15 @@ static int read_attrs(fx *x, const Onnx__NodeProto *np, const Onnx__GraphProto *
         while (k < 4 && !(a->name && strcmp(a->name, names[k]) == 0))
             k++;
         if (k == 4)
-            rc = node_error(x, np, "attribute '%s' is not supported (FlexAttention-1 has scale, "
+            rc = dl_proto_node_error(x->d, np, "attribute '%s' is not supported (FlexAttention-1 has scale, "
                             "softmax_precision, score_mod and prob_mod)", a->name ? a->name : "");
         else if (a->has_type && (int)a->type != types[k])
-            rc = node_error(x, np, "attribute '%s' has the wrong type (%d)", a->name, (int)a->type);
+            rc = dl_proto_node_error(x->d, np, "attribute '%s' has the wrong type (%d)", a->name, (int)a->type);
         else if (types[k] == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH && !a->g)
-            rc = node_error(x, np, "attribute '%s' holds no graph", a->name);
+            rc = dl_proto_node_error(x->d, np, "attribute '%s' holds no graph", a->name);
         else if (types[k] == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH && !node_in(top, np))
             /* its body would see the enclosing body's names, which control_flow.c renamed */
-            rc = node_error(x, np, "a FlexAttention with '%s' inside an If, Loop or Scan body is not supported",
+            rc = dl_proto_node_error(x->d, np, "a FlexAttention with '%s' inside an If, Loop or Scan body is not supported",
                             a->name);
     }
     const Onnx__AttributeProto *a;
@@ -234,7 +164,7 @@ static int read_attrs(fx *x, const Onnx__NodeProto *np, const Onnx__GraphProto *
     fi->prob_mod = (a = find_attr(np, "prob_mod")) ? a->g : NULL;
     fi->precision = (a = find_attr(np, "softmax_precision")) ? (int)a->i : fi->t == DL_DOUBLE ? DL_DOUBLE : DL_FLOAT;
     if (fi->precision != DL_FLOAT && fi->precision != DL_DOUBLE && fi->precision != DL_FLOAT16)
-        rc = node_error(x, np, "attribute 'softmax_precision' is %d; expected 1 (float), 10 (float16) or 11 "
+        rc = dl_proto_node_error(x->d, np, "attribute 'softmax_precision' is %d; expected 1 (float), 10 (float16) or 11 "
                         "(double); others are not supported", fi->precision);
     /* the default is computed in float32, as the function body does */
     fi->scale = (a = find_attr(np, "scale")) ? a->f : 1.0f / sqrtf((float)fi->q[3]);
@@ -256,15 +186,15 @@ static int input_shape(fx *x, const Onnx__NodeProto *np, int i, dl_dtype *t, int
         return -1;
     }
     if (r.rank < 0)
-        return node_error(x, np, "the shape of input %d '%s' (%s) is not known at compile time; not supported%s%s",
+        return dl_proto_node_error(x->d, np, "the shape of input %d '%s' (%s) is not known at compile time; not supported%s%s",
                           i, name, what[i], r.hint[0] ? "; to fix it at compile time use " : "", r.hint);
     if (r.rank != 4)
-        return node_error(x, np, "input %d '%s' (%s) has rank %d; expected rank 4", i, name, what[i], r.rank);
+        return dl_proto_node_error(x->d, np, "input %d '%s' (%s) has rank %d; expected rank 4", i, name, what[i], r.rank);
     if (r.dtype != DL_FLOAT && r.dtype != DL_FLOAT16 && r.dtype != DL_DOUBLE)
-        return node_error(x, np, "input %d '%s' (%s) has element type %s; float, float16 and double are supported",
+        return dl_proto_node_error(x->d, np, "input %d '%s' (%s) has element type %s; float, float16 and double are supported",
                           i, name, what[i], dl_onnx_type_name((int32_t)r.dtype));
     if (i > 0 && r.dtype != *t)
-        return node_error(x, np, "input %d '%s' (%s) has element type %s, but Q has %s", i, name, what[i],
+        return dl_proto_node_error(x->d, np, "input %d '%s' (%s) has element type %s, but Q has %s", i, name, what[i],
                           dl_onnx_type_name((int32_t)r.dtype), dl_onnx_type_name((int32_t)*t));
     *t = r.dtype;
     memcpy(dims, r.dims, 4 * sizeof *dims);
@@ -274,21 +204,21 @@ static int input_shape(fx *x, const Onnx__NodeProto *np, int i, dl_dtype *t, int
 static int read_inputs(fx *x, const Onnx__NodeProto *np, flex_info *fi)
 {
     if (np->n_input != 3 || !*np->input[0] || !*np->input[1] || !*np->input[2])
-        return node_error(x, np, "expects 3 inputs (Q, K, V), found %zu", np->n_input);
+        return dl_proto_node_error(x->d, np, "expects 3 inputs (Q, K, V), found %zu", np->n_input);
     if (np->n_output != 1)
-        return node_error(x, np, "expects 1 output (Y), found %zu", np->n_output);
+        return dl_proto_node_error(x->d, np, "expects 1 output (Y), found %zu", np->n_output);
     if (input_shape(x, np, 0, &fi->t, fi->q) || input_shape(x, np, 1, &fi->t, fi->k) ||
         input_shape(x, np, 2, &fi->t, fi->v))
         return -1;
     const int64_t *q = fi->q, *k = fi->k, *v = fi->v;
     if (q[0] != k[0] || q[0] != v[0] || k[1] != v[1] || k[2] != v[2] || q[3] != k[3])
-        return node_error(x, np, "inputs Q [%lld,%lld,%lld,%lld], K [%lld,%lld,%lld,%lld] and V "
+        return dl_proto_node_error(x->d, np, "inputs Q [%lld,%lld,%lld,%lld], K [%lld,%lld,%lld,%lld] and V "
                           "[%lld,%lld,%lld,%lld] do not fit: expected Q (B,Hq,L,E), K (B,Hkv,S,E), V (B,Hkv,S,Ev)",
                           (long long)q[0], (long long)q[1], (long long)q[2], (long long)q[3], (long long)k[0],
                           (long long)k[1], (long long)k[2], (long long)k[3], (long long)v[0], (long long)v[1],
                           (long long)v[2], (long long)v[3]);
     if (k[1] < 1 || q[1] % k[1] != 0)
-        return node_error(x, np, "Q has %lld heads, which is not a multiple of K's and V's %lld heads",
+        return dl_proto_node_error(x->d, np, "Q has %lld heads, which is not a multiple of K's and V's %lld heads",
                           (long long)q[1], (long long)k[1]);
     return 0;
 }
@@ -332,7 +262,7 @@ static int apply_mod(fx *x, const Onnx__NodeProto *np, const flex_info *fi, cons
         return 0;
     }
     if (body->n_input != 1 || body->n_output != 1)
-        return node_error(x, np, "attribute '%s' has %zu inputs and %zu outputs; expected 1 and 1", what,
+        return dl_proto_node_error(x->d, np, "attribute '%s' has %zu inputs and %zu outputs; expected 1 and 1", what,
                           body->n_input, body->n_output);
     const char *prefix = fx_name(x, fi->base, what);
     if (!prefix)
@@ -376,7 +306,7 @@ static int expand_flex(fx *x, const Onnx__NodeProto *np, const Onnx__GraphProto 
         emit(x, "Mul", np->input[0], s, qs, NULL) || emit(x, "Mul", ka, s, ks, NULL) ||
         emit(x, "Transpose", ks, NULL, kt, &k))
         return -1;
-    Onnx__AttributeProto *perm = add_attr(x, k, "perm", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
+    Onnx__AttributeProto *perm = dl_proto_add_attr(x->g, k, "perm", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
     int64_t *p = fx_alloc(x, 4 * sizeof *p);
     if (!perm || !p)
         return fx_oom(x);
@@ -393,7 +323,7 @@ static int expand_flex(fx *x, const Onnx__NodeProto *np, const Onnx__GraphProto 
     else if (emit_cast(x, score, fi.precision, sp))
         return -1;
     if (apply_mod(x, np, &fi, fi.score_mod, "score_mod", sp, &scores) || emit(x, "Softmax", scores, NULL, probs, &k) ||
-        set_int(x, k, "axis", 3) || apply_mod(x, np, &fi, fi.prob_mod, "prob_mod", probs, &pm))
+        dl_proto_set_int(x->g, x->d, k, "axis", 3) || apply_mod(x, np, &fi, fi.prob_mod, "prob_mod", probs, &pm))
         return -1;
     return emit_output(x, &fi, pm, va, np->output[0]);
 }
@@ -417,18 +347,10 @@ const Onnx__GraphProto *dl_flex_expand(dl_graph *g, dl_diag *d, const Onnx__Grap
     x.find_ctx = find_ctx;
     int rc = 0;
     for (size_t i = 0; i < gp->n_node && !d->out_of_memory; i++)
-        rc |= dl_flex_is_flex(gp->node[i]) ? expand_flex(&x, gp->node[i], top) : push(&x, gp->node[i]);
-    Onnx__GraphProto *out = rc ? NULL : fx_alloc(&x, sizeof *out);
-    Onnx__NodeProto **nodes = out ? fx_alloc(&x, x.list.n * sizeof *nodes) : NULL;
-    if (nodes) {
-        *out = *gp;
-        memcpy(nodes, x.list.nodes, x.list.n * sizeof *nodes);
-        out->node = nodes;
-        out->n_node = x.list.n;
-    } else if (rc == 0) {
-        fx_oom(&x);
-        out = NULL;
+        rc |= dl_flex_is_flex(gp->node[i]) ? expand_flex(&x, gp->node[i], top) : dl_proto_push(d, &x.list, gp->node[i]);
+    if (rc) {
+        dl_free(x.list.nodes, x.list.cap * sizeof *x.list.nodes);
+        return NULL;
     }
-    dl_free(x.list.nodes, x.list.cap * sizeof *x.list.nodes);
-    return out;
+    return dl_proto_graph_with(g, d, gp, &x.list);
 }

@@ -102,6 +102,25 @@ typedef struct dl_cf_nodes {
     struct Onnx__NodeProto **nodes;
     size_t n, cap;
 } dl_cf_nodes;
+/* --------------------------------- internal to frontend/ (proto_build.c) */
+
+struct Onnx__AttributeProto;
+/* An error naming a node that exists only as a NodeProto; returns -1. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+int dl_proto_node_error(dl_diag *d, const struct Onnx__NodeProto *np, const char *fmt, ...);
+/* Appends np to list; -1 with an out-of-memory error. */
+int dl_proto_push(dl_diag *d, dl_cf_nodes *list, struct Onnx__NodeProto *np);
+/* A node with room for n_in inputs and n_out outputs (unset), in g's arena; NULL when out of memory. */
+struct Onnx__NodeProto *dl_proto_new_node(dl_graph *g, const char *op, size_t n_in, size_t n_out);
+/* Appends an attribute of the given AttributeType to np; NULL when out of memory. */
+struct Onnx__AttributeProto *dl_proto_add_attr(dl_graph *g, struct Onnx__NodeProto *np, const char *name, int type);
+int dl_proto_set_int(dl_graph *g, dl_diag *d, struct Onnx__NodeProto *np, const char *name, int64_t v);
+/* A copy of gp (in g's arena) whose nodes are list's; frees list. NULL when out of memory. */
+const struct Onnx__GraphProto *dl_proto_graph_with(dl_graph *g, dl_diag *d, const struct Onnx__GraphProto *gp,
+                                                   dl_cf_nodes *list);
+
 /* Appends body (a subgraph attribute of node np) to list, instantiated
  * under prefix with its formal inputs bound to actual (control flow inside
  * it expanded); results[i] gets the value name of its output i. */
