@@ -113,6 +113,22 @@ static int elements_infer(dl_graph *g, dl_node *n, dl_diag *d)
     return 0;
 }
 
+/* kernel(&params, data, indices, [updates,] out[, data bytes]): the call both
+ * families emit after their params (the scatters copy data, then update). */
+static void lower_call(dl_lower *l, const dl_node *n, const char *kernel, bool scatter)
+{
+    dl_lower_call(l, kernel);
+    dl_lower_arg_params(l);
+    dl_lower_arg_value(l, n->inputs[0]);
+    dl_lower_arg_value(l, n->inputs[1]);
+    if (scatter)
+        dl_lower_arg_value(l, n->inputs[2]);
+    dl_lower_arg_value(l, n->outputs[0]);
+    if (scatter)
+        dl_lower_arg_int(l, dl_value_bytes(n->inputs[0]));
+    dl_lower_call_end(l);
+}
+
 static int elements_eval(dl_graph *g, dl_node *n, dl_diag *d)
 {
     const elements_params_t *p = n->params;
@@ -145,16 +161,7 @@ static int elements_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_lower_param_int(l, "dtype", p->k.dtype);
     dl_lower_param_int(l, "reduction", p->k.reduction);
     dl_lower_params_end(l);
-    dl_lower_call(l, kernel);
-    dl_lower_arg_params(l);
-    dl_lower_arg_value(l, n->inputs[0]);
-    dl_lower_arg_value(l, n->inputs[1]);
-    if (p->scatter)
-        dl_lower_arg_value(l, n->inputs[2]);
-    dl_lower_arg_value(l, n->outputs[0]);
-    if (p->scatter)
-        dl_lower_arg_int(l, dl_value_bytes(n->inputs[0]));
-    dl_lower_call_end(l);
+    lower_call(l, n, kernel, p->scatter);
     return 0;
 }
 
@@ -292,16 +299,7 @@ static int nd_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_lower_param_int(l, "dtype", p->k.dtype);
     dl_lower_param_int(l, "reduction", p->k.reduction);
     dl_lower_params_end(l);
-    dl_lower_call(l, kernel);
-    dl_lower_arg_params(l);
-    dl_lower_arg_value(l, n->inputs[0]);
-    dl_lower_arg_value(l, n->inputs[1]);
-    if (p->scatter)
-        dl_lower_arg_value(l, n->inputs[2]);
-    dl_lower_arg_value(l, n->outputs[0]);
-    if (p->scatter)
-        dl_lower_arg_int(l, dl_value_bytes(n->inputs[0]));
-    dl_lower_call_end(l);
+    lower_call(l, n, kernel, p->scatter);
     return 0;
 }
 
