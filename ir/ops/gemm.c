@@ -214,52 +214,27 @@ static int matmul_make_params(dl_diag *d, const dl_node *n, dlk_matmul_params *k
                               int64_t *dims)
 {
     const dl_value *A = n->inputs[0], *B = n->inputs[1];
-    int ra, rb, ba, bb, r;
-    int64_t k_b, sa, sb;
+    dl_matmul_geometry geo;
     if (A->rank >= 0 && B->rank >= 0 && A->dtype == DL_DOUBLE && B->dtype == DL_DOUBLE)
         ;   /* float64 runs through dlk_matmul_f64 */
     else if (check_matrix_input(d, n, 0, "A") < 0 || check_matrix_input(d, n, 1, "B") < 0)
         return -1;
-    if (A->rank < 1 || B->rank < 1)
-        return dl_error(d, n, "inputs 'A' and 'B' must have rank >= 1; they have %d and %d", A->rank,
-                        B->rank);
+    if (dl_matmul_geometry_of(d, n, A, "A", B, "B", &geo) < 0)
+        return -1;
     memset(kp, 0, sizeof *kp);
     if (n->params != NULL && A->dtype == DL_FLOAT)
         kp->ep = ((const matmul_attrs *)n->params)->ep;
-    ra = A->rank;
-    rb = B->rank;
-    kp->m = ra == 1 ? 1 : A->dims[ra - 2];
-    kp->k = A->dims[ra - 1];
-    k_b = rb == 1 ? B->dims[0] : B->dims[rb - 2];
-    kp->n = rb == 1 ? 1 : B->dims[rb - 1];
-    if (kp->k != k_b)
-        return dl_error(d, n, "inner dimensions differ: input 'A' has %" PRId64 " columns, input 'B' has %" PRId64 " rows",
-                        kp->k, k_b);
-    /* Batch axes, right-aligned and broadcast; strides in elements. */
-    ba = ra > 2 ? ra - 2 : 0;
-    bb = rb > 2 ? rb - 2 : 0;
-    r = ba > bb ? ba : bb;
-    kp->batch_rank = r;
-    sa = kp->m * kp->k;
-    sb = kp->k * kp->n;
-    for (int i = r - 1; i >= 0; i--) {
-        int ia = i - (r - ba), ib = i - (r - bb);
-        int64_t da = ia >= 0 ? A->dims[ia] : 1, db = ib >= 0 ? B->dims[ib] : 1;
-        if (da != db && da != 1 && db != 1)
-            return dl_error(d, n, "batch axis %d does not broadcast: input 'A' has %" PRId64 ", input 'B' has %" PRId64,
-                            i, da, db);
-        kp->batch[i] = da == 1 ? db : da;
-        kp->a_stride[i] = da == 1 ? 0 : sa;
-        kp->b_stride[i] = db == 1 ? 0 : sb;
-        sa *= da;
-        sb *= db;
+    kp->m = geo.m;
+    kp->k = geo.k;
+    kp->n = geo.n;
+    kp->batch_rank = geo.batch_rank;
+    for (int i = 0; i < geo.batch_rank; i++) {
+        kp->batch[i] = geo.batch[i];
+        kp->a_stride[i] = geo.a_stride[i];
+        kp->b_stride[i] = geo.b_stride[i];
     }
-    *rank = r;
-    memcpy(dims, kp->batch, (size_t)r * sizeof *dims);
-    if (ra > 1)
-        dims[(*rank)++] = kp->m;
-    if (rb > 1)
-        dims[(*rank)++] = kp->n;
+    *rank = geo.out_rank;
+    memcpy(dims, geo.out_dims, (size_t)geo.out_rank * sizeof *dims);
     return 0;
 }
 

@@ -80,6 +80,19 @@ int dl_const_ints(dl_diag *d, const dl_node *n, const dl_value *v, const char *w
 int dl_error_not_constant(dl_diag *d, const dl_node *n, const dl_value *v, const char *what, const char *why);
 /* Normalise a possibly negative axis against rank; error if out of range. */
 int dl_norm_axis(dl_diag *d, const dl_node *n, int64_t axis, int rank, int *out);
+/* numpy matmul geometry of a (m x k, or k) times b (k x n, or k): the batch
+ * axes broadcast right-aligned, with a's and b's matrix strides (in elements)
+ * per axis, 0 where one broadcasts; out_rank/out_dims: the product's shape.
+ * a_name/b_name name the inputs in messages. */
+typedef struct dl_matmul_geometry {
+    int64_t m, k, n;
+    int batch_rank;
+    int64_t batch[DL_MAX_RANK], a_stride[DL_MAX_RANK], b_stride[DL_MAX_RANK];
+    int out_rank;
+    int64_t out_dims[DL_MAX_RANK];
+} dl_matmul_geometry;
+int dl_matmul_geometry_of(dl_diag *d, const dl_node *n, const dl_value *a, const char *a_name, const dl_value *b,
+                          const char *b_name, dl_matmul_geometry *geo);
 /* numpy broadcasting of a and b's shapes into out (rank and dims). */
 int dl_broadcast_shape(dl_diag *d, const dl_node *n, const dl_value *a, const dl_value *b, int *rank, int64_t *dims);
 /* Allocate n's typed attribute struct. */

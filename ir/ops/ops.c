@@ -100,6 +100,44 @@ int dl_error_not_constant(dl_diag *d, const dl_node *n, const dl_value *v, const
     return dl_error(d, n, "%s '%s' must be a constant (%s)%s", what, v->name, why, hint);
 }
 
+int dl_matmul_geometry_of(dl_diag *d, const dl_node *n, const dl_value *a, const char *a_name, const dl_value *b,
+                          const char *b_name, dl_matmul_geometry *geo)
+{
+    int ra = a->rank, rb = b->rank;
+    if (ra < 1 || rb < 1)
+        return dl_error(d, n, "inputs '%s' and '%s' must have rank >= 1; they have %d and %d", a_name, b_name, ra, rb);
+    memset(geo, 0, sizeof *geo);
+    geo->m = ra == 1 ? 1 : a->dims[ra - 2];
+    geo->k = a->dims[ra - 1];
+    geo->n = rb == 1 ? 1 : b->dims[rb - 1];
+    int64_t k_b = rb == 1 ? b->dims[0] : b->dims[rb - 2];
+    if (geo->k != k_b)
+        return dl_error(d, n, "inner dimensions differ: input '%s' has %lld columns, input '%s' has %lld rows", a_name,
+                        (long long)geo->k, b_name, (long long)k_b);
+    int ba = ra > 2 ? ra - 2 : 0, bb = rb > 2 ? rb - 2 : 0, r = ba > bb ? ba : bb;
+    int64_t sa = geo->m * geo->k, sb = geo->k * geo->n;
+    geo->batch_rank = r;
+    for (int i = r - 1; i >= 0; i--) {
+        int ia = i - (r - ba), ib = i - (r - bb);
+        int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
+        if (da != db && da != 1 && db != 1)
+            return dl_error(d, n, "batch axis %d does not broadcast: input '%s' has %lld, input '%s' has %lld", i,
+                            a_name, (long long)da, b_name, (long long)db);
+        geo->batch[i] = da == 1 ? db : da;
+        geo->a_stride[i] = da == 1 ? 0 : sa;
+        geo->b_stride[i] = db == 1 ? 0 : sb;
+        sa *= da;
+        sb *= db;
+    }
+    geo->out_rank = r;
+    memcpy(geo->out_dims, geo->batch, (size_t)r * sizeof *geo->out_dims);
+    if (ra > 1)
+        geo->out_dims[geo->out_rank++] = geo->m;
+    if (rb > 1)
+        geo->out_dims[geo->out_rank++] = geo->n;
+    return 0;
+}
+
 int dl_const_ints(dl_diag *d, const dl_node *n, const dl_value *v, const char *what, int64_t *out, int max)
 {
     if (!v->data)

@@ -316,24 +316,17 @@ static int qmm_make_params(dl_diag *d, const dl_node *n, int ia, int iza, int ib
                            dlk_qmatmul_params *kp, int *rank, int64_t *dims)
 {
     const dl_value *A = n->inputs[ia], *B = n->inputs[ib], *za = opt_input(n, iza), *zb = opt_input(n, izb);
-    int ra, rb, ba, bb, r;
-    int64_t k_b, sa, sb;
+    dl_matmul_geometry geo;
     if (check_int_input(d, n, ia, "a", false, false) < 0 || check_int_input(d, n, ib, "b", false, false) < 0)
         return -1;
-    if (A->rank < 1 || B->rank < 1)
-        return dl_error(d, n, "inputs 'a' and 'b' must have rank >= 1; they have %d and %d", A->rank, B->rank);
+    if (dl_matmul_geometry_of(d, n, A, "a", B, "b", &geo) < 0)
+        return -1;
     memset(kp, 0, sizeof *kp);
-    ra = A->rank;
-    rb = B->rank;
-    kp->m = ra == 1 ? 1 : A->dims[ra - 2];
-    kp->k = A->dims[ra - 1];
-    k_b = rb == 1 ? B->dims[0] : B->dims[rb - 2];
-    kp->n = rb == 1 ? 1 : B->dims[rb - 1];
+    kp->m = geo.m;
+    kp->k = geo.k;
+    kp->n = geo.n;
     kp->a_type = A->dtype;
     kp->b_type = B->dtype;
-    if (kp->k != k_b)
-        return dl_error(d, n, "inner dimensions differ: input 'a' has %" PRId64 " columns, input 'b' has %" PRId64 " rows",
-                        kp->k, k_b);
     if (za != NULL) {
         if (za->dtype != A->dtype || (dl_value_numel(za) != 1 && dl_value_numel(za) != kp->m))
             return dl_error(d, n, "input 'a_zero_point' must be a scalar or per row of 'a', of its type; "
@@ -346,29 +339,14 @@ static int qmm_make_params(dl_diag *d, const dl_node *n, int ia, int iza, int ib
                             "other layouts are not supported");
         kp->b_zp_cols = dl_value_numel(zb) != 1;
     }
-    ba = ra > 2 ? ra - 2 : 0;
-    bb = rb > 2 ? rb - 2 : 0;
-    r = ba > bb ? ba : bb;
-    kp->batch_rank = r;
-    sa = kp->m * kp->k;
-    sb = kp->k * kp->n;
-    for (int i = r - 1; i >= 0; i--) {
-        int xa = i - (r - ba), xb = i - (r - bb);
-        int64_t da = xa >= 0 ? A->dims[xa] : 1, db = xb >= 0 ? B->dims[xb] : 1;
-        if (da != db && da != 1 && db != 1)
-            return dl_error(d, n, "batch axis %d does not broadcast: 'a' has %" PRId64 ", 'b' has %" PRId64, i, da, db);
-        kp->batch[i] = da == 1 ? db : da;
-        kp->a_stride[i] = da == 1 ? 0 : sa;
-        kp->b_stride[i] = db == 1 ? 0 : sb;
-        sa *= da;
-        sb *= db;
+    kp->batch_rank = geo.batch_rank;
+    for (int i = 0; i < geo.batch_rank; i++) {
+        kp->batch[i] = geo.batch[i];
+        kp->a_stride[i] = geo.a_stride[i];
+        kp->b_stride[i] = geo.b_stride[i];
     }
-    *rank = r;
-    memcpy(dims, kp->batch, (size_t)r * sizeof *dims);
-    if (ra > 1)
-        dims[(*rank)++] = kp->m;
-    if (rb > 1)
-        dims[(*rank)++] = kp->n;
+    *rank = geo.out_rank;
+    memcpy(dims, geo.out_dims, (size_t)geo.out_rank * sizeof *dims);
     return 0;
 }
 
