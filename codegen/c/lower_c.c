@@ -340,3 +340,13 @@ void dl_lower_call_end(dl_lower *l)
     if (!l->skip_node)
         fprintf(l->out, ");\n");
 }
+
+void dl_lower_copy(dl_lower *l, const dl_value *from, const dl_value *to)
+{
+    dl_lower_need(l, "dlk_copy");
+    dl_lower_call(l, "dlk_copy");
+    dl_lower_arg_value(l, from);
+    dl_lower_arg_value(l, to);
+    dl_lower_arg_int(l, dl_value_bytes(to));
+    dl_lower_call_end(l);
+}

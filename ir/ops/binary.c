@@ -588,12 +588,7 @@ static int binary_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     if (numel == 0)
         return 0;
     if (n->n_inputs == 1) {
-        dl_lower_need(l, "dlk_copy");
-        dl_lower_call(l, "dlk_copy");
-        dl_lower_arg_value(l, n->inputs[0]);
-        dl_lower_arg_value(l, y);
-        dl_lower_arg_int(l, dl_value_bytes(y));
-        dl_lower_call_end(l);
+        dl_lower_copy(l, n->inputs[0], y);
         return 0;
     }
     for (i = 0; i + 1 < n->n_inputs; i++) {

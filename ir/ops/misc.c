@@ -52,12 +52,7 @@ static int bitcast_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     (void)d;
     if (dl_value_bytes(n->outputs[0]) == 0)
         return 0;
-    dl_lower_need(l, "dlk_copy");
-    dl_lower_call(l, "dlk_copy");
-    dl_lower_arg_value(l, n->inputs[0]);
-    dl_lower_arg_value(l, n->outputs[0]);
-    dl_lower_arg_int(l, dl_value_bytes(n->outputs[0]));
-    dl_lower_call_end(l);
+    dl_lower_copy(l, n->inputs[0], n->outputs[0]);
     return 0;
 }
 

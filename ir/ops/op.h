@@ -28,6 +28,8 @@ void dl_lower_arg_params(dl_lower *l);                       /* &params of the l
 void dl_lower_arg_int(dl_lower *l, int64_t v);
 void dl_lower_arg_float(dl_lower *l, double v);
 void dl_lower_call_end(dl_lower *l);
+/* dlk_copy(from, to, bytes of to): an op that only moves bytes. */
+void dl_lower_copy(dl_lower *l, const dl_value *from, const dl_value *to);
 
 typedef enum dl_op_flags {
     DL_OP_VIEW = 1,   /* output 0 is input 0's bytes with another shape: no code unless the planner must copy */

@@ -217,12 +217,7 @@ static int reduce_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     if (dl_value_numel(n->outputs[0]) == 0)
         return 0;
     if (rp->identity) {
-        dl_lower_need(l, "dlk_copy");
-        dl_lower_call(l, "dlk_copy");
-        dl_lower_arg_value(l, n->inputs[0]);
-        dl_lower_arg_value(l, n->outputs[0]);
-        dl_lower_arg_int(l, dl_value_bytes(n->outputs[0]));
-        dl_lower_call_end(l);
+        dl_lower_copy(l, n->inputs[0], n->outputs[0]);
         return 0;
     }
     make_reduce_params(n, &kp);

@@ -119,12 +119,7 @@ static int view_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     (void)d;
     if (y->alias_of != NULL)
         return 0;   /* the planner made it a view: no code */
-    dl_lower_need(l, "dlk_copy");
-    dl_lower_call(l, "dlk_copy");
-    dl_lower_arg_value(l, n->inputs[0]);
-    dl_lower_arg_value(l, y);
-    dl_lower_arg_int(l, dl_value_bytes(y));
-    dl_lower_call_end(l);
+    dl_lower_copy(l, n->inputs[0], y);
     return 0;
 }
 

@@ -183,12 +183,7 @@ static int slice_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
         return 0;
     make_params(n, &kp);
     if (kp.rank == 1 && is_whole(&kp, 0)) {     /* the slice takes everything */
-        dl_lower_need(l, "dlk_copy");
-        dl_lower_call(l, "dlk_copy");
-        dl_lower_arg_value(l, x);
-        dl_lower_arg_value(l, y);
-        dl_lower_arg_int(l, dl_value_bytes(y));
-        dl_lower_call_end(l);
+        dl_lower_copy(l, x, y);
         return 0;
     }
     dl_lower_need(l, "dlk_slice");

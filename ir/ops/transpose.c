@@ -149,12 +149,7 @@ static int transpose_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
         return 0;
     make_params(n, &kp);
     if (is_copy(&kp)) {
-        dl_lower_need(l, "dlk_copy");
-        dl_lower_call(l, "dlk_copy");
-        dl_lower_arg_value(l, x);
-        dl_lower_arg_value(l, y);
-        dl_lower_arg_int(l, dl_value_bytes(y));
-        dl_lower_call_end(l);
+        dl_lower_copy(l, x, y);
         return 0;
     }
     dl_lower_need(l, "dlk_transpose");
