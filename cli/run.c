@@ -169,7 +169,8 @@ static void run_usage(FILE *f)
     fprintf(f, "usage: dlcc run MODEL.onnx --input NAME=FILE ... --output-dir DIR [options]\n\n"
                "Compiles MODEL to C, builds it with $CC (default cc) -O2 $CFLAGS, runs it on the inputs\n"
                "(.npy, or ONNX TensorProto .pb), and writes DIR/<output name>.npy for every graph output\n"
-               "(characters outside [A-Za-z0-9_.-] in names become '_').\n\noptions:\n"
+               "(characters outside [A-Za-z0-9_.-] in names become '_'). It prints run_s=SECONDS on\n"
+               "stderr: the time of one inference, the median of $DLCC_REPEAT runs (default 1).\n\noptions:\n"
                "  --input NAME=FILE      one per graph input\n"
                "  --output-dir DIR       where the outputs go (created if missing)\n"
                "  --keep                 keep the temporary build folder\n" CLI_COMPILE_HELP);

@@ -39,6 +39,11 @@ int dl_emit_driver(const dl_graph *g, const dl_c_options *opt, FILE *f)
     write_tables(f, "inputs", g->inputs, g->n_inputs);
     write_tables(f, "outputs", g->outputs, g->n_outputs);
     fprintf(f, "%s",
+            "static int by_value(const void *a, const void *b)\n"
+            "{\n"
+            "    const double x = *(const double *)a, y = *(const double *)b;\n"
+            "    return (x > y) - (x < y);\n"
+            "}\n\n"
             "static int load(const char *path, const tensor_info *info, dlrt_tensor *t)\n"
             "{\n"
             "    char err[512];\n"
@@ -68,7 +73,7 @@ int dl_emit_driver(const dl_graph *g, const dl_c_options *opt, FILE *f)
     fprintf(f, "    dlrt_tensor in[%d];\n    void *out[%d];\n", g->n_inputs > 0 ? g->n_inputs : 1, g->n_outputs > 0 ? g->n_outputs : 1);
     fprintf(f, "    void *workspace;\n    char path[4096], err[512];\n    int i, rc, first_input = %d, repeat = 1;\n",
             file_weights ? 3 : 2);
-    fprintf(f, "    double t0, t1;\n    const char *repeat_env = getenv(\"DLCC_REPEAT\");\n");
+    fprintf(f, "    double t0, *times;\n    const char *repeat_env = getenv(\"DLCC_REPEAT\");\n");
     fprintf(f, "    if (argc != first_input + %d) {\n", g->n_inputs);
     fprintf(f, "        fprintf(stderr, \"usage: %%s OUTDIR%s INPUT... (%d inputs)\\n\", argv[0]);\n        return 2;\n    }\n",
             file_weights ? " WEIGHTS" : "", g->n_inputs);
@@ -82,17 +87,22 @@ int dl_emit_driver(const dl_graph *g, const dl_c_options *opt, FILE *f)
     fprintf(f, "    if (posix_memalign(&workspace, 64, %" PRId64 ") != 0) {\n"
                "        fprintf(stderr, \"error: out of memory for the workspace\\n\");\n        return 1;\n    }\n",
             g->arena_bytes > 0 ? g->arena_bytes : 64);
-    fprintf(f, "    t0 = dlrt_now_seconds();\n    for (rc = 0, i = 0; i < repeat && rc == 0; i++)\n        rc = %s_run(", opt->name);
+    fprintf(f, "    times = malloc(sizeof(double) * (size_t)repeat);\n"
+               "    if (times == NULL) {\n        fprintf(stderr, \"error: out of memory\\n\");\n        return 1;\n    }\n");
+    fprintf(f, "    for (rc = 0, i = 0; i < repeat && rc == 0; i++) {\n        t0 = dlrt_now_seconds();\n"
+               "        rc = %s_run(", opt->name);
     for (int i = 0; i < g->n_inputs; i++)
         fprintf(f, "%s(const %s *)in[%d].data", i ? ", " : "", dl_dtype_ctype(g->inputs[i]->dtype), i);
     for (int i = 0; i < g->n_outputs; i++)
         fprintf(f, "%s(%s *)out[%d]", i || g->n_inputs ? ", " : "", dl_dtype_ctype(g->outputs[i]->dtype), i);
     fprintf(f, "%sworkspace);\n", g->n_inputs + g->n_outputs ? ", " : "");
-    fprintf(f, "    t1 = dlrt_now_seconds();\n");
+    fprintf(f, "        times[i] = dlrt_now_seconds() - t0;\n    }\n");
     fprintf(f, "    if (rc != 0) {\n        fprintf(stderr, \"error: %s_run returned %%d%%s\\n\", rc,\n"
                "                rc == -2 ? \" (an input fixed with --bind was given another value)\" : \"\");\n"
                "        return 1;\n    }\n", opt->name);
-    fprintf(f, "    fprintf(stderr, \"run_s=%%.6f\\n\", (t1 - t0) / repeat);\n");
+    /* the median of the DLCC_REPEAT runs: the first, cold one does not count */
+    fprintf(f, "    qsort(times, (size_t)repeat, sizeof times[0], by_value);\n");
+    fprintf(f, "    fprintf(stderr, \"run_s=%%.6f\\n\", times[repeat / 2]);\n");
     fprintf(f, "    for (i = 0; i < %d; i++) {\n", g->n_outputs);
     fprintf(f, "        dlrt_tensor t;\n        int k;\n        memset(&t, 0, sizeof t);\n");
     fprintf(f, "        t.dtype = outputs[i].dtype;\n        t.rank = outputs[i].rank;\n");
