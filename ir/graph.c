@@ -298,7 +298,9 @@ int dl_graph_sort(dl_graph *g, dl_diag *d)
     for (int i = 0; i < n; i++) {
         g->nodes[i]->id = i;
         pending[i] = 0;
-        for (int k = 0; k < g->nodes[i]->n_inputs; k++) {
+        /* a removed node waits for nothing and frees nothing: its output
+         * values may since have been given to another producer */
+        for (int k = 0; k < g->nodes[i]->n_inputs && !g->nodes[i]->dead; k++) {
             dl_value *v = g->nodes[i]->inputs[k];
             if (v && v->producer && !v->producer->dead)
                 pending[i]++;
@@ -317,7 +319,7 @@ int dl_graph_sort(dl_graph *g, dl_diag *d)
         dl_node *node = g->nodes[ready[best]];
         ready[best] = ready[--n_ready];
         order[n_done++] = node;
-        for (int o = 0; o < node->n_outputs; o++) {
+        for (int o = 0; o < node->n_outputs && !node->dead; o++) {
             dl_value *v = node->outputs[o];
             if (!v)
                 continue;

@@ -7,8 +7,10 @@
  * BN that way) and folds likewise. A BN right before a Conv folds forward
  * (w' = w * s per input channel, b' = b + sum w * shift) only when the conv
  * pads nothing: a padded border would see zeros where the BN would have put
- * its shift, so that case is left alone. A BN with no such neighbour stays:
- * it already is one per-channel scale+shift pass.
+ * its shift, so that case is left alone. A conv whose weights are computed at
+ * run time still takes the map: a Mul node scales the weights as they are
+ * made and the shift goes into the constant bias. A BN with no such
+ * neighbour stays: it already is one per-channel scale+shift pass.
  * Arithmetic is in double, stored as float32; the weights are always written
  * to fresh constants, so a weight shared with another node is never changed. */
 #include <math.h>
@@ -25,6 +27,7 @@ typedef struct affine {
 
 typedef struct fold_counts {
     int bn_conv, bn_gemm, muladd, bn_left;
+    int runtime;    /* folds (BN or Mul/Add) into a conv with run-time weights */
 } fold_counts;
 
 static bool is_op(const dl_node *n, const char *op) { return n && strcmp(n->op_type, op) == 0; }
@@ -187,6 +190,17 @@ static bool conv_foldable(const dl_node *n)
     return is_f32_const(n->inputs[1]) && (b == NULL || is_f32_const(b)) && n->outputs[0]->dtype == DL_FLOAT;
 }
 
+/* A Conv whose weights are not constant but computed at run time (the light
+ * model-zoo nets make them with ConstantOfShape, too large to fold), with a
+ * constant bias or none: see fold_into_runtime_conv. */
+static bool runtime_conv_foldable(const dl_node *n)
+{
+    if (!is_op(n, "Conv") || n->inputs[1]->data != NULL || n->inputs[1]->dtype != DL_FLOAT)
+        return false;
+    const dl_value *b = n->n_inputs > 2 ? n->inputs[2] : NULL;
+    return (b == NULL || is_f32_const(b)) && n->outputs[0]->dtype == DL_FLOAT;
+}
+
 static bool gemm_foldable(const dl_node *n)
 {
     if (is_op(n, "MatMul"))
@@ -210,22 +224,97 @@ static int64_t conv_out_channel(const dl_node *n, const dl_value *w, int64_t e)
     return (ic / (w->dims[0] / group)) * w->dims[1] + j;
 }
 
+/* The bias of conv n after a: b' = (b - m) * s + t (b = 0 when n has none). */
+static dl_value *folded_conv_bias(dl_graph *g, const dl_node *n, const affine *a)
+{
+    const dl_value *b = n->n_inputs > 2 ? n->inputs[2] : NULL;
+    int64_t bdim = a->c;
+    dl_value *nb = dl_graph_add_value(g, NULL, DL_FLOAT, 1, &bdim);
+    if (nb == NULL || dl_value_alloc_data(g, nb) == NULL)
+        return NULL;
+    const float *bv = b ? b->data : NULL;
+    float *nbv = nb->data;
+    for (int64_t c = 0; c < a->c; c++)
+        nbv[c] = (float)(((bv ? (double)bv[c] : 0.0) - a->m[c]) * a->s[c] + a->t[c]);
+    return nb;
+}
+
 /* Conv / ConvTranspose n, then a: w' = w * s[oc], b' = (b - m) * s + t. */
 static int fold_into_conv(dl_graph *g, dl_node *n, const affine *a)
 {
-    const dl_value *w = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL;
-    int64_t bdim = a->c;
-    dl_value *nw = new_const(g, w, false), *nb = dl_graph_add_value(g, NULL, DL_FLOAT, 1, &bdim);
-    if (nw == NULL || nb == NULL || dl_value_alloc_data(g, nb) == NULL)
+    const dl_value *w = n->inputs[1];
+    dl_value *nw = new_const(g, w, false), *nb = folded_conv_bias(g, n, a);
+    if (nw == NULL || nb == NULL)
         return -1;
-    const float *wv = w->data, *bv = b ? b->data : NULL;
-    float *nwv = nw->data, *nbv = nb->data;
+    const float *wv = w->data;
+    float *nwv = nw->data;
     for (int64_t e = 0, count = dl_value_numel(w); e < count; e++)
         nwv[e] = (float)((double)wv[e] * a->s[conv_out_channel(n, w, e)]);
-    for (int64_t c = 0; c < a->c; c++)
-        nbv[c] = (float)(((bv ? (double)bv[c] : 0.0) - a->m[c]) * a->s[c] + a->t[c]);
     if (dl_node_set_input(g, n, 1, nw) < 0 || set_input_grow(g, n, 2, nb) < 0)
         return -1;
+    return 0;
+}
+
+/* The per-output-channel scale k of a Mul W' = W * k (k constant, shaped
+ * [Cout, 1, ...]) that makes w for n alone, or NULL. */
+static dl_value *weight_scale_of(const dl_value *w, const dl_node *n)
+{
+    dl_node *m = w->producer;
+    if (!is_op(m, "Mul") || m->dead || sole_user(w) != n || m->n_inputs != 2 || m->inputs[0]->data != NULL)
+        return NULL;
+    dl_value *k = m->inputs[1];
+    if (!is_f32_const(k) || k->rank != w->rank || k->dims[0] != w->dims[0] || dl_value_numel(k) != w->dims[0])
+        return NULL;
+    return k;
+}
+
+/* Conv n whose weights W are computed at run time, then a: a Mul node
+ * W' = W * s (s shaped [Cout, 1, ...]) scales them where they are made (the
+ * schedule runs it right before n; a second map scales the same Mul's s),
+ * and the shift goes into the bias. */
+static int fold_into_runtime_conv(dl_graph *g, dl_node *n, const affine *a, dl_diag *d)
+{
+    dl_value *w = n->inputs[1], *k = weight_scale_of(w, n), *nb = folded_conv_bias(g, n, a);
+    bool scales = false;
+    for (int64_t c = 0; c < a->c; c++)
+        scales |= a->s[c] != 1.0;
+    if (nb == NULL)
+        return dl_error(d, n, "out of memory");
+    if (scales) {
+        int64_t sdims[DL_MAX_RANK];
+        sdims[0] = a->c;
+        for (int i = 1; i < w->rank; i++)
+            sdims[i] = 1;
+        dl_value *sv = dl_graph_add_value(g, NULL, DL_FLOAT, w->rank, sdims);
+        if (sv == NULL || dl_value_alloc_data(g, sv) == NULL)
+            return dl_error(d, n, "out of memory");
+        float *svv = sv->data;
+        for (int64_t c = 0; c < a->c; c++)
+            svv[c] = (float)(a->s[c] * (k ? ((const float *)k->data)[c] : 1.0));
+        if (k != NULL) {
+            if (dl_node_set_input(g, w->producer, 1, sv) < 0)
+                return dl_error(d, n, "out of memory");
+        } else {
+            char name[512];
+            snprintf(name, sizeof name, "%s_bn_scaled", w->name ? w->name : "weights");
+            dl_value *nw = dl_graph_add_value(g, name, DL_FLOAT, w->rank, w->dims);
+            snprintf(name, sizeof name, "%s_bn_scale", n->name[0] ? n->name : n->op_type);
+            dl_node *mul = dl_graph_add_node(g, name, "Mul", 2, 1);
+            if (nw == NULL || mul == NULL)
+                return dl_error(d, n, "out of memory");
+            mul->op = dl_op_find("Mul");
+            mul->opset = n->opset;
+            if (dl_node_set_input(g, mul, 0, w) < 0 || dl_node_set_input(g, mul, 1, sv) < 0)
+                return dl_error(d, n, "out of memory");
+            dl_node_set_output(mul, 0, nw);
+            if (dl_node_refresh(g, mul, d) < 0)
+                return -1;
+            if (dl_node_set_input(g, n, 1, nw) < 0)
+                return dl_error(d, n, "out of memory");
+        }
+    }
+    if (set_input_grow(g, n, 2, nb) < 0)
+        return dl_error(d, n, "out of memory");
     return 0;
 }
 
@@ -276,7 +365,7 @@ static int absorb_consumer(dl_graph *g, dl_node *p, fold_counts *counts, dl_diag
     dl_value *y = p->outputs[0];
     dl_node *u = sole_user(y);
     affine a;
-    bool ok = false, conv = conv_foldable(p);
+    bool ok = false, conv = conv_foldable(p), runtime = runtime_conv_foldable(p);
     if (u == NULL || y->rank < 2)
         return 0;
     if (is_op(u, "BatchNormalization") && u->inputs[0] == y) {
@@ -290,10 +379,17 @@ static int absorb_consumer(dl_graph *g, dl_node *p, fold_counts *counts, dl_diag
         return 0;
     if (is_op(p, "MatMul") && dl_matmul_to_gemm(g, p, NULL, d) < 0)
         return -1;
-    if ((conv ? fold_into_conv(g, p, &a) : fold_into_gemm(g, p, &a)) < 0 || add_fused(g, p, u->op_type) < 0)
+    if (runtime) {
+        if (fold_into_runtime_conv(g, p, &a, d) < 0)
+            return -1;
+        counts->runtime++;
+    } else if ((conv ? fold_into_conv(g, p, &a) : fold_into_gemm(g, p, &a)) < 0) {
+        return dl_error(d, p, "out of memory");
+    }
+    if (add_fused(g, p, u->op_type) < 0)
         return dl_error(d, p, "out of memory");
     if (is_op(u, "BatchNormalization"))
-        conv ? counts->bn_conv++ : counts->bn_gemm++;
+        conv || runtime ? counts->bn_conv++ : counts->bn_gemm++;
     else
         counts->muladd++;
     dl_value *out = u->outputs[0];
@@ -301,6 +397,46 @@ static int absorb_consumer(dl_graph *g, dl_node *p, fold_counts *counts, dl_diag
     dl_node_set_output(p, 0, out);
     y->producer = NULL;
     return dl_node_refresh(g, p, d) < 0 ? -1 : 1;
+}
+
+/* --------------------------------------------------------------- lone BN */
+
+/* BN bn followed by a per-channel Mul or Add (Caffe2 exports spell a BN's
+ * own scale and shift that way: BN, Mul, Add): the map goes into the BN's
+ * scale and bias, gamma' = gamma s, beta' = (beta - m) s + t. Returns 1 when
+ * absorbed, 0 when not, -1 on error. */
+static int absorb_into_bn(dl_graph *g, dl_node *bn, fold_counts *counts, dl_diag *d)
+{
+    dl_value *y = bn->outputs[0];
+    dl_node *u = sole_user(y);
+    affine a;
+    bool ok = false;
+    if (!(is_op(u, "Mul") || is_op(u, "Add")) || bn->n_inputs != 5 || y->rank < 2 ||
+        !is_f32_const(bn->inputs[1]) || !is_f32_const(bn->inputs[2]) ||
+        dl_value_numel(bn->inputs[1]) != y->dims[1] || dl_value_numel(bn->inputs[2]) != y->dims[1])
+        return 0;
+    if (muladd_affine(g, u, y, &a, &ok) < 0)
+        return -1;
+    if (!ok)
+        return 0;
+    dl_value *ng = new_const(g, bn->inputs[1], false), *nbeta = new_const(g, bn->inputs[2], false);
+    if (ng == NULL || nbeta == NULL)
+        return dl_error(d, bn, "out of memory");
+    const float *gv = bn->inputs[1]->data, *bv = bn->inputs[2]->data;
+    float *ngv = ng->data, *nbv = nbeta->data;
+    for (int64_t c = 0; c < a.c; c++) {
+        ngv[c] = (float)((double)gv[c] * a.s[c]);
+        nbv[c] = (float)(((double)bv[c] - a.m[c]) * a.s[c] + a.t[c]);
+    }
+    if (dl_node_set_input(g, bn, 1, ng) < 0 || dl_node_set_input(g, bn, 2, nbeta) < 0 ||
+        add_fused(g, bn, u->op_type) < 0)
+        return dl_error(d, bn, "out of memory");
+    counts->muladd++;
+    dl_value *out = u->outputs[0];
+    dl_node_remove(g, u);
+    dl_node_set_output(bn, 0, out);
+    y->producer = NULL;
+    return dl_node_refresh(g, bn, d) < 0 ? -1 : 1;
 }
 
 /* ------------------------------------------------------------- forward fold */
@@ -369,30 +505,36 @@ static int fold_forward(dl_graph *g, dl_node *bn, fold_counts *counts, dl_diag *
 
 int dl_fold_batchnorm(dl_graph *g, dl_pass_context *ctx)
 {
-    fold_counts counts = {0, 0, 0, 0};
-    for (int i = 0; i < g->n_nodes; i++) {
+    fold_counts counts = {0, 0, 0, 0, 0};
+    for (int i = 0, n_nodes = g->n_nodes; i < n_nodes; i++) {
         dl_node *n = g->nodes[i];
         int rc = 1;
-        if (n->dead || !(conv_foldable(n) || gemm_foldable(n)))
-            continue;
-        while (rc > 0 && (conv_foldable(n) || gemm_foldable(n)))
+        while (rc > 0 && !n->dead && (conv_foldable(n) || runtime_conv_foldable(n) || gemm_foldable(n)))
             rc = absorb_consumer(g, n, &counts, ctx->diag);
         if (rc < 0)
             return -1;
     }
+    /* The weight-scaling Muls were appended: put them before their convs. */
+    if (counts.runtime > 0 && dl_graph_sort(g, ctx->diag) < 0)
+        return -1;
     for (int i = 0; i < g->n_nodes; i++) {
         dl_node *n = g->nodes[i];
         if (n->dead || !is_op(n, "BatchNormalization"))
             continue;
-        int rc = fold_forward(g, n, &counts, ctx->diag);
+        int rc = 1;
+        while (rc > 0)
+            rc = absorb_into_bn(g, n, &counts, ctx->diag);
+        if (rc == 0)
+            rc = fold_forward(g, n, &counts, ctx->diag);
         if (rc < 0)
             return -1;
         counts.bn_left += rc == 0;
     }
     if (g->arena.failed)
         return dl_error(ctx->diag, NULL, "out of memory in bn-fold");
-    dl_pass_log(ctx, "bn-fold", "%d BatchNormalization folded into Conv, %d into Gemm, %d Mul/Add folded, "
-                "%d BatchNormalization left (no conv/gemm neighbour: one per-channel scale+shift each)",
-                counts.bn_conv, counts.bn_gemm, counts.muladd, counts.bn_left);
+    dl_pass_log(ctx, "bn-fold", "%d BatchNormalization folded into Conv, %d into Gemm, %d Mul/Add folded (%d of "
+                "these folds scale run-time weights), %d BatchNormalization left (no conv/gemm neighbour: one "
+                "per-channel scale+shift each)", counts.bn_conv, counts.bn_gemm, counts.muladd, counts.runtime,
+                counts.bn_left);
     return 0;
 }

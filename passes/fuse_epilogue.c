@@ -1,6 +1,7 @@
-/* fuse-epilogue (-O2): a Conv, Gemm or float32 MatMul absorbs the chain of
- * element-wise nodes after it, so their work runs on each output block
- * while it is in cache instead of as extra passes over memory:
+/* fuse-epilogue (-O2): a Conv, Gemm, float32 MatMul or BatchNormalization
+ * absorbs the chain of element-wise nodes after it, so their work runs on
+ * each output block while it is in cache instead of as extra passes over
+ * memory:
  *
  *   [residual Add/Sum with a same-shape tensor]  then  [one activation]
  *   [one activation]  then  [residual Add/Sum]
@@ -408,7 +409,7 @@ int dl_fuse_epilogue(dl_graph *g, dl_pass_context *ctx)
         if (dl_graph_sort(g, ctx->diag))
             return -1;
     }
-    dl_pass_log(ctx, "fuse-epilogue", "%d epilogues fused into Conv/Gemm/MatMul (%d residual adds, %d activations)",
+    dl_pass_log(ctx, "fuse-epilogue", "%d epilogues fused into Conv/Gemm/MatMul/BatchNormalization (%d residual adds, %d activations)",
                 k.nodes, k.residuals, k.acts);
     return 0;
 }

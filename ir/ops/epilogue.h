@@ -1,6 +1,6 @@
 /* Fused epilogues on the compiler side (passes/fuse_epilogue.c sets them).
  *
- * A Conv, Gemm or float32 MatMul node may carry an epilogue: an activation
+ * A Conv, Gemm, float32 MatMul or BatchNormalization node may carry an epilogue: an activation
  * and/or a residual tensor added before or after it (dlk_epilogue in
  * runtime/kernels/epilogue.h, the same struct the kernels read). It lives in
  * the node's typed params, next to the attributes setup read, and is all
@@ -8,7 +8,8 @@
  * kernel, so a folded constant and the generated code compute the same.
  *
  * The residual is an extra input after the op's own: slot 3 of Conv (X, W,
- * B, R) and Gemm (A, B, C, R), slot 2 of MatMul (A, B, R); absent optional
+ * B, R) and Gemm (A, B, C, R), slot 2 of MatMul (A, B, R), slot 5 of
+ * BatchNormalization (X, scale, B, mean, var, R); absent optional
  * inputs before it are NULL. It has the output's shape and dtype and must
  * not share bytes with the output. Setup is not run again after the pass. */
 #ifndef DLCC_OPS_EPILOGUE_H
@@ -19,16 +20,19 @@
 #include "ir/ops/op.h"
 #include "kernels/epilogue.h"
 
-/* The epilogue of a node of that op (defined in conv.c and gemm.c), or
+/* The epilogue of a node of that op (defined in conv.c, gemm.c, norm.c), or
  * NULL when the node cannot carry one (ConvTranspose, float64 MatMul) or
  * has no params yet. The pointer is into n->params: write it to fuse. */
 dlk_epilogue *dl_conv_epilogue(dl_node *n);
 dlk_epilogue *dl_gemm_epilogue(dl_node *n);
 dlk_epilogue *dl_matmul_epilogue(dl_node *n);
+dlk_epilogue *dl_bn_epilogue(dl_node *n);
 
 /* The input slot that holds the residual of an epilogue-carrying op. */
 static inline int dl_epilogue_residual_slot(const dl_node *n)
 {
+    if (strcmp(n->op_type, "BatchNormalization") == 0)
+        return 5;
     return strcmp(n->op_type, "MatMul") == 0 ? 2 : 3;
 }
 
@@ -43,6 +47,8 @@ static inline dlk_epilogue *dl_node_epilogue(dl_node *n)
         return dl_gemm_epilogue(n);
     if (strcmp(n->op_type, "MatMul") == 0)
         return dl_matmul_epilogue(n);
+    if (strcmp(n->op_type, "BatchNormalization") == 0)
+        return dl_bn_epilogue(n);
     return NULL;
 }
 

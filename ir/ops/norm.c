@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "ir/ops/epilogue.h"
 #include "ir/ops/op.h"
 #include "kernels/norm.h"
 
@@ -13,7 +14,20 @@ static const char *const bn_labels[5] = {"input X", "input scale", "input B", "i
 typedef struct bn_attrs {
     float epsilon;
     int64_t spatial;     /* opset < 9: 0 means statistics per (channel, position) */
+    dlk_epilogue ep;     /* set by passes/fuse_epilogue.c; residual in input slot 5 */
 } bn_attrs;
+
+dlk_epilogue *dl_bn_epilogue(dl_node *n)
+{
+    bn_attrs *a = n->params;
+    return a != NULL ? &a->ep : NULL;
+}
+
+/* The residual input of a fused BatchNormalization, or NULL. */
+static const dl_value *bn_residual(const dl_node *n)
+{
+    return n->n_inputs > 5 ? n->inputs[5] : NULL;
+}
 
 /* An output that something reads: a user node or the graph's outputs. */
 static bool is_used(const dl_value *v)
@@ -78,6 +92,10 @@ static int bn_make_params(dl_diag *d, const dl_node *n, dlk_batchnorm_params *kp
     kp->c = c;
     kp->spatial = s;
     kp->epsilon = a->epsilon;
+    kp->ep = a->ep;
+    if (bn_residual(n) != NULL && dl_value_numel(bn_residual(n)) != dl_value_numel(x))
+        return dl_error(d, n, "the fused residual input has %" PRId64 " elements; the output has %" PRId64,
+                        dl_value_numel(bn_residual(n)), dl_value_numel(x));
     return 0;
 }
 
@@ -102,8 +120,8 @@ static int bn_eval(dl_graph *g, dl_node *n, dl_diag *d)
     (void)g;
     if (bn_make_params(d, n, &kp) < 0)
         return -1;
-    dlk_batchnorm_f32(&kp, n->inputs[0]->data, n->inputs[1]->data, n->inputs[2]->data,
-                      n->inputs[3]->data, n->inputs[4]->data, n->outputs[0]->data);
+    dlk_batchnorm_res_f32(&kp, n->inputs[0]->data, n->inputs[1]->data, n->inputs[2]->data, n->inputs[3]->data,
+                          n->inputs[4]->data, bn_residual(n) ? bn_residual(n)->data : NULL, n->outputs[0]->data);
     /* In inference mode the running statistics pass through unchanged. */
     for (int i = 1; i < n->n_outputs; i++) {
         dl_value *v = n->outputs[i];
@@ -121,17 +139,21 @@ static int bn_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
         return -1;
     if (dl_value_numel(n->outputs[0]) == 0)
         return 0;
-    dl_lower_need(l, "dlk_batchnorm_f32");
+    const char *kernel = bn_residual(n) != NULL ? "dlk_batchnorm_res_f32" : "dlk_batchnorm_f32";
+    dl_lower_need(l, kernel);
     dl_lower_params_begin(l, "dlk_batchnorm_params");
     dl_lower_param_int(l, "n", kp.n);
     dl_lower_param_int(l, "c", kp.c);
     dl_lower_param_int(l, "spatial", kp.spatial);
     dl_lower_param_float(l, "epsilon", kp.epsilon);
+    dl_epilogue_lower(l, &kp.ep);
     dl_lower_params_end(l);
-    dl_lower_call(l, "dlk_batchnorm_f32");
+    dl_lower_call(l, kernel);
     dl_lower_arg_params(l);
     for (int i = 0; i < 5; i++)
         dl_lower_arg_value(l, n->inputs[i]);
+    if (bn_residual(n) != NULL)
+        dl_lower_arg_value(l, bn_residual(n));
     dl_lower_arg_value(l, n->outputs[0]);
     dl_lower_call_end(l);
     return 0;

@@ -3,33 +3,48 @@
 #define DLK_NORM_H
 
 #include "common.h"
+#include "epilogue.h"
 
-/*@ dlk_batchnorm_params : dlk_common */
+/*@ dlk_batchnorm_params : dlk_common dlk_epilogue_params */
 typedef struct dlk_batchnorm_params {
     int64_t n, c;        /* x is n x c x spatial */
     int64_t spatial;     /* product of the dims after the channel axis */
     float epsilon;
+    dlk_epilogue ep;     /* what follows, fused by passes/fuse_epilogue.c */
 } dlk_batchnorm_params;
 /*@end*/
 
-/*@ dlk_batchnorm_f32 : dlk_batchnorm_params */
+/*@ dlk_batchnorm_res_f32 : dlk_batchnorm_params dlk_epilogue_f32 */
 /* y = (x - mean) / sqrt(var + epsilon) * scale + bias, per channel, with the
  * stored running statistics (inference mode). Folded per channel into
- * y = x * a + b so the inner loop is one multiply-add. */
-static void dlk_batchnorm_f32(const dlk_batchnorm_params *p, const float *x, const float *scale,
-                              const float *bias, const float *mean, const float *var, float *y)
+ * y = x * a + b so the inner loop is one multiply-add; then the epilogue on
+ * the channel's plane while it is in cache (r: the residual, or NULL). */
+static void dlk_batchnorm_res_f32(const dlk_batchnorm_params *p, const float *x, const float *scale,
+                                  const float *bias, const float *mean, const float *var, const float *r,
+                                  float *y)
 {
     int64_t img, ch, i, s = p->spatial;
     for (img = 0; img < p->n; img++) {
         for (ch = 0; ch < p->c; ch++) {
-            const float *xc = x + (img * p->c + ch) * s;
-            float *yc = y + (img * p->c + ch) * s;
+            const int64_t off = (img * p->c + ch) * s;
+            const float *xc = x + off;
+            float *yc = y + off;
             float a = scale[ch] / sqrtf(var[ch] + p->epsilon);
             float b = bias[ch] - mean[ch] * a;
             for (i = 0; i < s; i++)
                 yc[i] = xc[i] * a + b;
+            dlk_epilogue_f32(&p->ep, yc, r != NULL ? r + off : NULL, s);
         }
     }
+}
+/*@end*/
+
+/*@ dlk_batchnorm_f32 : dlk_batchnorm_res_f32 */
+/* ONNX BatchNormalization without a residual input (the epilogue's activation still applies). */
+static void dlk_batchnorm_f32(const dlk_batchnorm_params *p, const float *x, const float *scale,
+                              const float *bias, const float *mean, const float *var, float *y)
+{
+    dlk_batchnorm_res_f32(p, x, scale, bias, mean, var, NULL, y);
 }
 /*@end*/
 

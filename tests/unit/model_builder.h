@@ -100,14 +100,16 @@ static void mb_output(mb_model *m, const char *name)
     m->outputs[m->graph.n_output - 1]->type->tensor_type->shape = NULL;
 }
 
-/* A float initializer stored in raw_data. */
-static Onnx__TensorProto *mb_init_f32(mb_model *m, const char *name, int rank, const int64_t *dims, const float *data)
+/* An initializer of ONNX data type `type` (elements of `size` bytes) stored
+ * in raw_data; data NULL leaves it zero. */
+static Onnx__TensorProto *mb_init(mb_model *m, const char *name, int type, size_t size, int rank,
+                                  const int64_t *dims, const void *data)
 {
     Onnx__TensorProto *t = mb_alloc(sizeof *t);
     onnx__tensor_proto__init(t);
     t->name = mb_str(name);
     t->has_data_type = 1;
-    t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    t->data_type = type;
     t->n_dims = (size_t)rank;
     t->dims = mb_alloc(sizeof(int64_t) * (size_t)(rank + 1));
     size_t n = 1;
@@ -116,12 +118,23 @@ static Onnx__TensorProto *mb_init_f32(mb_model *m, const char *name, int rank, c
         n *= (size_t)dims[i];
     }
     t->has_raw_data = 1;
-    t->raw_data.len = n * sizeof(float);
+    t->raw_data.len = n * size;
     t->raw_data.data = mb_alloc(t->raw_data.len);
     if (data)
         memcpy(t->raw_data.data, data, t->raw_data.len);
     m->inits[m->graph.n_initializer++] = t;
     return t;
+}
+
+static Onnx__TensorProto *mb_init_f32(mb_model *m, const char *name, int rank, const int64_t *dims, const float *data)
+{
+    return mb_init(m, name, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, sizeof(float), rank, dims, data);
+}
+
+/* A 1-D int64 initializer (a shape, axes...). */
+static Onnx__TensorProto *mb_init_i64(mb_model *m, const char *name, int64_t count, const int64_t *data)
+{
+    return mb_init(m, name, ONNX__TENSOR_PROTO__DATA_TYPE__INT64, sizeof(int64_t), 1, &count, data);
 }
 
 /* Marks t as stored in an external file at location (relative to the model). */

@@ -299,7 +299,7 @@ START_TEST(batchnorm_per_channel)
      * ch1: (x-2)/sqrt(1.25)*.5 - 1 -> 1/1.118034*.5 - 1 = -.5527864, 2/1.118034*.5 - 1 = -.1055728. */
     float x[4] = {1, 2, 3, 4}, scale[2] = {2, .5f}, bias[2] = {.1f, -1}, mean[2] = {1, 2}, var[2] = {3, .25f};
     float y[4], want[4] = {.1f, 1.1f, -.5527864f, -.1055728f};
-    dlk_batchnorm_params p = {1, 2, 2, 1.0f};
+    dlk_batchnorm_params p = {1, 2, 2, 1.0f, {0, 0, 0.0f, 0.0f}};
     dlk_batchnorm_f32(&p, x, scale, bias, mean, var, y);
     expect_floats(y, want, 4, 1e-6f, "batchnorm");
 }

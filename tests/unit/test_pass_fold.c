@@ -162,10 +162,17 @@ static float *run_model(const char *model, const char *x_npy, const char *sub, c
     return y.data;
 }
 
+/* want vs got within rtol relative to the element or to want's largest
+ * magnitude, whichever is larger (the criterion of the model tests: folded
+ * weights round differently, and a sum that cancels to near zero keeps the
+ * absolute error of its large terms); rtol 0 means bit-exact. */
 static void expect_close(const float *want, const float *got, int64_t count, double rtol, const char *what)
 {
+    double top = 0;
+    for (int64_t i = 0; i < count; i++)
+        top = fmax(top, fabs((double)want[i]));
     for (int64_t i = 0; i < count; i++) {
-        double tol = rtol * fabs((double)want[i]) + 1e-6;
+        double tol = rtol * fmax(fabs((double)want[i]), top);
         ck_assert_msg(fabs((double)want[i] - (double)got[i]) <= tol, "%s: y[%lld] = %.9g, -O0 gives %.9g", what,
                       (long long)i, (double)got[i], (double)want[i]);
     }
@@ -374,6 +381,104 @@ START_TEST(test_conv_transpose_bn)
 }
 END_TEST
 
+/* Weights made at run time (as in the light model-zoo nets: a
+ * ConstantOfShape too large to fold, here plus a small constant so they
+ * differ along the input channels), Conv -> BN -> Mul -> Add: the BN and the
+ * per-channel Mul scale the weights through one Mul node, the shift goes into
+ * the bias, and nothing is left after the conv. */
+static const int64_t x_wide[4] = {1, 128, 5, 5};
+
+static mb_model *runtime_weight_model(void)
+{
+    static const int64_t shape[4] = {256, 128, 3, 3}, kd[4] = {1, 128, 3, 3}, cd[4] = {1, 256, 1, 1};
+    mb_model *m = mb_new(13);
+    mb_input(m, "x", 4, x_wide);
+    mb_init_i64(m, "w_shape", 4, shape);
+    init_rnd(m, "w_k", 4, kd, 14, -0.1f, 0.1f);
+    init_rnd(m, "k_mul", 4, cd, 15, 0.5f, 2);
+    init_rnd(m, "k_add", 4, cd, 16, -1, 1);
+    mb_node(m, "ConstantOfShape", "fill", "w_shape", "w0");   /* 1.2 MB of zeros */
+    mb_node(m, "Add", "make_w", "w0,w_k", "w");
+    attr_pads1(mb_node(m, "Conv", "conv", "x,w", "c"), 2);
+    bn_stats(m, "bn", 256, 60);
+    bn_node(m, "bn", "c", "n");
+    mb_node(m, "Mul", "mul", "n,k_mul", "p");
+    mb_node(m, "Add", "add", "p,k_add", "y");
+    mb_output(m, "y");
+    return m;
+}
+
+START_TEST(test_runtime_weights_bn)
+{
+    make_dir();
+    pass_result r;
+    ck_assert_int_eq(mb_save(runtime_weight_model(), path("m.onnx")), 0);
+    run_fold_passes(path("m.onnx"), &r);
+    ck_assert_int_eq(count_op(r.g, "BatchNormalization"), 0);
+    ck_assert_int_eq(count_op(r.g, "ConstantOfShape"), 1);   /* not folded: over the limit */
+    ck_assert_int_eq(count_op(r.g, "Mul"), 1);               /* BN and Mul share one weight scale */
+    ck_assert_int_eq(count_op(r.g, "Add"), 1);               /* the one that makes w */
+    const dl_node *conv = first_op(r.g, "Conv");
+    ck_assert_str_eq(conv->fused, "BatchNormalization,Mul,Add");
+    ck_assert_str_eq(conv->outputs[0]->name, "y");
+    ck_assert_ptr_eq(conv->inputs[1]->producer, first_op(r.g, "Mul"));
+    ck_assert_ptr_nonnull(conv->inputs[2]->data);
+    ck_assert_msg(strstr(r.log, "1 BatchNormalization folded into Conv, 0 into Gemm, 2 Mul/Add folded (3 of these "
+                                "folds scale run-time weights)"), "%s", r.log);
+    dl_graph_free(r.g);
+    check_numbers(runtime_weight_model(), "rt_w", 4, x_wide, 256 * 5 * 5, 1e-5);
+    remove_dir();
+}
+END_TEST
+
+/* A BN with no conv neighbour (after an Add, before a padded conv) absorbs
+ * the per-channel Mul and Add after it into its scale and bias (DenseNet's
+ * Caffe2 export), and at -O2 the Relu runs inside it. */
+static mb_model *lone_bn_model(void)
+{
+    static const int64_t cd[3] = {4, 1, 1}, wd[4] = {3, 4, 3, 3};
+    mb_model *m = mb_new(13);
+    mb_input(m, "x", 4, x4);
+    init_rnd(m, "k_mul", 3, cd, 17, -2, 2);
+    init_rnd(m, "k_add", 3, cd, 18, -1, 1);
+    init_rnd(m, "w", 4, wd, 19, -1, 1);
+    mb_node(m, "Add", "twice", "x,x", "a");
+    bn_stats(m, "bn", 4, 70);
+    bn_node(m, "bn", "a", "n");
+    mb_node(m, "Mul", "mul", "n,k_mul", "p");
+    mb_node(m, "Add", "add", "k_add,p", "q");
+    mb_node(m, "Relu", "relu", "q", "r");
+    attr_pads1(mb_node(m, "Conv", "conv", "r,w", "y"), 2);
+    mb_output(m, "y");
+    return m;
+}
+
+START_TEST(test_lone_bn_scale_shift)
+{
+    make_dir();
+    pass_result r;
+    ck_assert_int_eq(mb_save(lone_bn_model(), path("m.onnx")), 0);
+    run_fold_passes(path("m.onnx"), &r);
+    ck_assert_int_eq(count_op(r.g, "BatchNormalization"), 1);
+    ck_assert_int_eq(count_op(r.g, "Mul"), 0);
+    ck_assert_int_eq(count_op(r.g, "Add"), 1);   /* x + x */
+    ck_assert_str_eq(first_op(r.g, "BatchNormalization")->fused, "Mul,Add");
+    ck_assert_str_eq(first_op(r.g, "BatchNormalization")->outputs[0]->name, "q");
+    ck_assert_msg(strstr(r.log, "2 Mul/Add folded (0 of these folds scale run-time weights), 1 BatchNormalization "
+                                "left"), "%s", r.log);
+    dl_graph_free(r.g);
+    /* At -O2 the Relu is the BN's epilogue. */
+    char args[1024], *model = strdup(path("m.onnx"));
+    snprintf(args, sizeof args, "'%s' -O2 -v -o '%s'", model, path("m.c"));
+    free(model);
+    ck_assert_msg(run_dlcc(args) == 0, "%s", err_text);
+    ck_assert_msg(strstr(err_text, "fuse-epilogue: 1 epilogues fused into Conv/Gemm/MatMul/BatchNormalization (0 "
+                                   "residual adds, 1 activations)"), "%s", err_text);
+    check_numbers(lone_bn_model(), "lone_bn", 4, x4, 2 * 3 * 6 * 6, 1e-5);
+    remove_dir();
+}
+END_TEST
+
 /* Gemm (transB, alpha, beta, C [N]) -> BN and MatMul -> BN, on 2-D x. */
 static const int64_t x2[2] = {3, 8};
 
@@ -494,6 +599,8 @@ int main(void)
     tcase_add_test(tc, test_bn_conv_forward);
     tcase_add_test(tc, test_conv_mul_add_fold);
     tcase_add_test(tc, test_conv_transpose_bn);
+    tcase_add_test(tc, test_runtime_weights_bn);
+    tcase_add_test(tc, test_lone_bn_scale_shift);
     tcase_add_test(tc, test_gemm_and_matmul_bn);
     tcase_add_test(tc, test_matmul_add_to_gemm);
     tcase_add_test(tc, test_identity_dropout_removed);
