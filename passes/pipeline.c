@@ -15,13 +15,13 @@ static const dl_pass pipeline[] = {
     {"dce", 0, true, dl_eliminate_dead_code, "dead-code elimination"},
     /* simplify, bn-fold (passes/simplify.c, passes/bn_fold.c) */
     {"simplify", 1, false, dl_simplify, "remove Identity/Dropout; MatMul + constant bias Add -> Gemm"},
-    {"bn-fold", 1, false, dl_fold_batchnorm, "fold BatchNormalization and per-channel Mul/Add into conv/gemm weights"},
+    {"bn-fold", 1, false, dl_fold_batchnorm, "fold BatchNormalization and per-channel Mul/Add into conv/gemm weights; a lone BN takes the Mul/Add after it"},
     /* 1x1-conv passes (passes/fuse_conv1x1.c) */
     {"merge-1x1", 2, false, dl_merge_1x1, "sibling 1x1 convs reading one tensor -> one conv + a channel Split"},
     {"fold-1x1-chain", 2, false, dl_fold_1x1_chain, "1x1 conv -> 1x1 conv with nothing between -> one conv"},
     {"fuse-dw-pw", 3, false, dl_fuse_dw_pw, "depthwise conv [-> Relu/Clip] -> 1x1 conv -> one DepthwisePointwiseConv"},
     /* epilogue fusion (passes/fuse_epilogue.c) */
-    {"fuse-epilogue", 2, false, dl_fuse_epilogue, "residual Add and activation run inside the producing Conv/Gemm/MatMul"},
+    {"fuse-epilogue", 2, false, dl_fuse_epilogue, "residual Add and activation run inside the producing Conv/Gemm/MatMul/BatchNormalization"},
     {"dce-late", 0, true, dl_eliminate_dead_code, "dead-code elimination of what the rewrites left"},
     {"schedule", 0, true, dl_schedule, "the execution order"},
     {"plan-memory", 0, true, dl_plan_memory, "views, live ranges and offsets in one arena"},

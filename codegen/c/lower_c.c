@@ -335,6 +335,15 @@ void dl_lower_arg_float(dl_lower *l, double v)
     write_float(l->out, v);
 }
 
+void dl_lower_arg_par(dl_lower *l)
+{
+    if (l->skip_node)
+        return;
+    dl_lower_need(l, "dlk_parallel");
+    arg_sep(l);
+    fprintf(l->out, "par");
+}
+
 void dl_lower_call_end(dl_lower *l)
 {
     if (!l->skip_node)

@@ -27,6 +27,9 @@ void dl_lower_arg_value(dl_lower *l, const dl_value *v);     /* pointer to v's d
 void dl_lower_arg_params(dl_lower *l);                       /* &params of the last struct */
 void dl_lower_arg_int(dl_lower *l, int64_t v);
 void dl_lower_arg_float(dl_lower *l, double v);
+/* The run's thread context (`const dlk_par *`, runtime/kernels/parallel.h;
+ * NULL when the model runs on one thread), for kernels that split their work. */
+void dl_lower_arg_par(dl_lower *l);
 void dl_lower_call_end(dl_lower *l);
 /* dlk_copy(from, to, bytes of to): an op that only moves bytes. */
 void dl_lower_copy(dl_lower *l, const dl_value *from, const dl_value *to);

@@ -1,0 +1,187 @@
+/* The depthwise kernel (runtime/kernels/depthwise.h) against a naive direct
+ * convolution written here (double sums, every tap bounds-checked), over
+ * random shapes: kernel 1/3/5/7, stride 1/2/3, dilation 1/2, asymmetric
+ * pads, channel multiplier 1 and 2, batch 1 and 2, with and without bias,
+ * activation and residual; run with no thread context and with a 3-way
+ * context whose shares run one after the other (every plane written once). */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/depthwise.h"
+
+static uint32_t seed = 1;
+
+static float rnd(void)
+{
+    seed = seed * 1664525u + 1013904223u;
+    return (float)((seed >> 8) & 0xFFFF) / 32768.0f - 1.0f;
+}
+
+static int64_t pick(const int64_t *v, int n)
+{
+    seed = seed * 1664525u + 1013904223u;
+    return v[((seed >> 8) & 0xFFFF) % (uint32_t)n];
+}
+
+/* A dlk_par whose run executes the shares in turn, counting calls. */
+static int shares_run;
+
+static void sequential_run(const dlk_par *par, dlk_task task, void *arg, int64_t n)
+{
+    for (int t = 0; t < par->threads; t++) {
+        int64_t b, e;
+        dlk_parallel_share(n, t, par->threads, &b, &e);
+        if (e > b)
+            task(arg, b, e);
+        shares_run++;
+    }
+}
+
+/* y = conv(x, w) + b, then the epilogue's formula, in double. */
+static void reference(const dlk_conv_params *p, const float *x, const float *w, const float *b, const float *r,
+                      double *y)
+{
+    int64_t per = p->c_out / p->group;
+    for (int64_t n = 0; n < p->n; n++)
+        for (int64_t oc = 0; oc < p->c_out; oc++)
+            for (int64_t oh = 0; oh < p->out[0]; oh++)
+                for (int64_t ow = 0; ow < p->out[1]; ow++) {
+                    int64_t ic = oc / per, at = ((n * p->c_out + oc) * p->out[0] + oh) * p->out[1] + ow;
+                    double s = b ? b[oc] : 0.0;
+                    for (int64_t kh = 0; kh < p->kernel[0]; kh++)
+                        for (int64_t kw = 0; kw < p->kernel[1]; kw++) {
+                            int64_t ih = oh * p->strides[0] - p->pads[0] + kh * p->dilations[0];
+                            int64_t iw = ow * p->strides[1] - p->pads[1] + kw * p->dilations[1];
+                            if (ih < 0 || iw < 0 || ih >= p->in[0] || iw >= p->in[1])
+                                continue;
+                            s += (double)w[(oc * p->kernel[0] + kh) * p->kernel[1] + kw] *
+                                 x[((n * p->c_in + ic) * p->in[0] + ih) * p->in[1] + iw];
+                        }
+                    if (r && p->ep.residual == DLK_RES_BEFORE_ACT)
+                        s += r[at];
+                    if (p->ep.act == DLK_ACT_RELU)
+                        s = s > 0 ? s : 0;
+                    else if (p->ep.act == DLK_ACT_CLIP)
+                        s = s < p->ep.alpha ? p->ep.alpha : (s > p->ep.beta ? p->ep.beta : s);
+                    if (r && p->ep.residual == DLK_RES_AFTER_ACT)
+                        s += r[at];
+                    y[at] = s;
+                }
+}
+
+static void one_case(int trial)
+{
+    static const int64_t ks[] = {1, 3, 3, 5, 7}, ss[] = {1, 1, 2, 3}, ds[] = {1, 1, 2}, ps[] = {0, 1, 2, 3};
+    static const int64_t sizes[] = {1, 5, 8, 13, 17, 30};
+    dlk_conv_params p;
+    memset(&p, 0, sizeof p);
+    p.rank = 2;
+    p.n = 1 + trial % 2;
+    p.c_in = p.group = 1 + trial % 5;
+    p.c_out = p.c_in * (trial % 3 == 2 ? 2 : 1);
+    for (int a = 0; a < 2; a++) {
+        p.kernel[a] = pick(ks, 5);
+        p.strides[a] = pick(ss, 4);
+        p.dilations[a] = pick(ds, 3);
+        p.pads[a] = pick(ps, 4);
+        p.pads[2 + a] = pick(ps, 4);
+        p.in[a] = pick(sizes, 6);
+        p.out[a] = dlk_conv_out_dim(p.in[a], p.kernel[a], p.strides[a], p.dilations[a], p.pads[a], p.pads[2 + a]);
+    }
+    if (p.out[0] <= 0 || p.out[1] <= 0)
+        return;
+    p.ep.act = trial % 4 == 1 ? DLK_ACT_RELU : trial % 4 == 2 ? DLK_ACT_CLIP : DLK_ACT_NONE;
+    p.ep.alpha = -0.5f;
+    p.ep.beta = 0.75f;
+    p.ep.residual = trial % 3 == 0 ? DLK_RES_NONE : trial % 3 == 1 ? DLK_RES_BEFORE_ACT : DLK_RES_AFTER_ACT;
+    int64_t nx = p.n * p.c_in * p.in[0] * p.in[1], ny = p.n * p.c_out * p.out[0] * p.out[1];
+    int64_t nw = p.c_out * p.kernel[0] * p.kernel[1];
+    float *x = malloc(sizeof(float) * (size_t)nx), *w = malloc(sizeof(float) * (size_t)nw);
+    float *b = malloc(sizeof(float) * (size_t)p.c_out), *r = malloc(sizeof(float) * (size_t)ny);
+    float *y = malloc(sizeof(float) * (size_t)ny);
+    double *want = malloc(sizeof(double) * (size_t)ny);
+    for (int64_t i = 0; i < nx; i++)
+        x[i] = rnd();
+    for (int64_t i = 0; i < nw; i++)
+        w[i] = rnd();
+    for (int64_t i = 0; i < p.c_out; i++)
+        b[i] = rnd();
+    for (int64_t i = 0; i < ny; i++)
+        r[i] = rnd();
+    const float *bias = trial % 2 ? b : NULL, *res = p.ep.residual != DLK_RES_NONE ? r : NULL;
+    reference(&p, x, w, bias, res, want);
+    dlk_par three = {3, sequential_run, NULL};
+    for (int with_par = 0; with_par < 2; with_par++) {
+        for (int64_t i = 0; i < ny; i++)
+            y[i] = NAN;
+        shares_run = 0;
+        dlk_depthwise_f32(with_par ? &three : NULL, &p, x, w, bias, res, y);
+        int want_shares = with_par && p.n * p.c_out > 1 ? 3 : 0;   /* one plane runs inline */
+        ck_assert_int_eq(shares_run, want_shares);
+        for (int64_t i = 0; i < ny; i++)
+            ck_assert_msg(fabs(y[i] - want[i]) <= 1e-5 * (1 + fabs(want[i])),
+                          "trial %d (k %lldx%lld s %lld,%lld d %lld,%lld pads %lld,%lld,%lld,%lld in %lldx%lld "
+                          "c %lld->%lld act %lld res %lld par %d): y[%lld] = %g, want %g",
+                          trial, (long long)p.kernel[0], (long long)p.kernel[1], (long long)p.strides[0],
+                          (long long)p.strides[1], (long long)p.dilations[0], (long long)p.dilations[1],
+                          (long long)p.pads[0], (long long)p.pads[1], (long long)p.pads[2], (long long)p.pads[3],
+                          (long long)p.in[0], (long long)p.in[1], (long long)p.c_in, (long long)p.c_out,
+                          (long long)p.ep.act, (long long)p.ep.residual, with_par, (long long)i, (double)y[i],
+                          want[i]);
+    }
+    free(x);
+    free(w);
+    free(b);
+    free(r);
+    free(y);
+    free(want);
+}
+
+START_TEST(depthwise_matches_direct_convolution)
+{
+    for (int trial = 0; trial < 400; trial++)
+        one_case(trial);
+}
+END_TEST
+
+/* 3x3, stride 1, pads 1 on a 4x4 plane of ones with all-one weights: the
+ * corners see 4 taps, the edges 6, the inside 9; bias 0.5; Relu keeps all. */
+START_TEST(depthwise_hand_computed)
+{
+    dlk_conv_params p;
+    float x[16], w[9], b[1] = {0.5f}, y[16];
+    const float want[16] = {4.5f, 6.5f, 6.5f, 4.5f, 6.5f, 9.5f, 9.5f, 6.5f,
+                            6.5f, 9.5f, 9.5f, 6.5f, 4.5f, 6.5f, 6.5f, 4.5f};
+    memset(&p, 0, sizeof p);
+    p.n = p.c_in = p.c_out = p.group = 1;
+    p.rank = 2;
+    p.in[0] = p.in[1] = p.out[0] = p.out[1] = 4;
+    p.kernel[0] = p.kernel[1] = 3;
+    p.strides[0] = p.strides[1] = p.dilations[0] = p.dilations[1] = 1;
+    p.pads[0] = p.pads[1] = p.pads[2] = p.pads[3] = 1;
+    p.ep.act = DLK_ACT_RELU;
+    for (int i = 0; i < 16; i++)
+        x[i] = 1.0f;
+    for (int i = 0; i < 9; i++)
+        w[i] = 1.0f;
+    dlk_depthwise_f32(NULL, &p, x, w, b, NULL, y);
+    for (int i = 0; i < 16; i++)
+        ck_assert_float_eq(y[i], want[i]);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("kernels_depthwise");
+    TCase *tc = tcase_create("depthwise");
+    tcase_add_test(tc, depthwise_hand_computed);
+    tcase_add_test(tc, depthwise_matches_direct_convolution);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
