@@ -358,6 +358,19 @@ static int fold_into_gemm(dl_graph *g, dl_node *n, const affine *a)
 
 /* ------------------------------------------------------------ backward fold */
 
+/* p, whose weights now include u's map, takes u's place: u's output becomes
+ * p's and u's op joins p's fused list. Returns 1, or -1 on error. */
+static int absorbed(dl_graph *g, dl_node *p, dl_node *u, dl_diag *d)
+{
+    dl_value *y = p->outputs[0], *out = u->outputs[0];
+    if (add_fused(g, p, u->op_type) < 0)
+        return dl_error(d, p, "out of memory");
+    dl_node_remove(g, u);
+    dl_node_set_output(p, 0, out);
+    y->producer = NULL;
+    return dl_node_refresh(g, p, d) < 0 ? -1 : 1;
+}
+
 /* Fold p's sole consumer into p when it is a BN (or, for a conv, a
  * per-channel Mul/Add). Returns 1 when folded, 0 when not, -1 on error. */
 static int absorb_consumer(dl_graph *g, dl_node *p, fold_counts *counts, dl_diag *d)
@@ -386,17 +399,11 @@ static int absorb_consumer(dl_graph *g, dl_node *p, fold_counts *counts, dl_diag
     } else if ((conv ? fold_into_conv(g, p, &a) : fold_into_gemm(g, p, &a)) < 0) {
         return dl_error(d, p, "out of memory");
     }
-    if (add_fused(g, p, u->op_type) < 0)
-        return dl_error(d, p, "out of memory");
     if (is_op(u, "BatchNormalization"))
         conv || runtime ? counts->bn_conv++ : counts->bn_gemm++;
     else
         counts->muladd++;
-    dl_value *out = u->outputs[0];
-    dl_node_remove(g, u);
-    dl_node_set_output(p, 0, out);
-    y->producer = NULL;
-    return dl_node_refresh(g, p, d) < 0 ? -1 : 1;
+    return absorbed(g, p, u, d);
 }
 
 /* --------------------------------------------------------------- lone BN */
@@ -428,15 +435,10 @@ static int absorb_into_bn(dl_graph *g, dl_node *bn, fold_counts *counts, dl_diag
         ngv[c] = (float)((double)gv[c] * a.s[c]);
         nbv[c] = (float)(((double)bv[c] - a.m[c]) * a.s[c] + a.t[c]);
     }
-    if (dl_node_set_input(g, bn, 1, ng) < 0 || dl_node_set_input(g, bn, 2, nbeta) < 0 ||
-        add_fused(g, bn, u->op_type) < 0)
+    if (dl_node_set_input(g, bn, 1, ng) < 0 || dl_node_set_input(g, bn, 2, nbeta) < 0)
         return dl_error(d, bn, "out of memory");
     counts->muladd++;
-    dl_value *out = u->outputs[0];
-    dl_node_remove(g, u);
-    dl_node_set_output(bn, 0, out);
-    y->producer = NULL;
-    return dl_node_refresh(g, bn, d) < 0 ? -1 : 1;
+    return absorbed(g, bn, u, d);
 }
 
 /* ------------------------------------------------------------- forward fold */
