@@ -254,6 +254,9 @@ static void write_source(FILE *f, const dl_graph *g, const dl_c_options *opt, co
     fprintf(f, "\n{\n    unsigned char *arena = (unsigned char *)workspace;\n    (void)arena;\n");
     for (int i = 0; i < s->n; i++) /* an input the graph never reads (Shape, Size) is still a parameter */
         fprintf(f, "    (void)%s;\n", s->names[i]);
+    int par_section = dl_section_find(l->sections, "dlk_parallel", strlen("dlk_parallel"));
+    if (par_section >= 0 && l->needed[par_section]) /* kernels that split their work; one thread for now */
+        fprintf(f, "    const dlk_par *par = NULL;\n");
     if (opt->weights == DL_WEIGHTS_FILE)
         fprintf(f, "    if (!weights_loaded)\n        return -1;\n");
     write_bound_checks(f, g, s);

@@ -5,14 +5,16 @@
  * shapes by conv_make_params, which infer, eval and lower share, so the
  * folded constant and the generated code run the same kernel call.
  * A Conv may carry a fused epilogue (ir/ops/epilogue.h): activation and
- * residual run inside the kernel; a 1x1, stride-1, unpadded, group-1 Conv
- * lowers to dlk_conv1x1_f32, a plain matrix product with no im2col. */
+ * residual run inside the kernel. Conv runs as a packed matrix product
+ * (dlk_conv_gemm_f32, split over threads), 2-D depthwise Conv as a direct
+ * kernel (dlk_depthwise_f32, split over channels). */
 #include <inttypes.h>
 #include <string.h>
 
 #include "ir/ops/epilogue.h"
 #include "ir/ops/window.h"
 #include "kernels/conv.h"
+#include "kernels/depthwise.h"
 
 typedef struct conv_attrs {
     bool transpose;
@@ -218,25 +220,22 @@ static const dl_value *conv_residual(const dl_node *n)
     return n->n_inputs > 3 ? n->inputs[3] : NULL;
 }
 
-/* A pointwise Conv runs as one matrix product per image (no im2col). */
-static bool conv_is_1x1(const conv_attrs *a, const dlk_conv_params *kp)
+/* Depthwise 2-D (each output channel reads one input channel) runs the
+ * direct kernel of depthwise.h: a matrix product with one row per group
+ * would waste the packed micro-kernel. */
+static bool conv_is_depthwise(const dlk_conv_params *kp)
 {
-    if (a->transpose || kp->group != 1)
-        return false;
-    for (int i = 0; i < kp->rank; i++)
-        if (kp->kernel[i] != 1 || kp->strides[i] != 1 || kp->pads[i] != 0 || kp->pads[kp->rank + i] != 0)
-            return false;
-    return true;
+    return kp->rank == 2 && kp->group > 1 && kp->group == kp->c_in && kp->c_out % kp->group == 0;
 }
 
-/* The kernel node n runs; eval and lower both choose through here. */
-static const char *conv_kernel(const conv_attrs *a, const dlk_conv_params *kp, const dl_node *n)
+/* The kernel node n runs; eval and lower both choose through here. Every
+ * other Conv runs through the packed matrix product (dlk_conv_gemm_f32,
+ * runtime/kernels/sgemm.h), which also covers the pointwise case. */
+static const char *conv_kernel(const conv_attrs *a, const dlk_conv_params *kp)
 {
     if (a->transpose)
         return "dlk_conv_transpose_f32";
-    if (conv_is_1x1(a, kp))
-        return "dlk_conv1x1_f32";
-    return conv_residual(n) != NULL ? "dlk_conv_res_f32" : "dlk_conv_f32";
+    return conv_is_depthwise(kp) ? "dlk_depthwise_f32" : "dlk_conv_gemm_f32";
 }
 
 /* ------------------------------------------------------------- op hooks */
@@ -272,16 +271,16 @@ static int conv_eval(dl_graph *g, dl_node *n, dl_diag *d)
     const char *kernel;
     if (conv_make_params(d, n, &kp) < 0)
         return -1;
-    kernel = conv_kernel(a, &kp, n);
+    kernel = conv_kernel(a, &kp);
     if (a->transpose)
         dlk_conv_transpose_f32(&kp, input_data(n, 0), input_data(n, 1), input_data(n, 2),
                                n->outputs[0]->data);
-    else if (strcmp(kernel, "dlk_conv1x1_f32") == 0)
-        dlk_conv1x1_f32(&kp, input_data(n, 0), input_data(n, 1), input_data(n, 2), input_data(n, 3),
-                        n->outputs[0]->data);
+    else if (strcmp(kernel, "dlk_conv_gemm_f32") == 0)
+        dlk_conv_gemm_f32(NULL, &kp, input_data(n, 0), input_data(n, 1), input_data(n, 2),
+                          input_data(n, 3), n->outputs[0]->data);
     else
-        dlk_conv_res_f32(&kp, input_data(n, 0), input_data(n, 1), input_data(n, 2), input_data(n, 3),
-                         n->outputs[0]->data);
+        dlk_depthwise_f32(NULL, &kp, input_data(n, 0), input_data(n, 1), input_data(n, 2), input_data(n, 3),
+                          n->outputs[0]->data);
     return 0;
 }
 
@@ -296,7 +295,7 @@ static int conv_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
         return -1;
     if (dl_value_numel(n->outputs[0]) == 0)
         return 0;
-    kernel = conv_kernel(a, &kp, n);
+    kernel = conv_kernel(a, &kp);
     r = (int)kp.rank;
     dl_lower_need(l, kernel);
     dl_lower_params_begin(l, "dlk_conv_params");
@@ -309,11 +308,13 @@ static int conv_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_epilogue_lower(l, &kp.ep);
     dl_lower_params_end(l);
     dl_lower_call(l, kernel);
+    if (!a->transpose)
+        dl_lower_arg_par(l);
     dl_lower_arg_params(l);
     dl_lower_arg_value(l, n->inputs[0]);
     dl_lower_arg_value(l, n->inputs[1]);
     dl_lower_arg_value(l, n->n_inputs > 2 ? n->inputs[2] : NULL);
-    if (strcmp(kernel, "dlk_conv1x1_f32") == 0 || strcmp(kernel, "dlk_conv_res_f32") == 0)
+    if (!a->transpose)
         dl_lower_arg_value(l, conv_residual(n));
     dl_lower_arg_value(l, n->outputs[0]);
     dl_lower_call_end(l);

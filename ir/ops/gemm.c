@@ -3,7 +3,9 @@
  * (M, N); C is optional from opset 11; opsets < 7 have a `broadcast`
  * attribute, which is accepted (any C that broadcasts is taken).
  * MatMul: numpy matmul, 1-D operands promoted, batch axes broadcast.
- * Both may carry a fused epilogue (ir/ops/epilogue.h), float32 only. */
+ * Both may carry a fused epilogue (ir/ops/epilogue.h), float32 only.
+ * Products with GEMM_PACKED_MIN_M rows or more run through the packed,
+ * thread-split kernels of runtime/kernels/sgemm.h. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +34,12 @@ static const void *data_of(const dl_value *v)
 {
     return v != NULL ? v->data : NULL;
 }
+
+/* Products with at least this many rows of A run through the packed
+ * micro-kernels (runtime/kernels/sgemm.h); below it, packing B costs more
+ * than it saves (a batch-1 fully connected layer is a matrix-vector product
+ * bound by reading B, which the dot-product kernel does once). */
+#define GEMM_PACKED_MIN_M 16
 
 /* The fused residual must have y's element count (the pass gives it y's shape). */
 static int check_residual(dl_diag *d, const dl_node *n, int slot)
@@ -143,6 +151,12 @@ dlk_epilogue *dl_gemm_epilogue(dl_node *n)
     return a != NULL ? &a->ep : NULL;
 }
 
+/* The packed kernel reads A row-major; a transposed A keeps the plain one. */
+static bool gemm_packed(const dlk_gemm_params *kp)
+{
+    return kp->trans_a == 0 && kp->m >= GEMM_PACKED_MIN_M;
+}
+
 static int gemm_eval(dl_graph *g, dl_node *n, dl_diag *d)
 {
     dlk_gemm_params kp;
@@ -150,8 +164,12 @@ static int gemm_eval(dl_graph *g, dl_node *n, dl_diag *d)
     (void)g;
     if (gemm_make_params(d, n, &kp) < 0)
         return -1;
-    dlk_gemm_res_f32(&kp, n->inputs[0]->data, n->inputs[1]->data, data_of(C),
-                     data_of(residual_input(n, 3)), n->outputs[0]->data);
+    if (gemm_packed(&kp))
+        dlk_gemm_packed_f32(NULL, &kp, n->inputs[0]->data, n->inputs[1]->data, data_of(C),
+                            data_of(residual_input(n, 3)), n->outputs[0]->data);
+    else
+        dlk_gemm_res_f32(&kp, n->inputs[0]->data, n->inputs[1]->data, data_of(C),
+                         data_of(residual_input(n, 3)), n->outputs[0]->data);
     return 0;
 }
 
@@ -160,11 +178,15 @@ static int gemm_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dlk_gemm_params kp;
     const dl_value *res = residual_input(n, 3);
     const char *kernel = res != NULL ? "dlk_gemm_res_f32" : "dlk_gemm_f32";
+    bool packed;
     (void)g;
     if (gemm_make_params(d, n, &kp) < 0)
         return -1;
     if (dl_value_numel(n->outputs[0]) == 0)
         return 0;
+    packed = gemm_packed(&kp);
+    if (packed)
+        kernel = "dlk_gemm_packed_f32";
     dl_lower_need(l, kernel);
     dl_lower_params_begin(l, "dlk_gemm_params");
     dl_lower_param_int(l, "m", kp.m);
@@ -179,11 +201,13 @@ static int gemm_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_epilogue_lower(l, &kp.ep);
     dl_lower_params_end(l);
     dl_lower_call(l, kernel);
+    if (packed)
+        dl_lower_arg_par(l);
     dl_lower_arg_params(l);
     dl_lower_arg_value(l, n->inputs[0]);
     dl_lower_arg_value(l, n->inputs[1]);
     dl_lower_arg_value(l, gemm_c(n));
-    if (res != NULL)
+    if (res != NULL || packed)
         dl_lower_arg_value(l, res);
     dl_lower_arg_value(l, n->outputs[0]);
     dl_lower_call_end(l);
@@ -260,6 +284,9 @@ static int matmul_eval(dl_graph *g, dl_node *n, dl_diag *d)
         return -1;
     if (n->inputs[0]->dtype == DL_DOUBLE)
         dlk_matmul_f64(&kp, n->inputs[0]->data, n->inputs[1]->data, n->outputs[0]->data);
+    else if (kp.m >= GEMM_PACKED_MIN_M)
+        dlk_matmul_packed_f32(NULL, &kp, n->inputs[0]->data, n->inputs[1]->data,
+                              data_of(residual_input(n, 2)), n->outputs[0]->data);
     else
         dlk_matmul_res_f32(&kp, n->inputs[0]->data, n->inputs[1]->data, data_of(residual_input(n, 2)),
                            n->outputs[0]->data);
@@ -272,6 +299,7 @@ static int matmul_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     int64_t dims[DL_MAX_RANK];
     int rank, r;
     const char *kernel;
+    bool packed;
     const dl_value *res = residual_input(n, 2);
     (void)g;
     if (matmul_make_params(d, n, &kp, &rank, dims) < 0)
@@ -281,8 +309,11 @@ static int matmul_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     r = (int)kp.batch_rank;
     if (n->inputs[0]->dtype == DL_DOUBLE)
         kernel = "dlk_matmul_f64";
+    else if (kp.m >= GEMM_PACKED_MIN_M)
+        kernel = "dlk_matmul_packed_f32";
     else
         kernel = res != NULL ? "dlk_matmul_res_f32" : "dlk_matmul_f32";
+    packed = strcmp(kernel, "dlk_matmul_packed_f32") == 0;
     dl_lower_need(l, kernel);
     dl_lower_params_begin(l, "dlk_matmul_params");
     dl_lower_param_int(l, "m", kp.m);
@@ -295,10 +326,12 @@ static int matmul_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_epilogue_lower(l, &kp.ep);
     dl_lower_params_end(l);
     dl_lower_call(l, kernel);
+    if (packed)
+        dl_lower_arg_par(l);
     dl_lower_arg_params(l);
     dl_lower_arg_value(l, n->inputs[0]);
     dl_lower_arg_value(l, n->inputs[1]);
-    if (res != NULL)
+    if (res != NULL || packed)
         dl_lower_arg_value(l, res);
     dl_lower_arg_value(l, n->outputs[0]);
     dl_lower_call_end(l);

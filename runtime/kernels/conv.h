@@ -1,20 +1,21 @@
 /* Conv and ConvTranspose, NCHW (any spatial rank), float32.
  *
- * Both run as tiles of a matrix product (gemm.h): Conv packs a tile of the
- * im2col matrix (64 kernel-rows x 64 output pixels, 16 KB on the stack) and
- * multiplies it by the weights; ConvTranspose multiplies the weights by a
- * tile of the input and scatters the result (col2im). Packing and scattering
- * work on runs along the last spatial axis whose valid range is computed
- * once per run, so no inner loop checks bounds. A 1x1, stride-1, unpadded
- * conv is a plain matrix product over the input and needs no packing
- * (dlk_conv1x1_f32 when group is 1). Conv applies its fused epilogue
- * (epilogue.h) to each output tile while it is still in cache. */
+ * Conv is the packed matrix product of sgemm.h: y[oc][pix] = w[oc][r] x
+ * B[r][pix], where B (the im2col matrix) is packed a block at a time straight
+ * from the input into the micro-kernel's panels; a 1x1, stride-1, unpadded
+ * conv copies the input's rows instead. Its fused epilogue (epilogue.h) runs
+ * on each finished tile while it is in cache. ConvTranspose multiplies the
+ * weights by a tile of the input (gemm.h) and scatters the result (col2im).
+ * Packing and scattering work on runs along the last spatial axis whose valid
+ * range is computed once per run, so no inner loop checks bounds. 2-D
+ * depthwise convs have their own kernel (depthwise.h). */
 #ifndef DLK_CONV_H
 #define DLK_CONV_H
 
 #include "common.h"
 #include "epilogue.h"
 #include "gemm.h"
+#include "sgemm.h"
 
 /*@ dlk_conv_shape : dlk_common */
 /* Output size of a convolution or (floor-mode) pooling window along one
@@ -89,34 +90,14 @@ typedef struct dlk_conv_params {
     dlk_epilogue ep;
 } dlk_conv_params;
 
-/* Tile: kernel-rows x output pixels, on the stack (16 KB by default).
- * 128 x 128 runs VGG-sized layers about 15% faster; a product may raise
- * them. TILE_K must stay a multiple of 4, so the sums group as in the
- * compiler's constant folding. */
+/* ConvTranspose's tile: kernel-rows x input pixels, on the stack (16 KB by
+ * default); a product may raise them. */
 #ifndef DLK_CONV_TILE_N
 #define DLK_CONV_TILE_N 64
 #endif
 #ifndef DLK_CONV_TILE_K
 #define DLK_CONV_TILE_K 64
 #endif
-/*@end*/
-
-/*@ dlk_conv_copy_f32 : dlk_common */
-/* dst[i] = src[i*s] for i < n. */
-static void dlk_conv_copy_f32(float *restrict dst, const float *restrict src, int64_t s, int64_t n)
-{
-    int64_t i, n8 = n - n % 8;
-    int t;
-    if (s == 1) {
-        memcpy(dst, src, (size_t)n * sizeof(float));
-        return;
-    }
-    for (i = 0; i < n8; i += 8)
-        for (t = 0; t < 8; t++)
-            dst[i + t] = src[(i + t) * s];
-    for (i = n8; i < n; i++)
-        dst[i] = src[i * s];
-}
 /*@end*/
 
 /*@ dlk_conv_add_f32 : dlk_common */
@@ -138,152 +119,125 @@ static void dlk_conv_add_f32(float *restrict dst, int64_t s, const float *restri
 }
 /*@end*/
 
-/*@ dlk_conv_pack_f32 : dlk_conv_params dlk_conv_range dlk_conv_copy_f32 */
-/* One tile of the im2col matrix: tile[r][j] = x at the input position that
- * kernel-row r0+r (input channel, kernel offset) reads for output pixel
- * p0+j, or 0 in the padding. x points at the group's first channel. */
-static void dlk_conv_pack_f32(const dlk_conv_params *p, const float *x, int64_t r0, int64_t nr,
-                              int64_t p0, int64_t np, float *tile)
+/*@ dlk_conv_im2col_f32 : dlk_conv_params dlk_conv_range dlk_sgemm_put_f32 */
+/* B of a convolution as a matrix product (sgemm.h): row r is (input
+ * channel, kernel offset), column j an output pixel, B[r][j] the input value
+ * that kernel offset reads for that pixel (0 in the padding). */
+typedef struct dlk_conv_im2col {
+    const dlk_conv_params *p;
+    const float *x;                      /* the group's first input channel of one image */
+    int64_t ksize, in_plane, pointwise;  /* pointwise: 1x1, stride 1, unpadded: B is x */
+    int64_t in_stride[DLK_MAX_RANK];
+} dlk_conv_im2col;
+
+static void dlk_conv_im2col_init(dlk_conv_im2col *c, const dlk_conv_params *p)
 {
-    int64_t r = p->rank, last = r - 1, ksize = 1, in_plane = 1, a, row;
-    int64_t in_stride[DLK_MAX_RANK], kc[DLK_MAX_RANK], oc[DLK_MAX_RANK];
-    for (a = r - 1; a >= 0; a--) {
-        in_stride[a] = in_plane;
-        in_plane *= p->in[a];
-        ksize *= p->kernel[a];
+    int64_t a;
+    c->p = p;
+    c->x = NULL;
+    c->ksize = c->in_plane = c->pointwise = 1;
+    for (a = p->rank - 1; a >= 0; a--) {
+        c->in_stride[a] = c->in_plane;
+        c->in_plane *= p->in[a];
+        c->ksize *= p->kernel[a];
+        c->pointwise = c->pointwise && p->kernel[a] == 1 && p->strides[a] == 1 && p->pads[a] == 0 &&
+                       p->pads[p->rank + a] == 0;
     }
-    for (row = 0; row < nr; row++) {
-        int64_t ic = (r0 + row) / ksize, pix = p0, end = p0 + np;
-        const float *xc = x + ic * in_plane;
-        float *t = tile + row * DLK_CONV_TILE_N;
-        int64_t off = 0;
-        dlk_conv_unflatten((r0 + row) % ksize, p->kernel, r, kc);
-        off = kc[last] * p->dilations[last] - p->pads[last];
-        while (pix < end) {
-            /* One run of output pixels along the last axis. */
-            int64_t o0 = pix % p->out[last], len = p->out[last] - o0, lo, hi, base = 0, ok = 1;
-            if (len > end - pix)
-                len = end - pix;
-            dlk_conv_unflatten(pix / p->out[last], p->out, last, oc);
-            for (a = 0; a < last && ok; a++) {
-                int64_t i = oc[a] * p->strides[a] - p->pads[a] + kc[a] * p->dilations[a];
-                ok = i >= 0 && i < p->in[a];
-                base += i * in_stride[a];
-            }
-            lo = hi = o0;
-            if (ok) {
-                dlk_conv_range(off, p->strides[last], p->in[last], o0 + len, &lo, &hi);
-                if (lo < o0)
-                    lo = o0;
-                if (hi < lo)
-                    hi = lo;
-                dlk_conv_copy_f32(t + (lo - o0), xc + base + lo * p->strides[last] + off,
-                                  p->strides[last], hi - lo);
-            }
-            memset(t, 0, (size_t)(lo - o0) * sizeof(float));
-            memset(t + (hi - o0), 0, (size_t)(o0 + len - hi) * sizeof(float));
-            t += len;
-            pix += len;
+}
+
+/* Row `row` of B over pixels [j0, j0 + nc), into the panels at dst
+ * (pstride apart), one run along the last spatial axis at a time; the
+ * coordinates of the run's output row advance as an odometer. */
+static void dlk_conv_im2col_row_f32(const dlk_conv_im2col *c, int64_t row, int64_t j0, int64_t nc,
+                                    float *dst, int64_t pstride)
+{
+    const dlk_conv_params *p = c->p;
+    const int64_t r = p->rank, last = r - 1, s = p->strides[last], width = p->out[last];
+    const float *xc = c->x + (row / c->ksize) * c->in_plane;
+    int64_t kc[DLK_MAX_RANK], oc[DLK_MAX_RANK], t = 0, o0 = j0 % width, off, a, full_lo, full_hi;
+    dlk_conv_unflatten(row % c->ksize, p->kernel, r, kc);
+    dlk_conv_unflatten(j0 / width, p->out, last, oc);
+    off = kc[last] * p->dilations[last] - p->pads[last];
+    dlk_conv_range(off, s, p->in[last], width, &full_lo, &full_hi);
+    while (t < nc) {
+        int64_t len = width - o0 < nc - t ? width - o0 : nc - t, lo = o0, hi = o0, base = 0, ok = 1;
+        for (a = 0; a < last && ok; a++) {
+            int64_t i = oc[a] * p->strides[a] - p->pads[a] + kc[a] * p->dilations[a];
+            ok = i >= 0 && i < p->in[a];
+            base += i * c->in_stride[a];
+        }
+        if (ok) {
+            lo = full_lo > o0 ? full_lo : o0;
+            hi = full_hi < o0 + len ? full_hi : o0 + len;
+            if (hi < lo)
+                hi = lo;
+        }
+        dlk_sgemm_put_f32(dst, pstride, t, NULL, 0, lo - o0);
+        if (hi > lo)
+            dlk_sgemm_put_f32(dst, pstride, t + (lo - o0), xc + base + lo * s + off, s, hi - lo);
+        dlk_sgemm_put_f32(dst, pstride, t + (hi - o0), NULL, 0, o0 + len - hi);
+        t += len;
+        o0 = 0;
+        for (a = last - 1; a >= 0; a--) {
+            if (++oc[a] < p->out[a])
+                break;
+            oc[a] = 0;
         }
     }
 }
-/*@end*/
 
-/*@ dlk_conv_res_f32 : dlk_conv_params dlk_conv_pack_f32 dlk_gemm_acc_f32 dlk_epilogue_f32 */
-/* ONNX Conv with its fused epilogue p->ep. x: n x c_in x in..., w: c_out x
- * c_in/group x kernel..., b: c_out or NULL, r: the residual (y's shape) or
- * NULL, y: n x c_out x out... Each tile of output pixels gets the epilogue
- * per channel as soon as its sums are complete. */
-static void dlk_conv_res_f32(const dlk_conv_params *p, const float *x, const float *w, const float *b,
-                             const float *r, float *y)
+/* The dlk_sgemm_pack_fn of a convolution. */
+static void dlk_conv_im2col_pack_f32(const void *ctx, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
+                                     float *bp)
 {
-    float tile[DLK_CONV_TILE_K * DLK_CONV_TILE_N];
-    int64_t icg = p->c_in / p->group, ocg = p->c_out / p->group;
-    int64_t ksize = 1, in_plane = 1, out_plane = 1, pointwise = 1;
-    int64_t a, img, g, oc, p0, r0, kdim;
-    for (a = 0; a < p->rank; a++) {
-        ksize *= p->kernel[a];
-        in_plane *= p->in[a];
-        out_plane *= p->out[a];
-        pointwise = pointwise && p->kernel[a] == 1 && p->strides[a] == 1 && p->pads[a] == 0 &&
-                    p->pads[p->rank + a] == 0;
+    const dlk_conv_im2col *c = (const dlk_conv_im2col *)ctx;
+    const int64_t pstride = kc * DLK_SGEMM_NR;
+    int64_t q;
+    for (q = 0; q < kc; q++) {
+        if (c->pointwise)
+            dlk_sgemm_put_f32(bp + q * DLK_SGEMM_NR, pstride, 0, c->x + (k0 + q) * c->in_plane + j0, 1, nc);
+        else
+            dlk_conv_im2col_row_f32(c, k0 + q, j0, nc, bp + q * DLK_SGEMM_NR, pstride);
     }
-    kdim = icg * ksize;
-    for (img = 0; img < p->n; img++) {
-        for (g = 0; g < p->group; g++) {
-            const float *xg = x + (img * p->c_in + g * icg) * in_plane;
-            const float *wg = w + g * ocg * kdim;
-            int64_t y_off = (img * p->c_out + g * ocg) * out_plane;
-            float *yg = y + y_off;
-            for (p0 = 0; p0 < out_plane; p0 += DLK_CONV_TILE_N) {
-                int64_t np = out_plane - p0 < DLK_CONV_TILE_N ? out_plane - p0 : DLK_CONV_TILE_N;
-                /* The input itself is the im2col matrix of a pointwise conv. */
-                if (pointwise)
-                    np = out_plane;
-                for (oc = 0; oc < ocg; oc++) {
-                    float bias = b != NULL ? b[g * ocg + oc] : 0.0f, *yr = yg + oc * out_plane + p0;
-                    for (a = 0; a < np; a++)
-                        yr[a] = bias;
-                }
-                if (pointwise) {
-                    dlk_gemm_acc_f32(ocg, out_plane, icg, wg, kdim, 1, xg, in_plane, yg, out_plane);
-                } else {
-                    for (r0 = 0; r0 < kdim; r0 += DLK_CONV_TILE_K) {
-                        int64_t nr = kdim - r0 < DLK_CONV_TILE_K ? kdim - r0 : DLK_CONV_TILE_K;
-                        dlk_conv_pack_f32(p, xg, r0, nr, p0, np, tile);
-                        dlk_gemm_acc_f32(ocg, np, nr, wg + r0, kdim, 1, tile, DLK_CONV_TILE_N, yg + p0,
-                                         out_plane);
-                    }
-                }
-                for (oc = 0; oc < ocg; oc++)
-                    dlk_epilogue_f32(&p->ep, yg + oc * out_plane + p0,
-                                     r != NULL ? r + y_off + oc * out_plane + p0 : NULL, np);
-                if (pointwise)
-                    break;
-            }
-        }
-    }
+    dlk_sgemm_pad_f32(bp, kc, nc);
 }
 /*@end*/
 
-/*@ dlk_conv_f32 : dlk_conv_res_f32 */
-/* ONNX Conv without a residual input (the epilogue's activation still applies). */
-static void dlk_conv_f32(const dlk_conv_params *p, const float *x, const float *w, const float *b,
-                         float *y)
+/*@ dlk_conv_gemm_f32 : dlk_conv_params dlk_conv_im2col_f32 dlk_sgemm_f32 */
+/* ONNX Conv (any group, rank, stride, dilation, pads) through the packed
+ * matrix product: per image and group, y[oc][pix] = bias[oc] + w[oc][r] x
+ * B[r][pix], B packed from x a block at a time (a pointwise conv copies x's
+ * rows), the epilogue p->ep with residual r (y's shape, or NULL) applied to
+ * each finished tile. Work is split over par (NULL: one thread). */
+static void dlk_conv_gemm_f32(const dlk_par *par, const dlk_conv_params *p, const float *x,
+                              const float *w, const float *b, const float *r, float *y)
 {
-    dlk_conv_res_f32(p, x, w, b, NULL, y);
-}
-/*@end*/
-
-/*@ dlk_conv1x1_f32 : dlk_conv_params dlk_gemm_acc_f32 dlk_epilogue_f32 */
-/* A 1x1, stride-1, unpadded, group-1 Conv is one matrix product per image,
- * y (c_out x plane) = w (c_out x c_in) x (c_in x plane), with no im2col
- * copy. It runs in column blocks of DLK_GEMM_NC pixels so that the bias,
- * the product and the epilogue (p->ep, residual r or NULL) of a block
- * happen while it is in cache; the sums are those of dlk_conv_res_f32. */
-static void dlk_conv1x1_f32(const dlk_conv_params *p, const float *x, const float *w, const float *b,
-                            const float *r, float *y)
-{
-    int64_t plane = 1, a, img, oc, j0, j;
+    const int64_t icg = p->c_in / p->group, ocg = p->c_out / p->group;
+    dlk_conv_im2col col;
+    dlk_sgemm_args g;
+    int64_t out_plane = 1, a, img, grp;
     for (a = 0; a < p->rank; a++)
-        plane *= p->out[a];
-    for (img = 0; img < p->n; img++) {
-        const float *xi = x + img * p->c_in * plane;
-        const float *ri = r != NULL ? r + img * p->c_out * plane : NULL;
-        float *yi = y + img * p->c_out * plane;
-        for (j0 = 0; j0 < plane; j0 += DLK_GEMM_NC) {
-            int64_t nn = plane - j0 < DLK_GEMM_NC ? plane - j0 : DLK_GEMM_NC;
-            for (oc = 0; oc < p->c_out; oc++) {
-                float bias = b != NULL ? b[oc] : 0.0f, *yr = yi + oc * plane + j0;
-                for (j = 0; j < nn; j++)
-                    yr[j] = bias;
-            }
-            dlk_gemm_acc_f32(p->c_out, nn, p->c_in, w, p->c_in, 1, xi + j0, plane, yi + j0, plane);
-            for (oc = 0; oc < p->c_out; oc++)
-                dlk_epilogue_f32(&p->ep, yi + oc * plane + j0,
-                                 ri != NULL ? ri + oc * plane + j0 : NULL, nn);
+        out_plane *= p->out[a];
+    dlk_conv_im2col_init(&col, p);
+    memset(&g, 0, sizeof g);
+    g.m = ocg;
+    g.n = out_plane;
+    g.k = icg * col.ksize;
+    g.lda = g.k;
+    g.pack = dlk_conv_im2col_pack_f32;
+    g.pack_ctx = &col;
+    g.ldc = g.ldr = out_plane;
+    g.ep = &p->ep;
+    for (img = 0; img < p->n; img++)
+        for (grp = 0; grp < p->group; grp++) {
+            const int64_t y_off = (img * p->c_out + grp * ocg) * out_plane;
+            col.x = x + (img * p->c_in + grp * icg) * col.in_plane;
+            g.a = w + grp * ocg * g.k;
+            g.bias = b != NULL ? b + grp * ocg : NULL;
+            g.c = y + y_off;
+            g.r = r != NULL ? r + y_off : NULL;
+            dlk_sgemm_f32(par, &g);
         }
-    }
 }
 /*@end*/
 

@@ -13,6 +13,7 @@
 
 #include "common.h"
 #include "epilogue.h"
+#include "sgemm.h"
 
 /*@ dlk_gemm_acc_f32 : dlk_common */
 /* Cache blocks: a KC x NC panel of b (128 KB) stays in L2 while the rows of
@@ -173,6 +174,47 @@ static void dlk_gemm_f32(const dlk_gemm_params *p, const float *a, const float *
 }
 /*@end*/
 
+/*@ dlk_gemm_packed_f32 : dlk_gemm_params dlk_sgemm_f32 dlk_sgemm_pack_rows_f32 dlk_sgemm_pack_cols_f32 dlk_epilogue_f32 */
+/* ONNX Gemm as dlk_gemm_res_f32 computes it, the product through the
+ * packed micro-kernels of sgemm.h, split over par (NULL: one thread). a must
+ * not be transposed (trans_a 0); b may be (trans_b 1: packed a column at a
+ * time). alpha, beta, c and the epilogue then run row by row. */
+static void dlk_gemm_packed_f32(const dlk_par *par, const dlk_gemm_params *p, const float *a,
+                                const float *b, const float *c, const float *r, float *y)
+{
+    int64_t m = p->m, n = p->n, i, j;
+    dlk_sgemm_rows_b rows;
+    dlk_sgemm_cols_b cols;
+    dlk_sgemm_args g;
+    rows.b = b;
+    rows.ldb = n;
+    cols.bt = b;
+    cols.ldbt = p->k;
+    memset(&g, 0, sizeof g);
+    g.m = m;
+    g.n = n;
+    g.k = p->k;
+    g.a = a;
+    g.lda = p->k;
+    g.pack = p->trans_b ? dlk_sgemm_pack_cols_f32 : dlk_sgemm_pack_rows_f32;
+    g.pack_ctx = p->trans_b ? (const void *)&cols : (const void *)&rows;
+    g.c = y;
+    g.ldc = n;
+    dlk_sgemm_f32(par, &g);
+    if (c != NULL && p->beta != 0.0f) {
+        for (i = 0; i < m; i++)
+            for (j = 0; j < n; j++)
+                y[i * n + j] = p->alpha * y[i * n + j] + p->beta * c[i * p->c_rs + j * p->c_cs];
+    } else if (p->alpha != 1.0f) {
+        for (i = 0; i < m * n; i++)
+            y[i] *= p->alpha;
+    }
+    if (p->ep.act != DLK_ACT_NONE || r != NULL)
+        for (i = 0; i < m; i++)
+            dlk_epilogue_f32(&p->ep, y + i * n, r != NULL ? r + i * n : NULL, n);
+}
+/*@end*/
+
 /*@ dlk_matmul_params : dlk_common dlk_epilogue_params */
 typedef struct dlk_matmul_params {
     int64_t m, n, k;                       /* each product: (m x k) (k x n) */
@@ -228,6 +270,57 @@ static void dlk_matmul_res_f32(const dlk_matmul_params *p, const float *a, const
 static void dlk_matmul_f32(const dlk_matmul_params *p, const float *a, const float *b, float *y)
 {
     dlk_matmul_res_f32(p, a, b, NULL, y);
+}
+/*@end*/
+
+/*@ dlk_matmul_packed_f32 : dlk_matmul_params dlk_sgemm_f32 dlk_sgemm_pack_rows_f32 */
+/* dlk_matmul_res_f32 through the packed micro-kernels of sgemm.h: each
+ * product of the batch split over par (NULL: one thread), the epilogue
+ * p->ep (residual res, y's shape, or NULL) on every finished tile. */
+static void dlk_matmul_packed_f32(const dlk_par *par, const dlk_matmul_params *p, const float *a,
+                                  const float *b, const float *res, float *y)
+{
+    int64_t idx[DLK_MAX_RANK];
+    int64_t r = p->batch_rank, mn = p->m * p->n, a_off = 0, b_off = 0, ax;
+    dlk_sgemm_rows_b rows;
+    dlk_sgemm_args g;
+    for (ax = 0; ax < r; ax++) {
+        idx[ax] = 0;
+        if (p->batch[ax] == 0)
+            return;
+    }
+    memset(&g, 0, sizeof g);
+    g.m = p->m;
+    g.n = p->n;
+    g.k = p->k;
+    g.lda = p->k;
+    g.pack = dlk_sgemm_pack_rows_f32;
+    g.pack_ctx = &rows;
+    g.ldc = g.ldr = p->n;
+    g.ep = &p->ep;
+    rows.ldb = p->n;
+    for (;;) {
+        g.a = a + a_off;
+        rows.b = b + b_off;
+        g.c = y;
+        g.r = res;
+        dlk_sgemm_f32(par, &g);
+        y += mn;
+        if (res != NULL)
+            res += mn;
+        /* Odometer over the batch axes, last fastest. */
+        for (ax = r - 1; ax >= 0; ax--) {
+            a_off += p->a_stride[ax];
+            b_off += p->b_stride[ax];
+            if (++idx[ax] < p->batch[ax])
+                break;
+            a_off -= p->a_stride[ax] * p->batch[ax];
+            b_off -= p->b_stride[ax] * p->batch[ax];
+            idx[ax] = 0;
+        }
+        if (ax < 0)
+            break;
+    }
 }
 /*@end*/
 

@@ -34,8 +34,10 @@ static void dlk_parallel_for(const dlk_par *par, dlk_task task, void *arg, int64
         par->run(par, task, arg, n);
 }
 
-/* The share of n items that thread t of `threads` runs: [*begin, *end). */
-static void dlk_parallel_share(int64_t n, int t, int threads, int64_t *begin, int64_t *end)
+/* The share of n items that thread t of `threads` runs: [*begin, *end).
+ * inline: the pool uses it, a model without threads does not, and compilers
+ * do not warn about an unused static inline function. */
+static inline void dlk_parallel_share(int64_t n, int t, int threads, int64_t *begin, int64_t *end)
 {
     *begin = n * t / threads;
     *end = n * (t + 1) / threads;

@@ -136,7 +136,7 @@ START_TEST(conv_2x2_kernel_with_bias)
     float want[4] = {37.5f, 47.5f, 67.5f, 77.5f};
     dlk_conv_params p = params2d(1, 1, 1, 1, 3, 3, 2, 2, 1, 0, 1);
     ck_assert_int_eq(p.out[0], 2);
-    dlk_conv_f32(&p, x, w, b, y);
+    dlk_conv_gemm_f32(NULL, &p, x, w, b, NULL, y);
     expect_floats(y, want, 4, 0, "2x2 conv");
 }
 END_TEST
@@ -152,7 +152,7 @@ START_TEST(conv_strided_padded)
         w[i] = 1;
     ck_assert_int_eq(p.out[0], 2);
     ck_assert_int_eq(p.out[1], 2);
-    dlk_conv_f32(&p, x, w, NULL, y);
+    dlk_conv_gemm_f32(NULL, &p, x, w, NULL, NULL, y);
     expect_floats(y, want, 4, 0, "strided padded conv");
 }
 END_TEST
@@ -168,7 +168,7 @@ START_TEST(conv_dilated)
     for (int i = 0; i < 16; i++)
         x[i] = (float)(i + 1);
     ck_assert_int_eq(p.out[0], 2);
-    dlk_conv_f32(&p, x, w, NULL, y);
+    dlk_conv_gemm_f32(NULL, &p, x, w, NULL, NULL, y);
     expect_floats(y, want, 4, 0, "dilated conv");
 }
 END_TEST
@@ -184,7 +184,7 @@ START_TEST(conv_grouped)
     for (int c = 0; c < 4; c++)
         for (int i = 0; i < 3; i++)
             x[c * 3 + i] = (float)(10 * c + i);
-    dlk_conv_f32(&p, x, w, NULL, y);
+    dlk_conv_gemm_f32(NULL, &p, x, w, NULL, NULL, y);
     expect_floats(y, want, 4, 0, "grouped conv");
 }
 END_TEST
@@ -204,7 +204,7 @@ START_TEST(conv_depthwise)
         for (int i = 0; i < 9; i++)
             w[c * 9 + i] = (float)(c + 1);
     }
-    dlk_conv_f32(&p, x, w, NULL, y);
+    dlk_conv_gemm_f32(NULL, &p, x, w, NULL, NULL, y);
     expect_floats(y, want, 12, 0, "depthwise conv");
 }
 END_TEST
@@ -228,7 +228,7 @@ START_TEST(conv_1d_and_3d)
     p.pads[0] = 1;
     p.out[0] = dlk_conv_out_dim(5, 2, 2, 1, 1, 0);
     ck_assert_int_eq(p.out[0], 3);
-    dlk_conv_f32(&p, x1, w1, NULL, y1);
+    dlk_conv_gemm_f32(NULL, &p, x1, w1, NULL, NULL, y1);
     expect_floats(y1, want1, 3, 0, "1-D conv");
 
     memset(&p, 0, sizeof p);
@@ -241,7 +241,7 @@ START_TEST(conv_1d_and_3d)
         p.out[a] = 2;
     }
     p.pads[0] = 1;
-    dlk_conv_f32(&p, x3, w3, NULL, y3);
+    dlk_conv_gemm_f32(NULL, &p, x3, w3, NULL, NULL, y3);
     expect_floats(y3, want3, 8, 0, "3-D conv");
 }
 END_TEST
@@ -254,7 +254,7 @@ START_TEST(conv_pointwise_is_a_matrix_product)
     float x[4] = {1, 2, 3, 4}, w[6] = {1, 0, 0, 1, 1, 1}, b[3] = {0, 1, -1}, y[6];
     float want[6] = {1, 2, 4, 5, 3, 5};
     dlk_conv_params p = params2d(1, 2, 3, 1, 1, 2, 1, 1, 1, 0, 1);
-    dlk_conv_f32(&p, x, w, b, y);
+    dlk_conv_gemm_f32(NULL, &p, x, w, b, NULL, y);
     expect_floats(y, want, 6, 0, "pointwise conv");
 }
 END_TEST
@@ -491,7 +491,7 @@ static void compare_random(int transpose, int cases)
             dlk_conv_transpose_f32(&p, x, w, bias, y);
             naive_conv_transpose(&p, x, w, bias, want);
         } else {
-            dlk_conv_f32(&p, x, w, bias, y);
+            dlk_conv_gemm_f32(NULL, &p, x, w, bias, NULL, y);
             naive_conv(&p, x, w, bias, want);
         }
         expect_floats(y, want, ny, 1e-5f, what);
@@ -530,7 +530,7 @@ START_TEST(conv_large_channels_cross_tiles)
     b = rnd_array(9);
     y = rnd_array(ny);
     want = rnd_array(ny);
-    dlk_conv_f32(&p, x, w, b, y);
+    dlk_conv_gemm_f32(NULL, &p, x, w, b, NULL, y);
     naive_conv(&p, x, w, b, want);
     expect_floats(y, want, ny, 1e-5f, "70-channel conv");
     free(x);

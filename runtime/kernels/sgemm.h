@@ -1,0 +1,403 @@
+/* Packed single-precision matrix product with register-blocked micro-kernels.
+ *
+ * C (m x n, row-major, ldc) = or += A (m x k, row-major, lda) x B (k x n).
+ * A is the weights and is read in place: the micro-kernel broadcasts
+ * A[i][p] straight from memory into an FMA, so a constant A needs no copy.
+ * B (an activation: im2col panel, a matrix, a matrix read transposed) is
+ * copied by a caller-supplied routine into a stack block of KC rows x NC
+ * columns, cut into panels of NR columns: panel q holds Bp[p][0..NR-1] for
+ * p < kc, columns beyond n are zero. A KC x NC block (at most 256 KB) stays
+ * in L2 while every MR-row strip of A (MR x kc, in L1) sweeps its panels.
+ *
+ * Micro-kernels, chosen when the generated file is compiled:
+ *   AVX-512F         MR 12 x NR 32  (24 zmm accumulators, 2 for B)
+ *   AVX2 + FMA       MR 6 x NR 16   (12 ymm accumulators, 2 for B)
+ *   portable C99     MR 4 x NR 16   (fixed-size inner loops, gcc -O2 vectorises)
+ * Ragged edges: rows past m re-read A's last valid row and are never stored;
+ * columns past n are masked (AVX-512) or go through a small tile (others).
+ * The sums run in k order per output, but the FMA contraction differs
+ * between paths, so results agree with a plain loop to rounding only. */
+#ifndef DLK_SGEMM_H
+#define DLK_SGEMM_H
+
+#include "common.h"
+#include "epilogue.h"
+#include "parallel.h"
+
+/*@ dlk_sgemm_kernel : dlk_common */
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define DLK_SGEMM_MR 12
+#define DLK_SGEMM_NR 32
+#elif defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define DLK_SGEMM_MR 6
+#define DLK_SGEMM_NR 16
+#else
+#define DLK_SGEMM_MR 4
+#define DLK_SGEMM_NR 16
+#endif
+/* A KC x NC block of packed B lives on the stack of whoever runs it. */
+#define DLK_SGEMM_KC 256
+#define DLK_SGEMM_NC 192
+
+/* The MR rows of A a strip reads: rows past mr repeat the last valid one. */
+static void dlk_sgemm_rows(const float *a, int64_t lda, int64_t mr, const float **rows)
+{
+    int i;
+    for (i = 0; i < DLK_SGEMM_MR; i++)
+        rows[i] = a + (i < mr ? i : mr - 1) * lda;
+}
+
+#if defined(__AVX512F__)
+#define DLK_SG_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define DLK_SG_DECL(i) __m512 c##i##a, c##i##b; const float *a##i = ar[i];
+#define DLK_SG_INIT(i)                                                          \
+    if (acc && i < mr) {                                                        \
+        c##i##a = _mm512_maskz_loadu_ps(m0, c + i * ldc);                       \
+        c##i##b = _mm512_maskz_loadu_ps(m1, c + i * ldc + 16);                  \
+    } else {                                                                    \
+        c##i##a = c##i##b = _mm512_set1_ps(bias != NULL && !acc ? bias[i < mr ? i : 0] : 0.0f); \
+    }
+#define DLK_SG_FMA(i)                                                           \
+    {                                                                           \
+        const __m512 av = _mm512_set1_ps(a##i[p]);                              \
+        c##i##a = _mm512_fmadd_ps(av, b0, c##i##a);                             \
+        c##i##b = _mm512_fmadd_ps(av, b1, c##i##b);                             \
+    }
+#define DLK_SG_STORE(i)                                                         \
+    if (i < mr) {                                                               \
+        _mm512_mask_storeu_ps(c + i * ldc, m0, c##i##a);                        \
+        _mm512_mask_storeu_ps(c + i * ldc + 16, m1, c##i##b);                   \
+    }
+
+/* c[0..mr)[0..nr) (ldc) = (acc ? c : bias[i] or 0) + a[0..mr)[0..kc) x bp,
+ * for mr up to the ROWS of NAME: a short last strip (64 channels are
+ * 5 x 12 + 4) runs on a narrower kernel instead of computing 12 rows. */
+#define DLK_SG_KERNEL(NAME, ROWS)                                                             \
+    static void NAME(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,       \
+                     const float *bp, float *c, int64_t ldc, const float *bias, int acc)     \
+    {                                                                                         \
+        const float *ar[DLK_SGEMM_MR];                                                        \
+        const __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1u);                \
+        const __mmask16 m1 = (__mmask16)(nr >= 32 ? 0xffff : nr <= 16 ? 0 : (1u << (nr - 16)) - 1u); \
+        int64_t p;                                                                            \
+        dlk_sgemm_rows(a, lda, mr, ar);                                                       \
+        {                                                                                     \
+            ROWS(DLK_SG_DECL)                                                                 \
+            ROWS(DLK_SG_INIT)                                                                 \
+            for (p = 0; p < kc; p++) {                                                        \
+                const __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);         \
+                bp += 32;                                                                     \
+                ROWS(DLK_SG_FMA)                                                              \
+            }                                                                                 \
+            ROWS(DLK_SG_STORE)                                                                \
+        }                                                                                     \
+    }
+#define DLK_SG_ROWS4(X) X(0) X(1) X(2) X(3)
+#define DLK_SG_ROWS8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+DLK_SG_KERNEL(dlk_sgemm_micro12_f32, DLK_SG_ROWS)
+DLK_SG_KERNEL(dlk_sgemm_micro8_f32, DLK_SG_ROWS8)
+DLK_SG_KERNEL(dlk_sgemm_micro4_f32, DLK_SG_ROWS4)
+
+static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
+                                const float *bp, float *c, int64_t ldc, const float *bias, int acc)
+{
+    if (mr > 8)
+        dlk_sgemm_micro12_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc);
+    else if (mr > 4)
+        dlk_sgemm_micro8_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc);
+    else
+        dlk_sgemm_micro4_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc);
+}
+#undef DLK_SG_KERNEL
+#undef DLK_SG_ROWS4
+#undef DLK_SG_ROWS8
+#undef DLK_SG_ROWS
+#undef DLK_SG_DECL
+#undef DLK_SG_INIT
+#undef DLK_SG_FMA
+#undef DLK_SG_STORE
+
+#elif defined(__AVX2__) && defined(__FMA__)
+#define DLK_SG_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define DLK_SG_DECL(i) __m256 c##i##a, c##i##b; const float *a##i = ar[i];
+#define DLK_SG_INIT(i)                                                          \
+    if (acc) {                                                                  \
+        c##i##a = _mm256_loadu_ps(t + i * ldt);                                 \
+        c##i##b = _mm256_loadu_ps(t + i * ldt + 8);                             \
+    } else {                                                                    \
+        c##i##a = c##i##b = _mm256_set1_ps(bias != NULL ? bias[i < mr ? i : 0] : 0.0f); \
+    }
+#define DLK_SG_FMA(i)                                                           \
+    {                                                                           \
+        const __m256 av = _mm256_broadcast_ss(a##i + p);                        \
+        c##i##a = _mm256_fmadd_ps(av, b0, c##i##a);                             \
+        c##i##b = _mm256_fmadd_ps(av, b1, c##i##b);                             \
+    }
+#define DLK_SG_STORE(i)                                                         \
+    {                                                                           \
+        _mm256_storeu_ps(t + i * ldt, c##i##a);                                 \
+        _mm256_storeu_ps(t + i * ldt + 8, c##i##b);                             \
+    }
+
+/* c[0..mr)[0..nr) (ldc) = (acc ? c : bias[i] or 0) + a[0..mr)[0..kc) x bp. */
+static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
+                                const float *bp, float *c, int64_t ldc, const float *bias, int acc)
+{
+    const float *ar[DLK_SGEMM_MR];
+    float tile[DLK_SGEMM_MR * DLK_SGEMM_NR], *t = c;
+    int64_t p, i, j, ldt = ldc;
+    if (nr < DLK_SGEMM_NR || mr < DLK_SGEMM_MR) {
+        /* A ragged edge runs through a full tile, so no load or store leaves c. */
+        t = tile;
+        ldt = DLK_SGEMM_NR;
+        if (acc)
+            for (i = 0; i < DLK_SGEMM_MR; i++)
+                for (j = 0; j < DLK_SGEMM_NR; j++)
+                    tile[i * DLK_SGEMM_NR + j] = i < mr && j < nr ? c[i * ldc + j] : 0.0f;
+    }
+    dlk_sgemm_rows(a, lda, mr, ar);
+    {
+        DLK_SG_ROWS(DLK_SG_DECL)
+        DLK_SG_ROWS(DLK_SG_INIT)
+        for (p = 0; p < kc; p++) {
+            const __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
+            bp += 16;
+            DLK_SG_ROWS(DLK_SG_FMA)
+        }
+        DLK_SG_ROWS(DLK_SG_STORE)
+    }
+    if (t == tile)
+        for (i = 0; i < mr; i++)
+            for (j = 0; j < nr; j++)
+                c[i * ldc + j] = tile[i * DLK_SGEMM_NR + j];
+}
+#undef DLK_SG_ROWS
+#undef DLK_SG_DECL
+#undef DLK_SG_INIT
+#undef DLK_SG_FMA
+#undef DLK_SG_STORE
+
+#else
+/* c[0..mr)[0..nr) (ldc) = (acc ? c : bias[i] or 0) + a[0..mr)[0..kc) x bp.
+ * The accumulators are a fixed MR x NR array and the inner loop runs over
+ * exactly NR columns, which gcc -O2 keeps in vector registers. */
+static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
+                                const float *bp, float *c, int64_t ldc, const float *bias, int acc)
+{
+    const float *ar[DLK_SGEMM_MR];
+    float t[DLK_SGEMM_MR][DLK_SGEMM_NR];
+    int64_t p, i, j;
+    dlk_sgemm_rows(a, lda, mr, ar);
+    for (i = 0; i < DLK_SGEMM_MR; i++) {
+        const float init = bias != NULL && !acc ? bias[i < mr ? i : 0] : 0.0f;
+        for (j = 0; j < DLK_SGEMM_NR; j++)
+            t[i][j] = init;
+    }
+    if (acc)
+        for (i = 0; i < mr; i++)
+            for (j = 0; j < nr; j++)
+                t[i][j] = c[i * ldc + j];
+    for (p = 0; p < kc; p++) {
+        const float *restrict b = bp + p * DLK_SGEMM_NR;
+        for (i = 0; i < DLK_SGEMM_MR; i++) {
+            const float av = ar[i][p];
+            for (j = 0; j < DLK_SGEMM_NR; j++)
+                t[i][j] += av * b[j];
+        }
+    }
+    for (i = 0; i < mr; i++)
+        for (j = 0; j < nr; j++)
+            c[i * ldc + j] = t[i][j];
+}
+#endif
+/*@end*/
+
+/*@ dlk_sgemm_f32 : dlk_sgemm_kernel dlk_parallel dlk_epilogue_f32 */
+/* Writes rows k0..k0+kc, columns j0..j0+nc of B into bp as panels of NR
+ * columns (panel q at bp + q*kc*NR, row p at + p*NR); columns from nc up
+ * to the next multiple of NR are zero. */
+typedef void (*dlk_sgemm_pack_fn)(const void *ctx, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
+                                  float *bp);
+
+/* One product: C = (acc ? C : bias per row, or 0) + A x B, then the
+ * epilogue ep (NULL: none) with residual r (ldr; NULL: none) on every
+ * finished tile. bias is ignored when acc. */
+typedef struct dlk_sgemm_args {
+    int64_t m, n, k;
+    const float *a;
+    int64_t lda;
+    dlk_sgemm_pack_fn pack;
+    const void *pack_ctx;
+    const float *bias;
+    int acc;
+    float *c;
+    int64_t ldc;
+    const dlk_epilogue *ep;
+    const float *r;
+    int64_t ldr;
+    int64_t row_blocks, col_blocks, mc, nc;   /* the work split, set by dlk_sgemm_f32 */
+} dlk_sgemm_args;
+
+/* Rows [i0, i1) x columns [j0, j0 + nc) of C, nc <= DLK_SGEMM_NC. */
+static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0, int64_t i1, int64_t j0, int64_t nc)
+{
+    float bp[DLK_SGEMM_KC * DLK_SGEMM_NC];
+    int64_t nk = (g->k + DLK_SGEMM_KC - 1) / DLK_SGEMM_KC, step, k0 = 0, i, q, t;
+    const int ep = g->ep != NULL && (g->ep->act != DLK_ACT_NONE || g->r != NULL);
+    if (nk < 1)
+        nk = 1;
+    step = (g->k + nk - 1) / nk;     /* even K blocks: 576 runs as 3 x 192, not 256 + 256 + 64 */
+    do {
+        const int64_t kc = g->k - k0 < step ? g->k - k0 : step;
+        const int last = k0 + kc >= g->k, acc = g->acc || k0 > 0;
+        g->pack(g->pack_ctx, k0, kc, j0, nc, bp);
+        for (i = i0; i < i1; i += DLK_SGEMM_MR) {
+            const int64_t mr = i1 - i < DLK_SGEMM_MR ? i1 - i : DLK_SGEMM_MR;
+            for (q = 0; q * DLK_SGEMM_NR < nc; q++) {
+                const int64_t j = j0 + q * DLK_SGEMM_NR;
+                const int64_t nr = nc - q * DLK_SGEMM_NR < DLK_SGEMM_NR ? nc - q * DLK_SGEMM_NR : DLK_SGEMM_NR;
+                dlk_sgemm_micro_f32(kc, g->a + i * g->lda + k0, g->lda, mr, nr,
+                                    bp + q * kc * DLK_SGEMM_NR, g->c + i * g->ldc + j, g->ldc,
+                                    g->bias != NULL ? g->bias + i : NULL, acc);
+            }
+            /* The strip's rows are final: their epilogue runs while they are in L1. */
+            if (last && ep)
+                for (t = i; t < i + mr; t++)
+                    dlk_epilogue_f32(g->ep, g->c + t * g->ldc + j0,
+                                     g->r != NULL ? g->r + t * g->ldr + j0 : NULL, nc);
+        }
+        k0 += kc;
+    } while (k0 < g->k);
+}
+
+/* Tasks are (row block, column block) pairs, row-major. */
+static void dlk_sgemm_task_f32(void *arg, int64_t begin, int64_t end)
+{
+    const dlk_sgemm_args *g = (const dlk_sgemm_args *)arg;
+    int64_t t;
+    for (t = begin; t < end; t++) {
+        const int64_t ib = t / g->col_blocks, jb = t % g->col_blocks;
+        const int64_t i0 = ib * g->mc, i1 = i0 + g->mc < g->m ? i0 + g->mc : g->m;
+        const int64_t j0 = jb * g->nc, nc = g->n - j0 < g->nc ? g->n - j0 : g->nc;
+        dlk_sgemm_block_f32(g, i0, i1, j0, nc);
+    }
+}
+
+/* Splits C into blocks of whole NR-column panels (at most NC wide, evenly
+ * sized) and, when threads would otherwise idle, into row blocks of whole
+ * MR strips; each block packs its own B. Fields of g past ldr are set here. */
+static void dlk_sgemm_f32(const dlk_par *par, dlk_sgemm_args *g)
+{
+    const int threads = par != NULL && par->threads > 1 ? par->threads : 1;
+    const int64_t panels = (g->n + DLK_SGEMM_NR - 1) / DLK_SGEMM_NR;
+    const int64_t strips = (g->m + DLK_SGEMM_MR - 1) / DLK_SGEMM_MR;
+    int64_t per_block = DLK_SGEMM_NC / DLK_SGEMM_NR, rb = 1;
+    if (g->m <= 0 || g->n <= 0)
+        return;
+    g->col_blocks = (panels + per_block - 1) / per_block;
+    per_block = (panels + g->col_blocks - 1) / g->col_blocks;
+    g->nc = per_block * DLK_SGEMM_NR;
+    g->col_blocks = (g->n + g->nc - 1) / g->nc;
+    /* Fewer than 4 blocks per thread leaves a thread waiting on a ragged share. */
+    if (threads > 1 && g->col_blocks < 4 * threads) {
+        rb = (4 * threads + g->col_blocks - 1) / g->col_blocks;
+        if (rb > strips)
+            rb = strips;
+    }
+    g->mc = ((strips + rb - 1) / rb) * DLK_SGEMM_MR;
+    g->row_blocks = (g->m + g->mc - 1) / g->mc;
+    dlk_parallel_for(par, dlk_sgemm_task_f32, g, g->row_blocks * g->col_blocks);
+}
+/*@end*/
+
+/*@ dlk_sgemm_put_f32 : dlk_sgemm_kernel */
+/* Writes len values of one row of B, starting at column t of the block,
+ * into the panels of bp: src[i*s] (src NULL: zeros). row: bp + p*NR for
+ * row p; pstride: kc*NR, the distance between panels. */
+static void dlk_sgemm_put_f32(float *row, int64_t pstride, int64_t t, const float *src, int64_t s,
+                              int64_t len)
+{
+    while (len > 0) {
+        const int64_t o = t % DLK_SGEMM_NR;
+        const int64_t n = DLK_SGEMM_NR - o < len ? DLK_SGEMM_NR - o : len;
+        float *restrict d = row + (t / DLK_SGEMM_NR) * pstride + o;
+        int64_t i;
+        if (src == NULL) {
+            for (i = 0; i < n; i++)
+                d[i] = 0.0f;
+        } else if (s == 1) {
+            if (n == DLK_SGEMM_NR)
+                for (i = 0; i < DLK_SGEMM_NR; i++)
+                    d[i] = src[i];
+            else
+                for (i = 0; i < n; i++)
+                    d[i] = src[i];
+            src += n;
+        } else {
+            for (i = 0; i < n; i++)
+                d[i] = src[i * s];
+            src += n * s;
+        }
+        t += n;
+        len -= n;
+    }
+}
+
+/* Zero columns nc .. the next multiple of NR of all kc rows. */
+static void dlk_sgemm_pad_f32(float *bp, int64_t kc, int64_t nc)
+{
+    const int64_t q = nc / DLK_SGEMM_NR, o = nc % DLK_SGEMM_NR;
+    int64_t p;
+    if (o == 0)
+        return;
+    for (p = 0; p < kc; p++)
+        dlk_sgemm_put_f32(bp + q * kc * DLK_SGEMM_NR + p * DLK_SGEMM_NR, 0, o, NULL, 0,
+                          DLK_SGEMM_NR - o);
+}
+/*@end*/
+
+/*@ dlk_sgemm_pack_rows_f32 : dlk_sgemm_put_f32 */
+/* B given row-major: element (p, j) at b[p*ldb + j]. */
+typedef struct dlk_sgemm_rows_b {
+    const float *b;
+    int64_t ldb;
+} dlk_sgemm_rows_b;
+
+static void dlk_sgemm_pack_rows_f32(const void *ctx, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
+                                    float *bp)
+{
+    const dlk_sgemm_rows_b *b = (const dlk_sgemm_rows_b *)ctx;
+    int64_t p;
+    for (p = 0; p < kc; p++)
+        dlk_sgemm_put_f32(bp + p * DLK_SGEMM_NR, kc * DLK_SGEMM_NR, 0, b->b + (k0 + p) * b->ldb + j0, 1,
+                          nc);
+    dlk_sgemm_pad_f32(bp, kc, nc);
+}
+/*@end*/
+
+/*@ dlk_sgemm_pack_cols_f32 : dlk_sgemm_put_f32 */
+/* B given transposed: element (p, j) at bt[j*ldbt + p] (Gemm transB). Each
+ * panel is filled a column at a time, reading bt's rows contiguously. */
+typedef struct dlk_sgemm_cols_b {
+    const float *bt;
+    int64_t ldbt;
+} dlk_sgemm_cols_b;
+
+static void dlk_sgemm_pack_cols_f32(const void *ctx, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
+                                    float *bp)
+{
+    const dlk_sgemm_cols_b *b = (const dlk_sgemm_cols_b *)ctx;
+    int64_t j, p;
+    for (j = 0; j < nc; j++) {
+        const float *src = b->bt + (j0 + j) * b->ldbt + k0;
+        float *d = bp + (j / DLK_SGEMM_NR) * kc * DLK_SGEMM_NR + j % DLK_SGEMM_NR;
+        for (p = 0; p < kc; p++)
+            d[p * DLK_SGEMM_NR] = src[p];
+    }
+    dlk_sgemm_pad_f32(bp, kc, nc);
+}
+/*@end*/
+
+#endif
