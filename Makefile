@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps venv configure build demo test install clean
+.PHONY: all deps venv configure build demo test bench install clean
 
 all: build
 
@@ -28,6 +28,12 @@ demo: build
 test: deps venv configure
 	cmake --build $(BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# dlcc vs onnxruntime at 1 and 2 threads, table to bench/results/ (see bench/README.md).
+# Not part of `make test`. Options: make bench BENCH_ARGS="--quick --models squeezenet,mobilenetv2"
+bench: deps venv configure
+	cmake --build $(BUILD) -j $(JOBS)
+	$(BUILD)/venv/bin/python bench/run_bench.py --dlcc $(BUILD)/dlcc $(BENCH_ARGS)
 
 install: build
 	cmake --install $(BUILD)

@@ -51,7 +51,7 @@ static int emit(const dl_graph *g, const dlcc_options *opt, dl_diag *d)
         default_name(opt->output_path, name, sizeof name);
     sibling_path(opt->output_path, ".h", h_path, sizeof h_path);
     sibling_path(opt->output_path, ".weights", w_path, sizeof w_path);
-    dl_c_options c = {name, opt->output_path, h_path, w_path, opt->weights};
+    dl_c_options c = {name, opt->output_path, h_path, w_path, opt->weights, opt->threads, opt->profile, opt->run_threads};
     if (dl_emit_c(g, &c, d))
         return -1;
     if (!opt->driver_path)

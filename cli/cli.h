@@ -17,6 +17,8 @@ typedef struct compile_args {
 
 /* Zeroes a and sets the defaults (-O2). */
 void cli_compile_args_init(compile_args *a);
+/* dlcc run/compare --threads N: 1..64, or -1 with a message. */
+int cli_parse_threads(const char *arg);
 /* Parses one compile option; returns 1 if it consumed it, 0 if not one, -1 on a bad value. */
 int cli_compile_option(compile_args *a, int opt, const char *arg);
 /* Frees what cli_compile_option allocated. */
@@ -29,7 +31,7 @@ int cli_compare_command(int argc, char **argv);  /* dlcc compare */
 enum {
     OPT_NAME = 1000, OPT_SHAPE, OPT_BIND, OPT_WEIGHTS, OPT_DUMP_AFTER, OPT_DUMP_FILE, OPT_DUMP_FORMAT,
     OPT_INPUT, OPT_OUTPUT_DIR, OPT_RTOL, OPT_ATOL, OPT_KEEP, OPT_HELP, OPT_VERSION, OPT_LIST_OPS,
-    OPT_ENABLE_PASS, OPT_DISABLE_PASS, OPT_LIST_PASSES, OPT_REPORT,
+    OPT_ENABLE_PASS, OPT_DISABLE_PASS, OPT_LIST_PASSES, OPT_REPORT, OPT_THREADS, OPT_PROFILE,
 };
 
 #define CLI_COMPILE_LONG_OPTIONS                                        \
@@ -42,6 +44,7 @@ enum {
     {"disable-pass", required_argument, NULL, OPT_DISABLE_PASS},        \
     {"dump-file", required_argument, NULL, OPT_DUMP_FILE},              \
     {"dump-format", required_argument, NULL, OPT_DUMP_FORMAT},          \
+    {"profile", no_argument, NULL, OPT_PROFILE},                        \
     {"verbose", no_argument, NULL, 'v'},                                \
     {"help", no_argument, NULL, OPT_HELP}
 
@@ -54,6 +57,10 @@ enum {
     "  -O0, -O1, -O2, -O3     optimisation level (default -O2; see --list-passes)\n"                 \
     "  --enable-pass=NAME     run a pass the -O level leaves out; repeatable\n"                       \
     "  --disable-pass=NAME    skip an optional pass; repeatable\n"                                      \
+    "  --profile              time every node: the code keeps a static table (profile builds only; runs\n" \
+    "                         must not overlap) and NAME_profile_print(FILE *) lists the nodes, slowest\n" \
+    "                         first (name, op + fused ops, calls, total ms, ms/call, %% of the run);\n"   \
+    "                         dlcc run prints it on stderr\n"                                          \
     "  -v, --verbose          print one line per pass\n"                                              \
     "  --dump-after=PASS|all  print the graph after PASS, or after every pass\n"                     \
     "  --dump-format=text|dot format of the dump (default text)\n"                                    \

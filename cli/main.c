@@ -19,6 +19,9 @@ static void usage(FILE *f)
             "options:\n"
             "  -o OUT.c               the generated source; OUT.h (and OUT.weights) are written beside it\n"
             CLI_COMPILE_HELP
+            "  --threads              also generate NAME_context, NAME_context_init(ctx, threads),\n"
+            "                         NAME_context_free(ctx) and NAME_run_in(ctx, ...): the run on a pool of\n"
+            "                         threads (pthreads; link with -pthread); NAME_run stays one-threaded\n"
             "  --list-ops             list the supported ONNX operators\n"
             "  --list-passes          list the passes, the -O level that runs each, what it does\n"
             "  --report               print the memory plan (per tensor offset, size, live range; arena,\n"
@@ -99,6 +102,17 @@ static int check_pass_name(const char *option, const char *name)
     return -1;
 }
 
+int cli_parse_threads(const char *arg)
+{
+    char *end;
+    long n = strtol(arg, &end, 10);
+    if (end == arg || *end || n < 1 || n > 64) {
+        fprintf(stderr, "dlcc: error: --threads %s: expected a thread count from 1 to 64\n", arg);
+        return -1;
+    }
+    return (int)n;
+}
+
 void cli_compile_args_init(compile_args *a)
 {
     memset(a, 0, sizeof *a);
@@ -167,6 +181,7 @@ int cli_compile_option(compile_args *a, int opt, const char *arg)
         }
         a->opt.dump_dot = strcmp(arg, "dot") == 0;
         return 1;
+    case OPT_PROFILE: a->opt.profile = true; return 1;
     case 'v': a->verbose = true; a->opt.log = stderr; return 1;
     case 'O':
         if (!arg || !strchr("0123", arg[0]) || !arg[0] || arg[1]) {
@@ -197,6 +212,7 @@ static int compile_command(int argc, char **argv)
         {"list-ops", no_argument, NULL, OPT_LIST_OPS},
         {"list-passes", no_argument, NULL, OPT_LIST_PASSES},
         {"report", no_argument, NULL, OPT_REPORT},
+        {"threads", no_argument, NULL, OPT_THREADS},
         {NULL, 0, NULL, 0},
     };
     compile_args a;
@@ -216,6 +232,7 @@ static int compile_command(int argc, char **argv)
         case OPT_LIST_OPS: list_ops(); return 0;
         case OPT_LIST_PASSES: dlcc_list_passes(stdout); return 0;
         case OPT_REPORT: report = true; break;
+        case OPT_THREADS: a.opt.threads = true; break;
         default: usage(stderr); return 1;
         }
     }

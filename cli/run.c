@@ -121,8 +121,10 @@ static int build(compile_args *a, workdir *w, dlcc_model_info *info)
         return -1;
     /* $CC and $CFLAGS may hold several words: let the shell split them. */
     char *const cc[] = {"/bin/sh", "-c",
-                        "exec ${CC:-cc} -std=c99 -O2 ${CFLAGS} -I\"$0\" -o \"$1\" \"$0/model.c\" \"$0/main.c\" "
-                        "\"$0/tensor_io.c\" \"$0/timing.c\" -lm",
+                        a->opt.threads ? "exec ${CC:-cc} -std=c99 -O2 ${CFLAGS} -I\"$0\" -o \"$1\" \"$0/model.c\" \"$0/main.c\" "
+                                         "\"$0/tensor_io.c\" \"$0/timing.c\" -lm -pthread"
+                                       : "exec ${CC:-cc} -std=c99 -O2 ${CFLAGS} -I\"$0\" -o \"$1\" \"$0/model.c\" \"$0/main.c\" "
+                                         "\"$0/tensor_io.c\" \"$0/timing.c\" -lm",
                         w->path, prog, NULL};
     if (spawn(cc) != 0) {
         fprintf(stderr, "dlcc: error: the C compiler failed on the generated code (in %s)\n", w->path);
@@ -173,7 +175,20 @@ static void run_usage(FILE *f)
                "stderr: the time of one inference, the median of $DLCC_REPEAT runs (default 1).\n\noptions:\n"
                "  --input NAME=FILE      one per graph input\n"
                "  --output-dir DIR       where the outputs go (created if missing)\n"
-               "  --keep                 keep the temporary build folder\n" CLI_COMPILE_HELP);
+               "  --keep                 keep the temporary build folder\n"
+               "  --threads N            compile with --threads and run through a context of N threads (1-64)\n"
+               CLI_COMPILE_HELP);
+}
+
+/* --threads N: compile with the context API and let the driver run on N threads. */
+static int threads_option(compile_args *a, const char *arg)
+{
+    int n = cli_parse_threads(arg);
+    if (n < 0)
+        return -1;
+    a->opt.threads = true;
+    a->opt.run_threads = n;
+    return 0;
 }
 
 typedef struct named_input {
@@ -217,6 +232,7 @@ int cli_run_command(int argc, char **argv)
         {"input", required_argument, NULL, OPT_INPUT},
         {"output-dir", required_argument, NULL, OPT_OUTPUT_DIR},
         {"keep", no_argument, NULL, OPT_KEEP},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {NULL, 0, NULL, 0},
     };
     compile_args a;
@@ -244,6 +260,9 @@ int cli_run_command(int argc, char **argv)
             given[n_given++].file = eq + 1;
         } else if (c == OPT_OUTPUT_DIR) {
             out_dir = optarg;
+        } else if (c == OPT_THREADS) {
+            if (threads_option(&a, optarg))
+                return 1;
         } else if (c == OPT_KEEP) {
             w.keep = true;
         } else {
@@ -284,7 +303,9 @@ static void compare_usage(FILE *f)
                "Exits 0 only if every output is within tolerance.\n\noptions:\n"
                "  --rtol R               relative tolerance (default 1e-3)\n"
                "  --atol A               absolute tolerance (default 1e-5)\n"
-               "  --keep                 keep the temporary build folder\n" CLI_COMPILE_HELP);
+               "  --keep                 keep the temporary build folder\n"
+               "  --threads N            compile with --threads and run through a context of N threads (1-64)\n"
+               CLI_COMPILE_HELP);
 }
 
 /* IEEE half bits to double (exact). */
@@ -432,6 +453,7 @@ int cli_compare_command(int argc, char **argv)
         {"rtol", required_argument, NULL, OPT_RTOL},
         {"atol", required_argument, NULL, OPT_ATOL},
         {"keep", no_argument, NULL, OPT_KEEP},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {NULL, 0, NULL, 0},
     };
     compile_args a;
@@ -453,6 +475,9 @@ int cli_compare_command(int argc, char **argv)
                 return 1;
         } else if (c == OPT_ATOL) {
             if (!parse_tolerance(optarg, &atol))
+                return 1;
+        } else if (c == OPT_THREADS) {
+            if (threads_option(&a, optarg))
                 return 1;
         } else if (c == OPT_KEEP) {
             w.keep = true;

@@ -2,6 +2,7 @@
 #ifndef DLCC_CODEGEN_C_H
 #define DLCC_CODEGEN_C_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "ir/ir.h"
@@ -14,6 +15,9 @@ typedef struct dl_c_options {
     const char *h_path;        /* NAME.h */
     const char *weights_path;  /* NAME.weights (DL_WEIGHTS_FILE) */
     dl_weights_mode weights;
+    bool threads;              /* --threads: NAME_context, NAME_context_init/free, NAME_run_in (a pthreads pool) */
+    bool profile;              /* --profile: per-node timing, NAME_profile_print/reset (a static table) */
+    int driver_threads;        /* dl_emit_driver: run through a context of this many threads (needs threads); 0: NAME_run */
 } dl_c_options;
 
 /* Writes the files atomically: on error none of them is left behind. */

@@ -26,6 +26,9 @@ typedef struct dlcc_options {
     const char *dump_path;      /* where the dump goes (NULL: stderr) */
     bool dump_dot;
     const char *driver_path;    /* also write a test main() here (dlcc run) */
+    bool threads;               /* --threads: also NAME_context and NAME_run_in (a pthreads pool) */
+    bool profile;               /* --profile: per-node timing and NAME_profile_print/reset */
+    int run_threads;            /* dlcc run --threads N: the test main() runs on N threads (needs threads) */
     struct dlcc_model_info *info; /* when non-NULL, filled with the model's signature */
 } dlcc_options;
 

@@ -6,7 +6,7 @@
  * end) runs once per thread over a static, contiguous share of [0, n). With
  * par NULL or one thread it is a plain call of task(arg, 0, n): a model
  * compiled without threads, and constant folding inside the compiler, pay
- * nothing. The thread pool behind par->run (runtime/kernels/pool.h, emitted
+ * nothing. The thread pool behind par->run (runtime/kernels/threadpool.h, emitted
  * only with dlcc --threads) is the only code that knows about pthreads. */
 #ifndef DLK_PARALLEL_H
 #define DLK_PARALLEL_H
@@ -34,10 +34,12 @@ static void dlk_parallel_for(const dlk_par *par, dlk_task task, void *arg, int64
         par->run(par, task, arg, n);
 }
 
-/* The share of n items that thread t of `threads` runs: [*begin, *end).
- * inline: the pool uses it, a model without threads does not, and compilers
- * do not warn about an unused static inline function. */
-static inline void dlk_parallel_share(int64_t n, int t, int threads, int64_t *begin, int64_t *end)
+/*@end*/
+
+/*@ dlk_parallel_share : dlk_common */
+/* The share of n items that thread t of `threads` runs: [*begin, *end)
+ * (its own section: only the thread pool needs it). */
+static void dlk_parallel_share(int64_t n, int t, int threads, int64_t *begin, int64_t *end)
 {
     *begin = n * t / threads;
     *end = n * (t + 1) / threads;
