@@ -5,7 +5,13 @@
 #include "passes/passes.h"
 
 /* Generators (ConstantOfShape, Expand, Tile) whose result exceeds this stay run-time code. */
+/* Constant computations whose result is larger (ConstantOfShape, Expand,
+ * Tile of constants) stay as run-time code when weights are embedded in the
+ * C file, which must stay small enough for a C compiler; with --weights=file
+ * they are folded whatever their size (written once to NAME.weights, loaded
+ * once), as a runtime folds them when it loads a model. */
 #define FOLD_LIMIT_BYTES (64 << 10)
+#define FOLD_LIMIT_FILE_BYTES ((int64_t)1 << 40)
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -112,7 +118,8 @@ dl_graph *dlcc_build_graph(const dlcc_options *opt, dl_diag *d)
         dl_graph_free(g);
         return NULL;
     }
-    dl_pass_context ctx = {d, opt->log, opt->dump_after, dump ? dump : stderr, opt->dump_dot, FOLD_LIMIT_BYTES,
+    int64_t fold_limit = opt->weights == DL_WEIGHTS_FILE ? FOLD_LIMIT_FILE_BYTES : FOLD_LIMIT_BYTES;
+    dl_pass_context ctx = {d, opt->log, opt->dump_after, dump ? dump : stderr, opt->dump_dot, fold_limit,
                            opt->opt_level, opt->enable_passes, opt->disable_passes, opt->n_enable_passes,
                            opt->n_disable_passes};
     int rc = dl_run_passes(g, &ctx);

@@ -53,7 +53,9 @@ enum {
     "  --shape INPUT=d,d,...  bind an input's shape (symbolic dims must be bound); repeatable\n"       \
     "  --bind INPUT=FILE      fix an input's value at compile time (.npy or .pb), e.g. axes that decide\n" \
     "                         shapes; the code returns -2 if run with another value; repeatable\n"      \
-    "  --weights=embed|file   weights inside the .c file (default) or in NAME.weights + a loader\n"    \
+    "  --weights=embed|file   weights inside the .c file (default) or in NAME.weights + a loader;\n"   \
+    "                         with file, constants computed from constants (ConstantOfShape...) are\n" \
+    "                         folded whatever their size (embedded: only up to 64 KiB each)\n"         \
     "  -O0, -O1, -O2, -O3     optimisation level (default -O2; see --list-passes)\n"                 \
     "  --enable-pass=NAME     run a pass the -O level leaves out; repeatable\n"                       \
     "  --disable-pass=NAME    skip an optional pass; repeatable\n"                                      \

@@ -225,7 +225,8 @@ static const dl_value *conv_residual(const dl_node *n)
  * would waste the packed micro-kernel. */
 static bool conv_is_depthwise(const dlk_conv_params *kp)
 {
-    return kp->rank == 2 && kp->group > 1 && kp->group == kp->c_in && kp->c_out % kp->group == 0;
+    return kp->rank == 2 && kp->group > 1 && kp->group == kp->c_in && kp->c_out % kp->group == 0 &&
+           kp->kernel[1] <= DLK_DEPTHWISE_MAX_KW;
 }
 
 /* The kernel node n runs; eval and lower both choose through here. Every

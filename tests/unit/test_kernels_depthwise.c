@@ -1,7 +1,9 @@
 /* The depthwise kernel (runtime/kernels/depthwise.h) against a naive direct
  * convolution written here (double sums, every tap bounds-checked), over
  * random shapes: kernel 1/3/5/7, stride 1/2/3, dilation 1/2, asymmetric
- * pads, channel multiplier 1 and 2, batch 1 and 2, with and without bias,
+ * pads, channel multiplier 1 and 2, batch 1 and 2, planes from 1 to 2900
+ * wide (the stride-1 path in one band, in several, or too wide for one),
+ * with and without bias,
  * activation and residual; run with no thread context and with a 3-way
  * context whose shares run one after the other (every plane written once). */
 #include <check.h>
@@ -71,26 +73,30 @@ static void reference(const dlk_conv_params *p, const float *x, const float *w, 
                 }
 }
 
-static void one_case(int trial)
+/* large: planes big enough that the stride-1 path works in several bands
+ * of rows (and some too wide for a band, which take the row path). */
+static void one_case(int trial, int large)
 {
     static const int64_t ks[] = {1, 3, 3, 5, 7}, ss[] = {1, 1, 2, 3}, ds[] = {1, 1, 2}, ps[] = {0, 1, 2, 3};
-    static const int64_t sizes[] = {1, 5, 8, 13, 17, 30};
+    static const int64_t small_sizes[] = {1, 5, 8, 13, 17, 30}, large_sizes[] = {90, 150, 201, 2900};
+    const int64_t *sizes = large ? large_sizes : small_sizes;
+    const int n_sizes = large ? 4 : 6;
     dlk_conv_params p;
     memset(&p, 0, sizeof p);
     p.rank = 2;
-    p.n = 1 + trial % 2;
-    p.c_in = p.group = 1 + trial % 5;
+    p.n = large ? 1 : 1 + trial % 2;
+    p.c_in = p.group = large ? 1 + trial % 2 : 1 + trial % 5;
     p.c_out = p.c_in * (trial % 3 == 2 ? 2 : 1);
     for (int a = 0; a < 2; a++) {
         p.kernel[a] = pick(ks, 5);
-        p.strides[a] = pick(ss, 4);
+        p.strides[a] = large ? 1 : pick(ss, 4);
         p.dilations[a] = pick(ds, 3);
         p.pads[a] = pick(ps, 4);
         p.pads[2 + a] = pick(ps, 4);
-        p.in[a] = pick(sizes, 6);
+        p.in[a] = pick(sizes, n_sizes);
         p.out[a] = dlk_conv_out_dim(p.in[a], p.kernel[a], p.strides[a], p.dilations[a], p.pads[a], p.pads[2 + a]);
     }
-    if (p.out[0] <= 0 || p.out[1] <= 0)
+    if (p.out[0] <= 0 || p.out[1] <= 0 || (large && p.in[0] * p.in[1] > 400000))
         return;
     p.ep.act = trial % 4 == 1 ? DLK_ACT_RELU : trial % 4 == 2 ? DLK_ACT_CLIP : DLK_ACT_NONE;
     p.ep.alpha = -0.5f;
@@ -142,7 +148,14 @@ static void one_case(int trial)
 START_TEST(depthwise_matches_direct_convolution)
 {
     for (int trial = 0; trial < 400; trial++)
-        one_case(trial);
+        one_case(trial, 0);
+}
+END_TEST
+
+START_TEST(depthwise_large_planes)
+{
+    for (int trial = 0; trial < 24; trial++)
+        one_case(trial, 1);
 }
 END_TEST
 
@@ -178,6 +191,7 @@ int main(void)
     TCase *tc = tcase_create("depthwise");
     tcase_add_test(tc, depthwise_hand_computed);
     tcase_add_test(tc, depthwise_matches_direct_convolution);
+    tcase_add_test(tc, depthwise_large_planes);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
