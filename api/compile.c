@@ -168,7 +168,10 @@ void dlcc_list_passes(FILE *f)
     const dl_pass *p = dl_pass_list(&n);
     for (int i = 0; i < n; i++) {
         char level[16];
-        snprintf(level, sizeof level, "-O%d", p[i].level);
+        if (p[i].level == DL_PASS_OPT_IN)
+            snprintf(level, sizeof level, "opt-in");
+        else
+            snprintf(level, sizeof level, "-O%d", p[i].level);
         fprintf(f, "%-22s %-9s %s\n", p[i].name, p[i].required ? "always" : level, p[i].what);
     }
 }

@@ -19,9 +19,12 @@ typedef struct dl_pass_context {
     int n_enabled, n_disabled;
 } dl_pass_context;
 
+/* The level of a pass that no -O level runs: only --enable-pass does. */
+#define DL_PASS_OPT_IN 99
+
 typedef struct dl_pass {
     const char *name;
-    int level;              /* the lowest -O level that runs it */
+    int level;              /* the lowest -O level that runs it, or DL_PASS_OPT_IN */
     bool required;          /* runs at every level; cannot be disabled */
     int (*run)(dl_graph *g, dl_pass_context *ctx);
     const char *what;       /* one line, for --list-passes */

@@ -224,7 +224,7 @@ static int lrn_eval(dl_graph *g, dl_node *n, dl_diag *d)
     (void)g;
     if (lrn_make_params(d, n, &kp) < 0)
         return -1;
-    dlk_lrn_f32(&kp, n->inputs[0]->data, n->outputs[0]->data);
+    dlk_lrn_f32(NULL, &kp, n->inputs[0]->data, n->outputs[0]->data);
     return 0;
 }
 
@@ -247,6 +247,7 @@ static int lrn_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_lower_param_float(l, "bias", kp.bias);
     dl_lower_params_end(l);
     dl_lower_call(l, "dlk_lrn_f32");
+    dl_lower_arg_par(l);
     dl_lower_arg_params(l);
     dl_lower_arg_value(l, n->inputs[0]);
     dl_lower_arg_value(l, n->outputs[0]);

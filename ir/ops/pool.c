@@ -145,6 +145,13 @@ static const dl_value *indices_output(const dl_node *n)
     return v != NULL && (v->n_users > 0 || v->is_output) ? v : NULL;
 }
 
+/* The usual MaxPool (2-D, no indices, a kernel row that fits) runs the
+ * kernel that splits planes over threads. */
+static bool maxpool2d(const pool_attrs *a, const dlk_pool_params *kp, const dl_node *n)
+{
+    return a->is_max && kp->rank == 2 && kp->kernel[1] <= DLK_MAXPOOL2D_MAX_KW && indices_output(n) == NULL;
+}
+
 /* ------------------------------------------------------------- op hooks */
 
 static int pool_infer(dl_graph *g, dl_node *n, dl_diag *d)
@@ -173,6 +180,8 @@ static int pool_eval(dl_graph *g, dl_node *n, dl_diag *d)
         return -1;
     if (a->is_lp) {
         dlk_lppool_f32(&kp, a->p, n->inputs[0]->data, n->outputs[0]->data);
+    } else if (maxpool2d(a, &kp, n)) {
+        dlk_maxpool2d_f32(NULL, &kp, n->inputs[0]->data, n->outputs[0]->data);
     } else if (a->is_max) {
         dl_value *ind = n->n_outputs > 1 ? n->outputs[1] : NULL;
         dlk_maxpool_f32(&kp, n->inputs[0]->data, n->outputs[0]->data, ind != NULL ? ind->data : NULL);
@@ -193,6 +202,8 @@ static int pool_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
         return -1;
     if (dl_value_numel(n->outputs[0]) == 0)
         return 0;
+    if (maxpool2d(a, &kp, n))
+        kernel = "dlk_maxpool2d_f32";
     r = (int)kp.rank;
     dl_lower_need(l, kernel);
     dl_lower_params_begin(l, "dlk_pool_params");
@@ -204,12 +215,14 @@ static int pool_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_lower_param_int(l, "storage_order", kp.storage_order);
     dl_lower_params_end(l);
     dl_lower_call(l, kernel);
+    if (maxpool2d(a, &kp, n))
+        dl_lower_arg_par(l);
     dl_lower_arg_params(l);
     if (a->is_lp)
         dl_lower_arg_float(l, a->p);
     dl_lower_arg_value(l, n->inputs[0]);
     dl_lower_arg_value(l, n->outputs[0]);
-    if (a->is_max)
+    if (a->is_max && !maxpool2d(a, &kp, n))
         dl_lower_arg_value(l, indices_output(n));   /* NULL: the fast path without indices */
     dl_lower_call_end(l);
     return 0;

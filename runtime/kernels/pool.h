@@ -9,6 +9,7 @@
 
 #include "common.h"
 #include "conv.h"
+#include "parallel.h"
 
 /*@ dlk_pool_out_dim : dlk_common */
 /* Output size along one axis. Floor mode is the convolution formula. Ceil
@@ -69,7 +70,7 @@ static int dlk_pool_tap(const dlk_pool_params *p, int64_t row, int64_t k, int64_
 }
 /*@end*/
 
-/*@ dlk_maxpool_f32 : dlk_pool_tap */
+/*@ dlk_pool_max_row_f32 : dlk_common */
 /* y[i] = max(y[i], x[i*s]) for i < n. */
 static void dlk_pool_max_row_f32(float *restrict y, const float *restrict x, int64_t s, int64_t n)
 {
@@ -81,7 +82,9 @@ static void dlk_pool_max_row_f32(float *restrict y, const float *restrict x, int
     for (i = n8; i < n; i++)
         y[i] = x[i * s] > y[i] ? x[i * s] : y[i];
 }
+/*@end*/
 
+/*@ dlk_maxpool_f32 : dlk_pool_tap dlk_pool_max_row_f32 */
 /* The flat index of input element (plane, coord[0..last), pos) as ONNX
  * MaxPool's Indices output gives it: row-major, or column-major over the
  * spatial axes when storage_order is 1. */
@@ -147,6 +150,62 @@ static void dlk_maxpool_f32(const dlk_pool_params *p, const float *x, float *y, 
             }
         }
     }
+}
+/*@end*/
+
+/*@ dlk_maxpool2d_f32 : dlk_pool_params dlk_conv_range dlk_pool_max_row_f32 dlk_parallel */
+/* 2-D MaxPool without indices (the usual one): the valid span of every
+ * column tap is computed once per call instead of once per row and tap, and
+ * planes are split over the threads. Same results as dlk_maxpool_f32. */
+#define DLK_MAXPOOL2D_MAX_KW 16
+
+typedef struct dlk_maxpool2d_task {
+    const dlk_pool_params *p;
+    const float *x;
+    float *y;
+    int64_t lo[DLK_MAXPOOL2D_MAX_KW], hi[DLK_MAXPOOL2D_MAX_KW], off[DLK_MAXPOOL2D_MAX_KW];
+} dlk_maxpool2d_task;
+
+static void dlk_maxpool2d_run_f32(void *arg, int64_t begin, int64_t end)
+{
+    const dlk_maxpool2d_task *t = (const dlk_maxpool2d_task *)arg;
+    const dlk_pool_params *p = t->p;
+    const int64_t ih_n = p->in[0], iw_n = p->in[1], oh_n = p->out[0], ow_n = p->out[1];
+    const int64_t kh_n = p->kernel[0], kw_n = p->kernel[1], sw = p->strides[1];
+    int64_t plane, oh, kh, kw, o;
+    for (plane = begin; plane < end; plane++) {
+        const float *xp = t->x + plane * ih_n * iw_n;
+        for (oh = 0; oh < oh_n; oh++) {
+            float *yr = t->y + (plane * oh_n + oh) * ow_n;
+            for (o = 0; o < ow_n; o++)
+                yr[o] = -INFINITY;
+            for (kh = 0; kh < kh_n; kh++) {
+                const int64_t ih = oh * p->strides[0] - p->pads[0] + kh * p->dilations[0];
+                if (ih < 0 || ih >= ih_n)
+                    continue;
+                for (kw = 0; kw < kw_n; kw++)
+                    if (t->hi[kw] > t->lo[kw])
+                        dlk_pool_max_row_f32(yr + t->lo[kw], xp + ih * iw_n + t->lo[kw] * sw + t->off[kw], sw,
+                                             t->hi[kw] - t->lo[kw]);
+            }
+        }
+    }
+}
+
+/* p->rank == 2 and p->kernel[1] <= DLK_MAXPOOL2D_MAX_KW. */
+static void dlk_maxpool2d_f32(const dlk_par *par, const dlk_pool_params *p, const float *x, float *y)
+{
+    dlk_maxpool2d_task t;
+    int64_t kw;
+    t.p = p;
+    t.x = x;
+    t.y = y;
+    for (kw = 0; kw < p->kernel[1]; kw++) {
+        t.off[kw] = kw * p->dilations[1] - p->pads[1];
+        dlk_conv_range(t.off[kw], p->strides[1], p->in[1], p->out[1], &t.lo[kw], &t.hi[kw]);
+    }
+    if (p->out[0] > 0 && p->out[1] > 0)
+        dlk_parallel_for(par, dlk_maxpool2d_run_f32, &t, p->n * p->c);
 }
 /*@end*/
 

@@ -317,13 +317,30 @@ START_TEST(lrn_windows)
      * squares 5, 13, 9 -> 1/sqrt(6), 2/sqrt(14), 3/sqrt(10). */
     float want2[3] = {0.40824829f, 0.53452248f, 0.94868330f};
     dlk_lrn_params p = {1, 3, 1, 3, 3.0f, 1.0f, 1.0f};
-    dlk_lrn_f32(&p, x, y);
+    dlk_lrn_f32(NULL, &p, x, y);
     expect_floats(y, want3, 3, 1e-6f, "LRN size 3");
     p.size = 2;
     p.alpha = 2.0f;
     p.beta = 0.5f;
-    dlk_lrn_f32(&p, x, y);
+    dlk_lrn_f32(NULL, &p, x, y);
     expect_floats(y, want2, 3, 1e-6f, "LRN size 2");
+}
+END_TEST
+
+/* beta 0.75 (the square-root path, 17 values: the AVX-512 block and the
+ * scalar rest): x = 1..17 on one channel, size 1, alpha 1, bias 2, so
+ * y_i = i / (2 + i^2)^0.75, against powf computed here in double. */
+START_TEST(lrn_beta_three_quarters)
+{
+    float x[17], y[17];
+    dlk_lrn_params p = {1, 1, 17, 1, 1.0f, 0.75f, 2.0f};
+    for (int i = 0; i < 17; i++)
+        x[i] = (float)(i + 1);
+    dlk_lrn_f32(NULL, &p, x, y);
+    for (int i = 0; i < 17; i++) {
+        double v = i + 1.0, want = v / pow(2.0 + v * v, 0.75);
+        ck_assert_msg(fabs(y[i] - want) <= 2e-7 * want, "y[%d] = %.9g, want %.9g", i, (double)y[i], want);
+    }
 }
 END_TEST
 
@@ -478,6 +495,7 @@ int main(void)
     tcase_add_test(pool, pools_match_direct_loops);
     tcase_add_test(norm, batchnorm_per_channel);
     tcase_add_test(norm, lrn_windows);
+    tcase_add_test(norm, lrn_beta_three_quarters);
     tcase_add_test(gemm, gemm_transposes_and_broadcast_c);
     tcase_add_test(gemm, gemm_matches_naive_loops);
     tcase_add_test(gemm, matmul_batched_broadcast);

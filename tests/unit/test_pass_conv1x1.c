@@ -105,14 +105,15 @@ static dl_node *find_live(const dl_graph *g, const char *op_type, int nth)
 
 /* --------------------------------------------------------- number checks */
 
-/* Runs `dlcc run -OL MODEL --input x=x.npy` into out_L/; returns the output y. */
+/* Runs `dlcc run -OL MODEL --input x=x.npy` into out_L/ (at -O3 with the
+ * opt-in fuse-dw-pw too, so its kernel is checked); returns the output y. */
 static float *run_dlcc(const char *model, int level, int64_t *count)
 {
     char cmd[2048], out[300], err[256];
     dlrt_tensor y;
     snprintf(out, sizeof out, "%s/out_%d", dir, level);
-    snprintf(cmd, sizeof cmd, "'%s' run -O%d '%s' --input x='%s' --output-dir '%s' 2>'%s/stderr.txt'",
-             DLCC_BIN, level, model, path("x.npy"), out, dir);
+    snprintf(cmd, sizeof cmd, "'%s' run -O%d %s '%s' --input x='%s' --output-dir '%s' 2>'%s/stderr.txt'",
+             DLCC_BIN, level, level == 3 ? "--enable-pass=fuse-dw-pw" : "", model, path("x.npy"), out, dir);
     int status = system(cmd);
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "dlcc run -O%d failed", level);
     snprintf(cmd, sizeof cmd, "%s/y.npy", out);
