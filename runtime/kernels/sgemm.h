@@ -286,23 +286,30 @@ static void dlk_sgemm_task_f32(void *arg, int64_t begin, int64_t end)
 }
 
 /* Splits C into blocks of whole NR-column panels (at most NC wide, evenly
- * sized) and, when threads would otherwise idle, into row blocks of whole
- * MR strips; each block packs its own B. Fields of g past ldr are set here. */
+ * sized); each block packs its own B. With threads, the column blocks are
+ * made a multiple of the thread count when there are enough panels (each
+ * thread then packs only its own columns), and only when there are fewer
+ * panels than threads are rows split too (every row block packs its
+ * columns again, which costs as much as the product itself when K is large
+ * and M small). Fields of g past ldr are set here. */
 static void dlk_sgemm_f32(const dlk_par *par, dlk_sgemm_args *g)
 {
     const int threads = par != NULL && par->threads > 1 ? par->threads : 1;
     const int64_t panels = (g->n + DLK_SGEMM_NR - 1) / DLK_SGEMM_NR;
     const int64_t strips = (g->m + DLK_SGEMM_MR - 1) / DLK_SGEMM_MR;
-    int64_t per_block = DLK_SGEMM_NC / DLK_SGEMM_NR, rb = 1;
+    int64_t per_block = DLK_SGEMM_NC / DLK_SGEMM_NR, rb = 1, blocks;
     if (g->m <= 0 || g->n <= 0)
         return;
-    g->col_blocks = (panels + per_block - 1) / per_block;
-    per_block = (panels + g->col_blocks - 1) / g->col_blocks;
+    blocks = (panels + per_block - 1) / per_block;
+    if (threads > 1 && panels >= threads)
+        blocks = (blocks + threads - 1) / threads * threads;
+    if (blocks > panels)
+        blocks = panels;
+    per_block = (panels + blocks - 1) / blocks;
     g->nc = per_block * DLK_SGEMM_NR;
     g->col_blocks = (g->n + g->nc - 1) / g->nc;
-    /* Fewer than 4 blocks per thread leaves a thread waiting on a ragged share. */
-    if (threads > 1 && g->col_blocks < 4 * threads) {
-        rb = (4 * threads + g->col_blocks - 1) / g->col_blocks;
+    if (threads > 1 && g->col_blocks < threads) {
+        rb = (threads + g->col_blocks - 1) / g->col_blocks;
         if (rb > strips)
             rb = strips;
     }
