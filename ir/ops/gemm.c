@@ -168,7 +168,7 @@ static int gemm_eval(dl_graph *g, dl_node *n, dl_diag *d)
         dlk_gemm_packed_f32(NULL, &kp, n->inputs[0]->data, n->inputs[1]->data, data_of(C),
                             data_of(residual_input(n, 3)), n->outputs[0]->data);
     else
-        dlk_gemm_res_f32(&kp, n->inputs[0]->data, n->inputs[1]->data, data_of(C),
+        dlk_gemm_res_f32(NULL, &kp, n->inputs[0]->data, n->inputs[1]->data, data_of(C),
                          data_of(residual_input(n, 3)), n->outputs[0]->data);
     return 0;
 }
@@ -201,8 +201,7 @@ static int gemm_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_epilogue_lower(l, &kp.ep);
     dl_lower_params_end(l);
     dl_lower_call(l, kernel);
-    if (packed)
-        dl_lower_arg_par(l);
+    dl_lower_arg_par(l);
     dl_lower_arg_params(l);
     dl_lower_arg_value(l, n->inputs[0]);
     dl_lower_arg_value(l, n->inputs[1]);

@@ -120,7 +120,7 @@ static int bn_eval(dl_graph *g, dl_node *n, dl_diag *d)
     (void)g;
     if (bn_make_params(d, n, &kp) < 0)
         return -1;
-    dlk_batchnorm_res_f32(&kp, n->inputs[0]->data, n->inputs[1]->data, n->inputs[2]->data, n->inputs[3]->data,
+    dlk_batchnorm_res_f32(NULL, &kp, n->inputs[0]->data, n->inputs[1]->data, n->inputs[2]->data, n->inputs[3]->data,
                           n->inputs[4]->data, bn_residual(n) ? bn_residual(n)->data : NULL, n->outputs[0]->data);
     /* In inference mode the running statistics pass through unchanged. */
     for (int i = 1; i < n->n_outputs; i++) {
@@ -149,6 +149,7 @@ static int bn_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_epilogue_lower(l, &kp.ep);
     dl_lower_params_end(l);
     dl_lower_call(l, kernel);
+    dl_lower_arg_par(l);
     dl_lower_arg_params(l);
     for (int i = 0; i < 5; i++)
         dl_lower_arg_value(l, n->inputs[i]);

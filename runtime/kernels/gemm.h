@@ -135,21 +135,46 @@ typedef struct dlk_gemm_params {
 } dlk_gemm_params;
 /*@end*/
 
-/*@ dlk_gemm_res_f32 : dlk_gemm_params dlk_gemm_acc_f32 dlk_gemm_dot_acc_f32 dlk_epilogue_f32 */
+/*@ dlk_gemm_res_f32 : dlk_gemm_params dlk_gemm_acc_f32 dlk_gemm_dot_acc_f32 dlk_epilogue_f32 dlk_parallel */
+/* The transB product y += a x bt^T over column blocks of 64: the work items
+ * of a fully connected layer (m of 1 or a few rows) for the threads. */
+typedef struct dlk_gemm_dot_task {
+    int64_t m, n, k, a_rs, a_cs;
+    const float *a, *bt;
+    float *y;
+} dlk_gemm_dot_task;
+
+static void dlk_gemm_dot_run_f32(void *arg, int64_t begin, int64_t end)
+{
+    const dlk_gemm_dot_task *t = (const dlk_gemm_dot_task *)arg;
+    const int64_t j0 = begin * 64, j1 = end * 64 < t->n ? end * 64 : t->n;
+    dlk_gemm_dot_acc_f32(t->m, j1 - j0, t->k, t->a, t->a_rs, t->a_cs, t->bt + j0 * t->k, t->k, t->y + j0, t->n);
+}
+
 /* ONNX Gemm: y = alpha * op(a) op(b) + beta * c, c optional (NULL) and
  * broadcast through c_rs/c_cs. a is m x k (k x m if trans_a), b is k x n
  * (n x k if trans_b). Then the fused epilogue p->ep on each row, with the
  * residual r (m x n, or NULL). */
-static void dlk_gemm_res_f32(const dlk_gemm_params *p, const float *a, const float *b, const float *c,
-                             const float *r, float *y)
+static void dlk_gemm_res_f32(const dlk_par *par, const dlk_gemm_params *p, const float *a, const float *b,
+                             const float *c, const float *r, float *y)
 {
     int64_t m = p->m, n = p->n, i, j;
     int64_t a_rs = p->trans_a ? 1 : p->k, a_cs = p->trans_a ? p->m : 1;
     memset(y, 0, (size_t)(m * n) * sizeof(float));
-    if (p->trans_b)
-        dlk_gemm_dot_acc_f32(m, n, p->k, a, a_rs, a_cs, b, p->k, y, n);
-    else
+    if (p->trans_b) {
+        dlk_gemm_dot_task t;
+        t.m = m;
+        t.n = n;
+        t.k = p->k;
+        t.a_rs = a_rs;
+        t.a_cs = a_cs;
+        t.a = a;
+        t.bt = b;
+        t.y = y;
+        dlk_parallel_for(par, dlk_gemm_dot_run_f32, &t, (n + 63) / 64);
+    } else {
         dlk_gemm_acc_f32(m, n, p->k, a, a_rs, a_cs, b, n, y, n);
+    }
     /* onnxruntime skips c when beta is 0; so do we (0 * inf would be NaN). */
     if (c != NULL && p->beta != 0.0f) {
         for (i = 0; i < m; i++)
@@ -167,10 +192,10 @@ static void dlk_gemm_res_f32(const dlk_gemm_params *p, const float *a, const flo
 
 /*@ dlk_gemm_f32 : dlk_gemm_res_f32 */
 /* ONNX Gemm without a residual input (the epilogue's activation still applies). */
-static void dlk_gemm_f32(const dlk_gemm_params *p, const float *a, const float *b, const float *c,
-                         float *y)
+static void dlk_gemm_f32(const dlk_par *par, const dlk_gemm_params *p, const float *a, const float *b,
+                         const float *c, float *y)
 {
-    dlk_gemm_res_f32(p, a, b, c, NULL, y);
+    dlk_gemm_res_f32(par, p, a, b, c, NULL, y);
 }
 /*@end*/
 

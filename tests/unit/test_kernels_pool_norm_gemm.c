@@ -300,7 +300,7 @@ START_TEST(batchnorm_per_channel)
     float x[4] = {1, 2, 3, 4}, scale[2] = {2, .5f}, bias[2] = {.1f, -1}, mean[2] = {1, 2}, var[2] = {3, .25f};
     float y[4], want[4] = {.1f, 1.1f, -.5527864f, -.1055728f};
     dlk_batchnorm_params p = {1, 2, 2, 1.0f, {0, 0, 0.0f, 0.0f}};
-    dlk_batchnorm_f32(&p, x, scale, bias, mean, var, y);
+    dlk_batchnorm_f32(NULL, &p, x, scale, bias, mean, var, y);
     expect_floats(y, want, 4, 1e-6f, "batchnorm");
 }
 END_TEST
@@ -363,24 +363,24 @@ START_TEST(gemm_transposes_and_broadcast_c)
         for (int tb = 0; tb < 2; tb++) {
             p.trans_a = ta;
             p.trans_b = tb;
-            dlk_gemm_f32(&p, ta ? at : a, tb ? bt : b, c_row, y);
+            dlk_gemm_f32(NULL, &p, ta ? at : a, tb ? bt : b, c_row, y);
             expect_floats(y, want_row, 4, 0, "gemm with transposes");
         }
     p = (dlk_gemm_params){2, 2, 3, 0, 0, 1.0f, 1.0f, 1, 0, {0, 0, 0, 0}};
-    dlk_gemm_f32(&p, a, b, c_col, y);
+    dlk_gemm_f32(NULL, &p, a, b, c_col, y);
     expect_floats(y, want_col, 4, 0, "gemm, C (M,1)");
     p.c_rs = p.c_cs = 0;
-    dlk_gemm_f32(&p, a, b, c_one, y);
+    dlk_gemm_f32(NULL, &p, a, b, c_one, y);
     expect_floats(y, want_one, 4, 0, "gemm, scalar C");
     p.c_rs = 2;
     p.c_cs = 1;
-    dlk_gemm_f32(&p, a, b, c_full, y);
+    dlk_gemm_f32(NULL, &p, a, b, c_full, y);
     expect_floats(y, want_full, 4, 0, "gemm, C (M,N)");
     p.alpha = 0.5f;
-    dlk_gemm_f32(&p, a, b, NULL, y);
+    dlk_gemm_f32(NULL, &p, a, b, NULL, y);
     expect_floats(y, want_none, 4, 0, "gemm without C");
     p.beta = 0.0f;
-    dlk_gemm_f32(&p, a, b, c_full, y);
+    dlk_gemm_f32(NULL, &p, a, b, c_full, y);
     expect_floats(y, want_none, 4, 0, "gemm, beta 0 ignores C");
 }
 END_TEST
@@ -418,7 +418,7 @@ START_TEST(gemm_matches_naive_loops)
         float *y = rnd_array(p.m * p.n), *want = rnd_array(p.m * p.n);
         snprintf(what, sizeof what, "gemm %lldx%lldx%lld tA%lld tB%lld", (long long)p.m, (long long)p.n,
                  (long long)p.k, (long long)p.trans_a, (long long)p.trans_b);
-        dlk_gemm_f32(&p, a, b, t % 3 ? c : NULL, y);
+        dlk_gemm_f32(NULL, &p, a, b, t % 3 ? c : NULL, y);
         naive_gemm(&p, a, b, t % 3 ? c : NULL, want);
         expect_floats(y, want, p.m * p.n, 2e-5f, what);
         free(a);

@@ -302,7 +302,7 @@ START_TEST(gemm_packed_matches_plain_kernel)
         p.c_rs = c_shapes[t % 4][0] * n;
         p.c_cs = c_shapes[t % 4][1];
         p.ep = epilogue_of(t % 5 == 0 ? DLK_ACT_RELU : DLK_ACT_NONE, t % 3);
-        dlk_gemm_res_f32(&p, a, b, t % 6 == 5 ? NULL : c, p.ep.residual ? r : NULL, want);
+        dlk_gemm_res_f32(NULL, &p, a, b, t % 6 == 5 ? NULL : c, p.ep.residual ? r : NULL, want);
         dlk_gemm_packed_f32(par_of(t % 2, &par_storage), &p, a, b, t % 6 == 5 ? NULL : c,
                             p.ep.residual ? r : NULL, y);
         for (int64_t i = 0; i < m * n; i++)
