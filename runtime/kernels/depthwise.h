@@ -30,12 +30,24 @@ static void dlk_depthwise_axpy_f32(float *restrict y, const float *restrict x, f
         y[i] += w * x[i];
 }
 
-/* y[0:n] += w * x[0:n*s:s] */
+/* y[0:n] += w * x[0:n*s:s]. Stride 2 with AVX-512 loads 32 values and keeps
+ * the even ones, while the second load stays inside x[0 .. 2(n-1)]. */
 static void dlk_depthwise_axpy_strided_f32(float *restrict y, const float *restrict x, int64_t s, float w,
                                            int64_t n)
 {
-    int64_t i;
-    for (i = 0; i < n; i++)
+    int64_t i = 0;
+#if defined(__AVX512F__)
+    if (s == 2) {
+        const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+        const __m512 wv = _mm512_set1_ps(w);
+        for (; i + 16 < n; i += 16) {
+            const __m512 v = _mm512_permutex2var_ps(_mm512_loadu_ps(x + 2 * i), even,
+                                                    _mm512_loadu_ps(x + 2 * i + 16));
+            _mm512_storeu_ps(y + i, _mm512_fmadd_ps(wv, v, _mm512_loadu_ps(y + i)));
+        }
+    }
+#endif
+    for (; i < n; i++)
         y[i] += w * x[i * s];
 }
 

@@ -71,12 +71,28 @@ static int dlk_pool_tap(const dlk_pool_params *p, int64_t row, int64_t k, int64_
 /*@end*/
 
 /*@ dlk_pool_max_row_f32 : dlk_common */
-/* y[i] = max(y[i], x[i*s]) for i < n. */
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+/* y[i] = max(y[i], x[i*s]) for i < n (a NaN in x leaves y). Stride 2 (the
+ * usual 3x3/2 pool) with AVX-512 loads 32 values and keeps the even ones;
+ * it stops while the second load stays inside x[0 .. 2(n-1)]. */
 static void dlk_pool_max_row_f32(float *restrict y, const float *restrict x, int64_t s, int64_t n)
 {
-    int64_t i, n8 = n - n % 8;
+    int64_t i = 0, n8;
     int t;
-    for (i = 0; i < n8; i += 8)
+#if defined(__AVX512F__)
+    if (s == 2) {
+        const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+        for (; i + 16 < n; i += 16) {
+            const __m512 v = _mm512_permutex2var_ps(_mm512_loadu_ps(x + 2 * i), even,
+                                                    _mm512_loadu_ps(x + 2 * i + 16));
+            _mm512_storeu_ps(y + i, _mm512_max_ps(v, _mm512_loadu_ps(y + i)));
+        }
+    }
+#endif
+    n8 = i + (n - i) - (n - i) % 8;
+    for (; i < n8; i += 8)
         for (t = 0; t < 8; t++)
             y[i + t] = x[(i + t) * s] > y[i + t] ? x[(i + t) * s] : y[i + t];
     for (i = n8; i < n; i++)

@@ -2,7 +2,9 @@
  * general dlk_maxpool_f32 on random shapes: kernels 1..7 per axis, strides
  * 1..3, dilations 1..2, asymmetric pads below the kernel, with no thread
  * context and with a 3-way one whose shares run in turn. Both take the max
- * over the same valid elements, so the results must be bit-identical. */
+ * over the same valid elements, so the results must be bit-identical. The
+ * row max they share is checked against the formula on its own (CMake also
+ * builds this file with -march=native, for its AVX-512 stride-2 path). */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -72,11 +74,37 @@ START_TEST(maxpool2d_matches_general_kernel)
 }
 END_TEST
 
+/* The row max every MaxPool runs, at strides 1..3 and every length 0..70
+ * (the AVX-512 stride-2 block, its stop before the end of x, the rest),
+ * against the plain formula written here; a NaN in x leaves y as it was,
+ * as in "x > y ? x : y". x holds exactly the 2(n-1)+1 values a stride-2 row
+ * reads, so a read past them would show under a sanitizer. */
+START_TEST(max_row_every_length)
+{
+    for (int64_t st = 1; st <= 3; st++)
+        for (int64_t n = 0; n <= 70; n++) {
+            const int64_t nx = n > 0 ? (n - 1) * st + 1 : 1;
+            float *x = malloc(sizeof(float) * (size_t)nx), y[70], want[70];
+            for (int64_t i = 0; i < nx; i++)
+                x[i] = (i % 11 == 5) ? NAN : (float)(next() % 201) - 100.0f;
+            for (int64_t i = 0; i < n; i++)
+                y[i] = want[i] = (float)(next() % 201) - 100.0f;
+            for (int64_t i = 0; i < n; i++)
+                want[i] = x[i * st] > want[i] ? x[i * st] : want[i];
+            dlk_pool_max_row_f32(y, x, st, n);
+            ck_assert_msg(n == 0 || memcmp(y, want, sizeof(float) * (size_t)n) == 0, "stride %d, n %d",
+                          (int)st, (int)n);
+            free(x);
+        }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kernels_pool2d");
     TCase *tc = tcase_create("maxpool2d");
     tcase_add_test(tc, maxpool2d_matches_general_kernel);
+    tcase_add_test(tc, max_row_every_length);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
