@@ -172,6 +172,73 @@ static void dlk_depthwise_plane_s1_f32(const dlk_conv_params *p, const float *x,
     }
 }
 
+#if defined(__AVX512F__)
+/* Stride 2 along the width (any row stride, dilation 1), AVX-512 only: the
+ * band's padded rows are split into their even and odd columns, so output
+ * column o and tap kw read column o + kw/2 of phase kw%2: contiguous loads
+ * again, 16 outputs per register. Each phase row is half a padded row. */
+static int dlk_depthwise_banded_s2(const dlk_conv_params *p)
+{
+    const int64_t wp = p->in[1] + p->pads[1] + p->pads[3];
+    return p->strides[1] == 2 && p->dilations[0] == 1 && p->dilations[1] == 1 &&
+           p->kernel[0] * p->kernel[1] <= DLK_DEPTHWISE_MAX_TAPS && (wp + 1) * p->kernel[0] <= DLK_DEPTHWISE_BAND;
+}
+
+static void dlk_depthwise_plane_s2_f32(const dlk_conv_params *p, const float *x, const float *w, float bias,
+                                       const float *r, float *y)
+{
+    float xb[DLK_DEPTHWISE_BAND];
+    const int64_t ih_n = p->in[0], iw_n = p->in[1], oh_n = p->out[0], ow_n = p->out[1];
+    const int64_t kh_n = p->kernel[0], kw_n = p->kernel[1], sh = p->strides[0], pt = p->pads[0];
+    const int64_t pl = p->pads[1], wp = iw_n + pl + p->pads[3], half = (wp + 1) / 2;
+    const int64_t rows = ((DLK_DEPTHWISE_BAND / (2 * half)) - kh_n) / sh + 1;   /* output rows per band */
+    const __m512i even_idx = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd_idx = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    int64_t oh0, nb, i, j, kh, kw, o;
+    for (oh0 = 0; oh0 < oh_n; oh0 += nb) {
+        const int64_t first = oh0 * sh - pt;   /* the band's first input row */
+        int64_t in_rows;
+        nb = oh_n - oh0 < rows ? oh_n - oh0 : rows;
+        in_rows = (nb - 1) * sh + kh_n;
+        for (i = 0; i < in_rows; i++) {   /* row i: even columns at xb + 2i half, odd at + half */
+            const int64_t ih = first + i;
+            float *ev = xb + 2 * i * half, *od = ev + half;
+            memset(ev, 0, sizeof(float) * (size_t)(2 * half));
+            if (ih < 0 || ih >= ih_n)
+                continue;
+            {
+                const float *xr = x + ih * iw_n;
+                /* x[j] goes to column c = j + pl: phase c % 2, place c / 2 */
+                float *to_even_j = pl % 2 ? od : ev, *to_odd_j = pl % 2 ? ev : od;
+                const int64_t shift_even = pl / 2, shift_odd = (pl + 1) / 2;
+                for (j = 0; j + 32 <= iw_n; j += 32) {
+                    const __m512 v0 = _mm512_loadu_ps(xr + j), v1 = _mm512_loadu_ps(xr + j + 16);
+                    _mm512_storeu_ps(to_even_j + j / 2 + shift_even, _mm512_permutex2var_ps(v0, even_idx, v1));
+                    _mm512_storeu_ps(to_odd_j + j / 2 + shift_odd, _mm512_permutex2var_ps(v0, odd_idx, v1));
+                }
+                for (; j < iw_n; j++) {
+                    const int64_t c = j + pl;
+                    (c % 2 ? od : ev)[c / 2] = xr[j];
+                }
+            }
+        }
+        for (i = 0; i < nb; i++)
+            for (o = 0; o < ow_n; o += 16) {
+                const __mmask16 m = ow_n - o >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (ow_n - o)) - 1u);
+                __m512 acc = _mm512_set1_ps(bias);
+                for (kh = 0; kh < kh_n; kh++) {
+                    const float *ev = xb + 2 * (i * sh + kh) * half;
+                    for (kw = 0; kw < kw_n; kw++)
+                        acc = _mm512_fmadd_ps(_mm512_set1_ps(w[kh * kw_n + kw]),
+                                              _mm512_maskz_loadu_ps(m, ev + (kw % 2) * half + o + kw / 2), acc);
+                }
+                _mm512_mask_storeu_ps(y + (oh0 + i) * ow_n + o, m, acc);
+            }
+        dlk_epilogue_f32(&p->ep, y + oh0 * ow_n, r != NULL ? r + oh0 * ow_n : NULL, nb * ow_n);
+    }
+}
+#endif
+
 typedef struct dlk_depthwise_task {
     const dlk_conv_params *p;
     const float *x, *w, *b, *r;
@@ -186,6 +253,11 @@ static void dlk_depthwise_run_f32(void *arg, int64_t begin, int64_t end)
     const int64_t in_plane = p->in[0] * p->in[1], out_plane = p->out[0] * p->out[1];
     const int64_t ksize = p->kernel[0] * p->kernel[1], per_group = p->c_out / p->group;
     const int banded = dlk_depthwise_banded(p);
+#if defined(__AVX512F__)
+    const int banded_s2 = dlk_depthwise_banded_s2(p);
+#else
+    const int banded_s2 = 0;
+#endif
     int64_t item;
     for (item = begin; item < end; item++) {
         const int64_t img = item / p->c_out, oc = item % p->c_out, ic = oc / per_group;
@@ -194,6 +266,10 @@ static void dlk_depthwise_run_f32(void *arg, int64_t begin, int64_t end)
         const float bias = t->b != NULL ? t->b[oc] : 0.0f;
         if (banded)
             dlk_depthwise_plane_s1_f32(p, x, t->w + oc * ksize, bias, r, t->y + y_off);
+#if defined(__AVX512F__)
+        else if (banded_s2)
+            dlk_depthwise_plane_s2_f32(p, x, t->w + oc * ksize, bias, r, t->y + y_off);
+#endif
         else
             dlk_depthwise_plane_f32(p, x, t->w + oc * ksize, bias, r, t->y + y_off);
     }
