@@ -255,8 +255,6 @@ static void dlk_depthwise_run_f32(void *arg, int64_t begin, int64_t end)
     const int banded = dlk_depthwise_banded(p);
 #if defined(__AVX512F__)
     const int banded_s2 = dlk_depthwise_banded_s2(p);
-#else
-    const int banded_s2 = 0;
 #endif
     int64_t item;
     for (item = begin; item < end; item++) {
