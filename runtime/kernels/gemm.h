@@ -251,7 +251,39 @@ typedef struct dlk_matmul_params {
 } dlk_matmul_params;
 /*@end*/
 
-/*@ dlk_matmul_res_f32 : dlk_matmul_params dlk_gemm_acc_f32 dlk_epilogue_f32 */
+/*@ dlk_matmul_walk : dlk_matmul_params */
+/* The batch walk every matmul kernel shares: dlk_matmul_first zeroes idx
+ * and returns 0 when the batch is empty; dlk_matmul_next steps idx (last
+ * axis fastest) and a's and b's offsets to the next product, returning 0
+ * after the last one. */
+static int dlk_matmul_first(const dlk_matmul_params *p, int64_t *idx)
+{
+    int64_t ax;
+    for (ax = 0; ax < p->batch_rank; ax++) {
+        idx[ax] = 0;
+        if (p->batch[ax] == 0)
+            return 0;
+    }
+    return 1;
+}
+
+static int dlk_matmul_next(const dlk_matmul_params *p, int64_t *idx, int64_t *a_off, int64_t *b_off)
+{
+    int64_t ax;
+    for (ax = p->batch_rank - 1; ax >= 0; ax--) {
+        *a_off += p->a_stride[ax];
+        *b_off += p->b_stride[ax];
+        if (++idx[ax] < p->batch[ax])
+            return 1;
+        *a_off -= p->a_stride[ax] * p->batch[ax];
+        *b_off -= p->b_stride[ax] * p->batch[ax];
+        idx[ax] = 0;
+    }
+    return 0;
+}
+/*@end*/
+
+/*@ dlk_matmul_res_f32 : dlk_matmul_walk dlk_gemm_acc_f32 dlk_epilogue_f32 */
 /* numpy matmul over broadcast batch axes (1-D operands are promoted to
  * matrices by the compiler, which only changes m, n and the strides), then
  * the fused epilogue p->ep on each row with the residual res (y's shape, or NULL). */
@@ -259,13 +291,10 @@ static void dlk_matmul_res_f32(const dlk_matmul_params *p, const float *a, const
                                const float *res, float *y)
 {
     int64_t idx[DLK_MAX_RANK];
-    int64_t r = p->batch_rank, mn = p->m * p->n, a_off = 0, b_off = 0, ax, i;
-    for (ax = 0; ax < r; ax++) {
-        idx[ax] = 0;
-        if (p->batch[ax] == 0)
-            return;
-    }
-    for (;;) {
+    int64_t mn = p->m * p->n, a_off = 0, b_off = 0, i;
+    if (!dlk_matmul_first(p, idx))
+        return;
+    do {
         memset(y, 0, (size_t)mn * sizeof(float));
         dlk_gemm_acc_f32(p->m, p->n, p->k, a + a_off, p->k, 1, b + b_off, p->n, y, p->n);
         if (p->ep.act != DLK_ACT_NONE || res != NULL)
@@ -274,19 +303,7 @@ static void dlk_matmul_res_f32(const dlk_matmul_params *p, const float *a, const
         y += mn;
         if (res != NULL)
             res += mn;
-        /* Odometer over the batch axes, last fastest. */
-        for (ax = r - 1; ax >= 0; ax--) {
-            a_off += p->a_stride[ax];
-            b_off += p->b_stride[ax];
-            if (++idx[ax] < p->batch[ax])
-                break;
-            a_off -= p->a_stride[ax] * p->batch[ax];
-            b_off -= p->b_stride[ax] * p->batch[ax];
-            idx[ax] = 0;
-        }
-        if (ax < 0)
-            break;
-    }
+    } while (dlk_matmul_next(p, idx, &a_off, &b_off));
 }
 /*@end*/
 
@@ -298,7 +315,7 @@ static void dlk_matmul_f32(const dlk_matmul_params *p, const float *a, const flo
 }
 /*@end*/
 
-/*@ dlk_matmul_packed_f32 : dlk_matmul_params dlk_sgemm_f32 dlk_sgemm_pack_rows_f32 */
+/*@ dlk_matmul_packed_f32 : dlk_matmul_walk dlk_sgemm_f32 dlk_sgemm_pack_rows_f32 */
 /* dlk_matmul_res_f32 through the packed micro-kernels of sgemm.h: each
  * product of the batch split over par (NULL: one thread), the epilogue
  * p->ep (residual res, y's shape, or NULL) on every finished tile. */
@@ -306,14 +323,11 @@ static void dlk_matmul_packed_f32(const dlk_par *par, const dlk_matmul_params *p
                                   const float *b, const float *res, float *y)
 {
     int64_t idx[DLK_MAX_RANK];
-    int64_t r = p->batch_rank, mn = p->m * p->n, a_off = 0, b_off = 0, ax;
+    int64_t mn = p->m * p->n, a_off = 0, b_off = 0;
     dlk_sgemm_rows_b rows;
     dlk_sgemm_args g;
-    for (ax = 0; ax < r; ax++) {
-        idx[ax] = 0;
-        if (p->batch[ax] == 0)
-            return;
-    }
+    if (!dlk_matmul_first(p, idx))
+        return;
     memset(&g, 0, sizeof g);
     g.m = p->m;
     g.n = p->n;
@@ -324,7 +338,7 @@ static void dlk_matmul_packed_f32(const dlk_par *par, const dlk_matmul_params *p
     g.ldc = g.ldr = p->n;
     g.ep = &p->ep;
     rows.ldb = p->n;
-    for (;;) {
+    do {
         g.a = a + a_off;
         rows.b = b + b_off;
         g.c = y;
@@ -333,34 +347,19 @@ static void dlk_matmul_packed_f32(const dlk_par *par, const dlk_matmul_params *p
         y += mn;
         if (res != NULL)
             res += mn;
-        /* Odometer over the batch axes, last fastest. */
-        for (ax = r - 1; ax >= 0; ax--) {
-            a_off += p->a_stride[ax];
-            b_off += p->b_stride[ax];
-            if (++idx[ax] < p->batch[ax])
-                break;
-            a_off -= p->a_stride[ax] * p->batch[ax];
-            b_off -= p->b_stride[ax] * p->batch[ax];
-            idx[ax] = 0;
-        }
-        if (ax < 0)
-            break;
-    }
+    } while (dlk_matmul_next(p, idx, &a_off, &b_off));
 }
 /*@end*/
 
-/*@ dlk_matmul_f64 : dlk_matmul_params */
+/*@ dlk_matmul_f64 : dlk_matmul_walk */
 /* The float64 matmul: the same batch walk, a plain i-k-j loop. */
 static void dlk_matmul_f64(const dlk_matmul_params *p, const double *a, const double *b, double *y)
 {
     int64_t idx[DLK_MAX_RANK];
-    int64_t r = p->batch_rank, mn = p->m * p->n, a_off = 0, b_off = 0, ax, i, j, q;
-    for (ax = 0; ax < r; ax++) {
-        idx[ax] = 0;
-        if (p->batch[ax] == 0)
-            return;
-    }
-    for (;;) {
+    int64_t mn = p->m * p->n, a_off = 0, b_off = 0, i, j, q;
+    if (!dlk_matmul_first(p, idx))
+        return;
+    do {
         for (i = 0; i < p->m; i++) {
             double *yr = y + i * p->n;
             for (j = 0; j < p->n; j++)
@@ -373,18 +372,7 @@ static void dlk_matmul_f64(const dlk_matmul_params *p, const double *a, const do
             }
         }
         y += mn;
-        for (ax = r - 1; ax >= 0; ax--) {
-            a_off += p->a_stride[ax];
-            b_off += p->b_stride[ax];
-            if (++idx[ax] < p->batch[ax])
-                break;
-            a_off -= p->a_stride[ax] * p->batch[ax];
-            b_off -= p->b_stride[ax] * p->batch[ax];
-            idx[ax] = 0;
-        }
-        if (ax < 0)
-            break;
-    }
+    } while (dlk_matmul_next(p, idx, &a_off, &b_off));
 }
 /*@end*/
 
