@@ -186,6 +186,57 @@ static void dlk_conv_im2col_row_f32(const dlk_conv_im2col *c, int64_t row, int64
     }
 }
 
+/* Row `row` of B for a 2-D conv: built whole in a line buffer (per output
+ * row: zeros, a copy, zeros), then written to the panels NR values at a
+ * time, zero-padded to whole panels. The generic walk above wrote each
+ * output row's run through dlk_sgemm_put_f32, whose per-run panel
+ * arithmetic cost more than the copies on 7- and 14-wide layers. */
+static void dlk_conv_im2col_row2d_f32(const dlk_conv_im2col *c, int64_t row, int64_t j0, int64_t nc,
+                                      float *dst, int64_t pstride)
+{
+    const dlk_conv_params *p = c->p;
+    const int64_t width = p->out[1], s = p->strides[1], sh = p->strides[0];
+    const int64_t k = row % c->ksize, kh = k / p->kernel[1], kw = k % p->kernel[1];
+    const int64_t offh = kh * p->dilations[0] - p->pads[0], offw = kw * p->dilations[1] - p->pads[1];
+    const float *xc = c->x + (row / c->ksize) * c->in_plane;
+    float line[DLK_SGEMM_NC + DLK_SGEMM_NR];
+    int64_t oh = j0 / width, o0 = j0 % width, t = 0, lo, hi, i, q;
+    dlk_conv_range(offw, s, p->in[1], width, &lo, &hi);
+    while (t < nc) {
+        const int64_t len = width - o0 < nc - t ? width - o0 : nc - t, ih = oh * sh + offh;
+        float *restrict d = line + t - o0;   /* d[ow] for ow in [o0, o0 + len) */
+        int64_t a = o0, b = o0;
+        if (ih >= 0 && ih < p->in[0]) {
+            const float *restrict src = xc + ih * p->in[1] + offw;
+            a = lo > o0 ? lo : o0;
+            b = hi < o0 + len ? hi : o0 + len;
+            if (b < a)
+                b = a;
+            if (s == 1)
+                for (i = a; i < b; i++)
+                    d[i] = src[i];
+            else
+                for (i = a; i < b; i++)
+                    d[i] = src[i * s];
+        }
+        for (i = o0; i < a; i++)
+            d[i] = 0.0f;
+        for (i = b; i < o0 + len; i++)
+            d[i] = 0.0f;
+        t += len;
+        o0 = 0;
+        oh++;
+    }
+    for (; t % DLK_SGEMM_NR != 0; t++)
+        line[t] = 0.0f;
+    for (q = 0; q * DLK_SGEMM_NR < nc; q++) {
+        float *restrict o = dst + q * pstride;
+        const float *restrict l = line + q * DLK_SGEMM_NR;
+        for (i = 0; i < DLK_SGEMM_NR; i++)
+            o[i] = l[i];
+    }
+}
+
 /* The dlk_sgemm_pack_fn of a convolution. */
 static void dlk_conv_im2col_pack_f32(const void *ctx, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
                                      float *bp)
@@ -193,6 +244,11 @@ static void dlk_conv_im2col_pack_f32(const void *ctx, int64_t k0, int64_t kc, in
     const dlk_conv_im2col *c = (const dlk_conv_im2col *)ctx;
     const int64_t pstride = kc * DLK_SGEMM_NR;
     int64_t q;
+    if (c->p->rank == 2 && !c->pointwise) {
+        for (q = 0; q < kc; q++)
+            dlk_conv_im2col_row2d_f32(c, k0 + q, j0, nc, bp + q * DLK_SGEMM_NR, pstride);
+        return;   /* rows written to whole panels, padding included */
+    }
     for (q = 0; q < kc; q++) {
         if (c->pointwise)
             dlk_sgemm_put_f32(bp + q * DLK_SGEMM_NR, pstride, 0, c->x + (k0 + q) * c->in_plane + j0, 1, nc);

@@ -107,10 +107,42 @@ DLK_SG_KERNEL(dlk_sgemm_micro12_f32, DLK_SG_ROWS)
 DLK_SG_KERNEL(dlk_sgemm_micro8_f32, DLK_SG_ROWS8)
 DLK_SG_KERNEL(dlk_sgemm_micro4_f32, DLK_SG_ROWS4)
 
+/* The last panel of a row holding at most 16 columns (196 = 6 x 32 + 4,
+ * 784 = 24 x 32 + 16) needs only the first of the two vectors: half the
+ * multiply-adds of the full kernel. */
+#define DLK_SG_DECL16(i) __m512 c##i##a; const float *a##i = ar[i];
+#define DLK_SG_INIT16(i)                                                        \
+    c##i##a = acc && i < mr ? _mm512_maskz_loadu_ps(m0, c + i * ldc)            \
+                            : _mm512_set1_ps(bias != NULL && !acc ? bias[i < mr ? i : 0] : 0.0f);
+#define DLK_SG_FMA16(i) c##i##a = _mm512_fmadd_ps(_mm512_set1_ps(a##i[p]), b0, c##i##a);
+#define DLK_SG_STORE16(i)                                                       \
+    if (i < mr)                                                                 \
+        _mm512_mask_storeu_ps(c + i * ldc, m0, c##i##a);
+static void dlk_sgemm_micro12x16_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
+                                     const float *bp, float *c, int64_t ldc, const float *bias, int acc)
+{
+    const float *ar[DLK_SGEMM_MR];
+    const __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1u);
+    int64_t p;
+    dlk_sgemm_rows(a, lda, mr, ar);
+    {
+        DLK_SG_ROWS(DLK_SG_DECL16)
+        DLK_SG_ROWS(DLK_SG_INIT16)
+        for (p = 0; p < kc; p++) {
+            const __m512 b0 = _mm512_loadu_ps(bp);
+            bp += 32;
+            DLK_SG_ROWS(DLK_SG_FMA16)
+        }
+        DLK_SG_ROWS(DLK_SG_STORE16)
+    }
+}
+
 static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
                                 const float *bp, float *c, int64_t ldc, const float *bias, int acc)
 {
-    if (mr > 8)
+    if (nr <= 16)
+        dlk_sgemm_micro12x16_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc);
+    else if (mr > 8)
         dlk_sgemm_micro12_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc);
     else if (mr > 4)
         dlk_sgemm_micro8_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc);
@@ -125,6 +157,10 @@ static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t
 #undef DLK_SG_INIT
 #undef DLK_SG_FMA
 #undef DLK_SG_STORE
+#undef DLK_SG_DECL16
+#undef DLK_SG_INIT16
+#undef DLK_SG_FMA16
+#undef DLK_SG_STORE16
 
 #elif defined(__AVX2__) && defined(__FMA__)
 #define DLK_SG_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)

@@ -541,6 +541,40 @@ START_TEST(conv_large_channels_cross_tiles)
 }
 END_TEST
 
+START_TEST(conv_wide_image_cross_blocks)
+{
+    /* 41 x 37 input, 40 channels x 3x3 = 360 kernel-rows (two K blocks of
+     * the packed product), stride (1, 2), dilation (2, 1), pads begin (0, 2)
+     * end (1, 0): 38 x 19 = 722 output pixels, several column blocks and a
+     * ragged last panel; every output row starts mid-panel. */
+    dlk_conv_params p = params2d(1, 40, 13, 1, 41, 37, 3, 3, 1, 0, 1);
+    int64_t nx = 40 * 41 * 37, nw = 13 * 40 * 9, ny;
+    float *x, *w, *b, *y, *want;
+    p.strides[1] = 2;
+    p.dilations[0] = 2;
+    p.pads[1] = 2;
+    p.pads[2] = 1;
+    for (int a = 0; a < 2; a++)
+        p.out[a] = dlk_conv_out_dim(p.in[a], 3, p.strides[a], p.dilations[a], p.pads[a], p.pads[2 + a]);
+    ck_assert_int_eq(p.out[0], 38);   /* (41 + 0 + 1 - 2*2 - 1) / 1 + 1 */
+    ck_assert_int_eq(p.out[1], 19);   /* (37 + 2 + 0 - 2 - 1) / 2 + 1 */
+    ny = 13 * p.out[0] * p.out[1];
+    x = rnd_array(nx);
+    w = rnd_array(nw);
+    b = rnd_array(13);
+    y = rnd_array(ny);
+    want = rnd_array(ny);
+    dlk_conv_gemm_f32(NULL, &p, x, w, b, NULL, y);
+    naive_conv(&p, x, w, b, want);
+    expect_floats(y, want, ny, 1e-5f, "41x37 conv");
+    free(x);
+    free(w);
+    free(b);
+    free(y);
+    free(want);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kernels_conv");
@@ -557,6 +591,7 @@ int main(void)
     tcase_add_test(conv, conv_pointwise_is_a_matrix_product);
     tcase_add_test(conv, conv_matches_direct_loops);
     tcase_add_test(conv, conv_large_channels_cross_tiles);
+    tcase_add_test(conv, conv_wide_image_cross_blocks);
     tcase_add_test(convt, t5_conv_transpose_2x2_to_7x7);
     tcase_add_test(convt, conv_transpose_output_padding_and_bias);
     tcase_add_test(convt, conv_transpose_1d_pads_and_negative_pads);
