@@ -292,7 +292,8 @@ typedef struct dlk_sgemm_args {
     const dlk_epilogue *ep;
     const float *r;
     int64_t ldr;
-    int64_t row_blocks, col_blocks, mc, nc;   /* the work split, set by dlk_sgemm_f32 */
+    int64_t row_blocks, col_blocks, mc, nc;   /* the work split, set by dlk_sgemm_f32: row blocks of
+                                               * mc rows, column parts, blocks of <= nc columns */
 } dlk_sgemm_args;
 
 /* Rows [i0, i1) x columns [j0, j0 + nc) of C, nc <= DLK_SGEMM_NC. */
@@ -327,42 +328,46 @@ static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0, int64_t i1,
     } while (k0 < g->k);
 }
 
-/* Tasks are (row block, column block) pairs, row-major. */
+/* Tasks are (row block, column part) pairs, row-major. A column part is a
+ * run of whole panels, walked in blocks of at most NC columns (evenly sized). */
 static void dlk_sgemm_task_f32(void *arg, int64_t begin, int64_t end)
 {
     const dlk_sgemm_args *g = (const dlk_sgemm_args *)arg;
+    const int64_t panels = (g->n + DLK_SGEMM_NR - 1) / DLK_SGEMM_NR;
     int64_t t;
     for (t = begin; t < end; t++) {
         const int64_t ib = t / g->col_blocks, jb = t % g->col_blocks;
         const int64_t i0 = ib * g->mc, i1 = i0 + g->mc < g->m ? i0 + g->mc : g->m;
-        const int64_t j0 = jb * g->nc, nc = g->n - j0 < g->nc ? g->n - j0 : g->nc;
-        dlk_sgemm_block_f32(g, i0, i1, j0, nc);
+        const int64_t q0 = jb * panels / g->col_blocks, q1 = (jb + 1) * panels / g->col_blocks;
+        const int64_t blocks = (q1 - q0 + g->nc / DLK_SGEMM_NR - 1) / (g->nc / DLK_SGEMM_NR);
+        int64_t b;
+        for (b = 0; b < blocks; b++) {
+            const int64_t j0 = (q0 + b * (q1 - q0) / blocks) * DLK_SGEMM_NR;
+            int64_t j1 = (q0 + (b + 1) * (q1 - q0) / blocks) * DLK_SGEMM_NR;
+            if (j1 > g->n)
+                j1 = g->n;
+            dlk_sgemm_block_f32(g, i0, i1, j0, j1 - j0);
+        }
     }
 }
 
-/* Splits C into blocks of whole NR-column panels (at most NC wide, evenly
- * sized); each block packs its own B. With threads, the column blocks are
- * made a multiple of the thread count when there are enough panels (each
- * thread then packs only its own columns), and only when there are fewer
- * panels than threads are rows split too (every row block packs its
- * columns again, which costs as much as the product itself when K is large
- * and M small). Fields of g past ldr are set here. */
+/* Splits C's columns into one part per thread, whole NR-column panels
+ * each, as even in panels as they can be (the last part holds the ragged
+ * panel; 25 panels run as 12 + 13, where blocks of 8 dealt out whole ran as
+ * 14 + 11); each part packs its own B. Only when there are fewer panels
+ * than threads are rows split too (every row block packs its columns
+ * again, which costs as much as the product itself when K is large and M
+ * small). Fields of g past ldr are set here. */
 static void dlk_sgemm_f32(const dlk_par *par, dlk_sgemm_args *g)
 {
     const int threads = par != NULL && par->threads > 1 ? par->threads : 1;
     const int64_t panels = (g->n + DLK_SGEMM_NR - 1) / DLK_SGEMM_NR;
     const int64_t strips = (g->m + DLK_SGEMM_MR - 1) / DLK_SGEMM_MR;
-    int64_t per_block = DLK_SGEMM_NC / DLK_SGEMM_NR, rb = 1, blocks;
+    int64_t rb = 1;
     if (g->m <= 0 || g->n <= 0)
         return;
-    blocks = (panels + per_block - 1) / per_block;
-    if (threads > 1 && panels >= threads)
-        blocks = (blocks + threads - 1) / threads * threads;
-    if (blocks > panels)
-        blocks = panels;
-    per_block = (panels + blocks - 1) / blocks;
-    g->nc = per_block * DLK_SGEMM_NR;
-    g->col_blocks = (g->n + g->nc - 1) / g->nc;
+    g->nc = DLK_SGEMM_NC;
+    g->col_blocks = threads < panels ? threads : panels;
     if (threads > 1 && g->col_blocks < threads) {
         rb = (threads + g->col_blocks - 1) / g->col_blocks;
         if (rb > strips)
