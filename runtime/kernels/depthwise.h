@@ -91,6 +91,7 @@ static void dlk_depthwise_plane_f32(const dlk_conv_params *p, const float *x, co
     dlk_epilogue_f32(&p->ep, y, r, oh_n * ow_n);
 }
 
+#if !defined(__AVX512F__)
 /* Stride 1: the plane is copied into a zero-padded band of rows (pitch wp,
  * the padded width); output (oh, ow) and input (oh + kh d, ow + kw d) of the
  * padded band then sit kh d wp + kw d apart for every pixel, so no tap needs
@@ -171,71 +172,92 @@ static void dlk_depthwise_plane_s1_f32(const dlk_conv_params *p, const float *x,
         dlk_epilogue_f32(&p->ep, y + oh0 * ow_n, r != NULL ? r + oh0 * ow_n : NULL, nb * ow_n);
     }
 }
+#endif
 
 #if defined(__AVX512F__)
-/* Stride 2 along the width (any row stride, dilation 1), AVX-512 only: the
- * band's padded rows are split into their even and odd columns, so output
- * column o and tap kw read column o + kw/2 of phase kw%2: contiguous loads
- * again, 16 outputs per register. Each phase row is half a padded row. */
-static int dlk_depthwise_banded_s2(const dlk_conv_params *p)
+/* The lanes l of a 16-value load at column c0 of a row of n values with
+ * 0 <= c0 + l < n: the others read as zero (the padding) and are never
+ * touched, so a load may start before the row or end past it. */
+static __mmask16 dlk_depthwise_lanes(int64_t c0, int64_t n)
 {
-    const int64_t wp = p->in[1] + p->pads[1] + p->pads[3];
-    return p->strides[1] == 2 && p->dilations[0] == 1 && p->dilations[1] == 1 &&
-           p->kernel[0] * p->kernel[1] <= DLK_DEPTHWISE_MAX_TAPS && (wp + 1) * p->kernel[0] <= DLK_DEPTHWISE_BAND;
+    const int64_t lo = c0 < 0 ? -c0 : 0, hi = n - c0 < 16 ? n - c0 : 16;
+    if (hi <= lo)
+        return 0;
+    return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
 }
 
-static void dlk_depthwise_plane_s2_f32(const dlk_conv_params *p, const float *x, const float *w, float bias,
-                                       const float *r, float *y)
+/* Width stride 1 or 2 (any height stride, dilation, padding), output rows
+ * up to DLK_DEPTHWISE_MAX_BLOCKS blocks of 16, AVX-512: each block of 16
+ * outputs of a row sums every tap in one register, read straight from the
+ * input rows with loads masked to the row (no copy into a padded band);
+ * stride 2 keeps the even values of 32 loaded. The masks depend on the
+ * block and the column tap only: made once per plane. Rows run in order
+ * (blocks of a row inside), so the plane streams through the caches once. */
+#define DLK_DEPTHWISE_MAX_BLOCKS 32
+
+typedef struct dlk_depthwise_taps {
+    int64_t c0[DLK_DEPTHWISE_MAX_KW];   /* the input column of output 0, per column tap */
+    __mmask16 m0[DLK_DEPTHWISE_MAX_BLOCKS][DLK_DEPTHWISE_MAX_KW], m1[DLK_DEPTHWISE_MAX_BLOCKS][DLK_DEPTHWISE_MAX_KW];
+} dlk_depthwise_taps;
+
+/* Output row oh of the plane. Called with constant kw_n and sw for the
+ * usual kernels, so the tap loop unrolls. */
+static inline void dlk_depthwise_row_avx512_f32(const dlk_conv_params *p, const dlk_depthwise_taps *t,
+                                                const float *x, const float *w, float bias, int64_t oh,
+                                                int64_t kw_n, int64_t sw, float *yr)
 {
-    float xb[DLK_DEPTHWISE_BAND];
-    const int64_t ih_n = p->in[0], iw_n = p->in[1], oh_n = p->out[0], ow_n = p->out[1];
-    const int64_t kh_n = p->kernel[0], kw_n = p->kernel[1], sh = p->strides[0], pt = p->pads[0];
-    const int64_t pl = p->pads[1], wp = iw_n + pl + p->pads[3], half = (wp + 1) / 2;
-    const int64_t rows = ((DLK_DEPTHWISE_BAND / (2 * half)) - kh_n) / sh + 1;   /* output rows per band */
-    const __m512i even_idx = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i odd_idx = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
-    int64_t oh0, nb, i, j, kh, kw, o;
-    for (oh0 = 0; oh0 < oh_n; oh0 += nb) {
-        const int64_t first = oh0 * sh - pt;   /* the band's first input row */
-        int64_t in_rows;
-        nb = oh_n - oh0 < rows ? oh_n - oh0 : rows;
-        in_rows = (nb - 1) * sh + kh_n;
-        for (i = 0; i < in_rows; i++) {   /* row i: even columns at xb + 2i half, odd at + half */
-            const int64_t ih = first + i;
-            float *ev = xb + 2 * i * half, *od = ev + half;
-            memset(ev, 0, sizeof(float) * (size_t)(2 * half));
-            if (ih < 0 || ih >= ih_n)
+    const int64_t ow_n = p->out[1], blocks = (ow_n + 15) / 16;
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    int64_t q, kh, kw;
+    for (q = 0; q < blocks; q++) {
+        const int64_t o = q * 16;
+        const __mmask16 m = ow_n - o >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (ow_n - o)) - 1u);
+        __m512 acc = _mm512_set1_ps(bias);
+        for (kh = 0; kh < p->kernel[0]; kh++) {
+            const int64_t ih = oh * p->strides[0] - p->pads[0] + kh * p->dilations[0];
+            const float *xr, *wr = w + kh * kw_n;
+            if (ih < 0 || ih >= p->in[0])
                 continue;
-            {
-                const float *xr = x + ih * iw_n;
-                /* x[j] goes to column c = j + pl: phase c % 2, place c / 2 */
-                float *to_even_j = pl % 2 ? od : ev, *to_odd_j = pl % 2 ? ev : od;
-                const int64_t shift_even = pl / 2, shift_odd = (pl + 1) / 2;
-                for (j = 0; j + 32 <= iw_n; j += 32) {
-                    const __m512 v0 = _mm512_loadu_ps(xr + j), v1 = _mm512_loadu_ps(xr + j + 16);
-                    _mm512_storeu_ps(to_even_j + j / 2 + shift_even, _mm512_permutex2var_ps(v0, even_idx, v1));
-                    _mm512_storeu_ps(to_odd_j + j / 2 + shift_odd, _mm512_permutex2var_ps(v0, odd_idx, v1));
-                }
-                for (; j < iw_n; j++) {
-                    const int64_t c = j + pl;
-                    (c % 2 ? od : ev)[c / 2] = xr[j];
-                }
+            xr = x + ih * p->in[1] + o * sw;
+            for (kw = 0; kw < kw_n; kw++) {
+                __m512 v = _mm512_maskz_loadu_ps(t->m0[q][kw], xr + t->c0[kw]);
+                if (sw == 2)
+                    v = _mm512_permutex2var_ps(v, even, _mm512_maskz_loadu_ps(t->m1[q][kw], xr + t->c0[kw] + 16));
+                acc = _mm512_fmadd_ps(_mm512_set1_ps(wr[kw]), v, acc);
             }
         }
-        for (i = 0; i < nb; i++)
-            for (o = 0; o < ow_n; o += 16) {
-                const __mmask16 m = ow_n - o >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (ow_n - o)) - 1u);
-                __m512 acc = _mm512_set1_ps(bias);
-                for (kh = 0; kh < kh_n; kh++) {
-                    const float *ev = xb + 2 * (i * sh + kh) * half;
-                    for (kw = 0; kw < kw_n; kw++)
-                        acc = _mm512_fmadd_ps(_mm512_set1_ps(w[kh * kw_n + kw]),
-                                              _mm512_maskz_loadu_ps(m, ev + (kw % 2) * half + o + kw / 2), acc);
-                }
-                _mm512_mask_storeu_ps(y + (oh0 + i) * ow_n + o, m, acc);
-            }
-        dlk_epilogue_f32(&p->ep, y + oh0 * ow_n, r != NULL ? r + oh0 * ow_n : NULL, nb * ow_n);
+        _mm512_mask_storeu_ps(yr + o, m, acc);
     }
+}
+
+static void dlk_depthwise_plane_avx512_f32(const dlk_conv_params *p, const float *x, const float *w,
+                                           float bias, const float *r, float *y)
+{
+    const int64_t iw_n = p->in[1], oh_n = p->out[0], ow_n = p->out[1];
+    const int64_t kw_n = p->kernel[1], sw = p->strides[1], blocks = (ow_n + 15) / 16;
+    dlk_depthwise_taps t;
+    int64_t oh, q, kw;
+    for (kw = 0; kw < kw_n; kw++)
+        t.c0[kw] = kw * p->dilations[1] - p->pads[1];
+    for (q = 0; q < blocks; q++)
+        for (kw = 0; kw < kw_n; kw++) {
+            t.m0[q][kw] = dlk_depthwise_lanes(q * 16 * sw + t.c0[kw], iw_n);
+            t.m1[q][kw] = dlk_depthwise_lanes(q * 16 * sw + t.c0[kw] + 16, iw_n);
+        }
+    for (oh = 0; oh < oh_n; oh++) {
+        float *yr = y + oh * ow_n;
+        if (kw_n == 3 && sw == 1)
+            dlk_depthwise_row_avx512_f32(p, &t, x, w, bias, oh, 3, 1, yr);
+        else if (kw_n == 3)
+            dlk_depthwise_row_avx512_f32(p, &t, x, w, bias, oh, 3, 2, yr);
+        else if (kw_n == 5 && sw == 1)
+            dlk_depthwise_row_avx512_f32(p, &t, x, w, bias, oh, 5, 1, yr);
+        else if (kw_n == 5)
+            dlk_depthwise_row_avx512_f32(p, &t, x, w, bias, oh, 5, 2, yr);
+        else
+            dlk_depthwise_row_avx512_f32(p, &t, x, w, bias, oh, kw_n, sw, yr);
+    }
+    dlk_epilogue_f32(&p->ep, y, r, oh_n * ow_n);
 }
 #endif
 
@@ -252,9 +274,10 @@ static void dlk_depthwise_run_f32(void *arg, int64_t begin, int64_t end)
     const dlk_conv_params *p = t->p;
     const int64_t in_plane = p->in[0] * p->in[1], out_plane = p->out[0] * p->out[1];
     const int64_t ksize = p->kernel[0] * p->kernel[1], per_group = p->c_out / p->group;
-    const int banded = dlk_depthwise_banded(p);
 #if defined(__AVX512F__)
-    const int banded_s2 = dlk_depthwise_banded_s2(p);
+    const int direct = p->strides[1] <= 2 && p->out[1] <= 16 * DLK_DEPTHWISE_MAX_BLOCKS;
+#else
+    const int banded = dlk_depthwise_banded(p);
 #endif
     int64_t item;
     for (item = begin; item < end; item++) {
@@ -262,11 +285,12 @@ static void dlk_depthwise_run_f32(void *arg, int64_t begin, int64_t end)
         const int64_t y_off = (img * p->c_out + oc) * out_plane;
         const float *x = t->x + (img * p->c_in + ic) * in_plane, *r = t->r != NULL ? t->r + y_off : NULL;
         const float bias = t->b != NULL ? t->b[oc] : 0.0f;
+#if defined(__AVX512F__)
+        if (direct)
+            dlk_depthwise_plane_avx512_f32(p, x, t->w + oc * ksize, bias, r, t->y + y_off);
+#else
         if (banded)
             dlk_depthwise_plane_s1_f32(p, x, t->w + oc * ksize, bias, r, t->y + y_off);
-#if defined(__AVX512F__)
-        else if (banded_s2)
-            dlk_depthwise_plane_s2_f32(p, x, t->w + oc * ksize, bias, r, t->y + y_off);
 #endif
         else
             dlk_depthwise_plane_f32(p, x, t->w + oc * ksize, bias, r, t->y + y_off);
