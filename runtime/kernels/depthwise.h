@@ -14,7 +14,7 @@
 #include "epilogue.h"
 #include "parallel.h"
 
-/*@ dlk_depthwise_f32 : dlk_conv_params dlk_conv_range dlk_epilogue_f32 dlk_parallel */
+/*@ dlk_depthwise_f32 : dlk_conv_params dlk_conv_range dlk_lanes16 dlk_epilogue_f32 dlk_parallel */
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -175,17 +175,6 @@ static void dlk_depthwise_plane_s1_f32(const dlk_conv_params *p, const float *x,
 #endif
 
 #if defined(__AVX512F__)
-/* The lanes l of a 16-value load at column c0 of a row of n values with
- * 0 <= c0 + l < n: the others read as zero (the padding) and are never
- * touched, so a load may start before the row or end past it. */
-static __mmask16 dlk_depthwise_lanes(int64_t c0, int64_t n)
-{
-    const int64_t lo = c0 < 0 ? -c0 : 0, hi = n - c0 < 16 ? n - c0 : 16;
-    if (hi <= lo)
-        return 0;
-    return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
-}
-
 /* Width stride 1 or 2 (any height stride, dilation, padding), output rows
  * up to DLK_DEPTHWISE_MAX_BLOCKS blocks of 16, AVX-512: each block of 16
  * outputs of a row sums every tap in one register, read straight from the
@@ -241,8 +230,8 @@ static void dlk_depthwise_plane_avx512_f32(const dlk_conv_params *p, const float
         t.c0[kw] = kw * p->dilations[1] - p->pads[1];
     for (q = 0; q < blocks; q++)
         for (kw = 0; kw < kw_n; kw++) {
-            t.m0[q][kw] = dlk_depthwise_lanes(q * 16 * sw + t.c0[kw], iw_n);
-            t.m1[q][kw] = dlk_depthwise_lanes(q * 16 * sw + t.c0[kw] + 16, iw_n);
+            t.m0[q][kw] = dlk_lanes16(q * 16 * sw + t.c0[kw], iw_n);
+            t.m1[q][kw] = dlk_lanes16(q * 16 * sw + t.c0[kw] + 16, iw_n);
         }
     for (oh = 0; oh < oh_n; oh++) {
         float *yr = y + oh * ow_n;

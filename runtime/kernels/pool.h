@@ -169,7 +169,7 @@ static void dlk_maxpool_f32(const dlk_pool_params *p, const float *x, float *y, 
 }
 /*@end*/
 
-/*@ dlk_maxpool2d_f32 : dlk_pool_params dlk_conv_range dlk_pool_max_row_f32 dlk_parallel */
+/*@ dlk_maxpool2d_f32 : dlk_pool_params dlk_conv_range dlk_lanes16 dlk_pool_max_row_f32 dlk_parallel */
 /* 2-D MaxPool without indices (the usual one): the valid span of every
  * column tap is computed once per call instead of once per row and tap, and
  * planes are split over the threads. Same results as dlk_maxpool_f32. */
@@ -182,6 +182,50 @@ typedef struct dlk_maxpool2d_task {
     int64_t lo[DLK_MAXPOOL2D_MAX_KW], hi[DLK_MAXPOOL2D_MAX_KW], off[DLK_MAXPOOL2D_MAX_KW];
 } dlk_maxpool2d_task;
 
+#if defined(__AVX512F__)
+/* Width stride 1 or 2 and at most DLK_MAXPOOL2D_MAX_BLOCKS blocks of 16
+ * outputs per row, AVX-512: each block of a row takes the max of every tap
+ * in one register and is stored once, its loads masked to the input row
+ * (lanes outside read as -inf); stride 2 keeps the even values of 32 loaded.
+ * max(v, acc) keeps acc when v is NaN, as the scalar path does. */
+#define DLK_MAXPOOL2D_MAX_BLOCKS 32
+static void dlk_maxpool2d_plane_avx512_f32(const dlk_maxpool2d_task *t, const float *xp, float *yp)
+{
+    const dlk_pool_params *p = t->p;
+    const int64_t ih_n = p->in[0], iw_n = p->in[1], oh_n = p->out[0], ow_n = p->out[1];
+    const int64_t kh_n = p->kernel[0], kw_n = p->kernel[1], sw = p->strides[1], blocks = (ow_n + 15) / 16;
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512 ninf = _mm512_set1_ps(-INFINITY);
+    __mmask16 m0[DLK_MAXPOOL2D_MAX_BLOCKS][DLK_MAXPOOL2D_MAX_KW], m1[DLK_MAXPOOL2D_MAX_BLOCKS][DLK_MAXPOOL2D_MAX_KW];
+    int64_t oh, q, kh, kw;
+    for (q = 0; q < blocks; q++)
+        for (kw = 0; kw < kw_n; kw++) {
+            m0[q][kw] = dlk_lanes16(q * 16 * sw + t->off[kw], iw_n);
+            m1[q][kw] = dlk_lanes16(q * 16 * sw + t->off[kw] + 16, iw_n);
+        }
+    for (oh = 0; oh < oh_n; oh++)
+        for (q = 0; q < blocks; q++) {
+            const int64_t o = q * 16;
+            const __mmask16 m = ow_n - o >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (ow_n - o)) - 1u);
+            __m512 acc = ninf;
+            for (kh = 0; kh < kh_n; kh++) {
+                const int64_t ih = oh * p->strides[0] - p->pads[0] + kh * p->dilations[0];
+                const float *xr;
+                if (ih < 0 || ih >= ih_n)
+                    continue;
+                xr = xp + ih * iw_n + o * sw;
+                for (kw = 0; kw < kw_n; kw++) {
+                    __m512 v = _mm512_mask_loadu_ps(ninf, m0[q][kw], xr + t->off[kw]);
+                    if (sw == 2)
+                        v = _mm512_permutex2var_ps(v, even, _mm512_mask_loadu_ps(ninf, m1[q][kw], xr + t->off[kw] + 16));
+                    acc = _mm512_max_ps(v, acc);
+                }
+            }
+            _mm512_mask_storeu_ps(yp + oh * ow_n + o, m, acc);
+        }
+}
+#endif
+
 static void dlk_maxpool2d_run_f32(void *arg, int64_t begin, int64_t end)
 {
     const dlk_maxpool2d_task *t = (const dlk_maxpool2d_task *)arg;
@@ -191,6 +235,12 @@ static void dlk_maxpool2d_run_f32(void *arg, int64_t begin, int64_t end)
     int64_t plane, oh, kh, kw, o;
     for (plane = begin; plane < end; plane++) {
         const float *xp = t->x + plane * ih_n * iw_n;
+#if defined(__AVX512F__)
+        if (sw <= 2 && ow_n <= 16 * DLK_MAXPOOL2D_MAX_BLOCKS) {
+            dlk_maxpool2d_plane_avx512_f32(t, xp, t->y + plane * oh_n * ow_n);
+            continue;
+        }
+#endif
         for (oh = 0; oh < oh_n; oh++) {
             float *yr = t->y + (plane * oh_n + oh) * ow_n;
             for (o = 0; o < ow_n; o++)

@@ -47,7 +47,7 @@ START_TEST(maxpool2d_matches_general_kernel)
             p.pads[2 + a] = (int64_t)(next() % (uint32_t)p.kernel[a]);
             p.in[a] = 1 + (int64_t)(next() % 40);
             p.out[a] = dlk_pool_out_dim(p.in[a], p.kernel[a], p.strides[a], p.dilations[a], p.pads[a],
-                                        p.pads[2 + a], 0);
+                                        p.pads[2 + a], (int)(trial % 2));   /* ceil_mode too */
         }
         if (p.out[0] <= 0 || p.out[1] <= 0)
             continue;
