@@ -65,6 +65,8 @@ int dl_fold_1x1_chain(dl_graph *g, dl_pass_context *ctx);
 int dl_fuse_dw_pw(dl_graph *g, dl_pass_context *ctx);
 /* epilogue fusion (passes/fuse_epilogue.c) */
 int dl_fuse_epilogue(dl_graph *g, dl_pass_context *ctx);
+/* 3x3 stride-1 convs -> WinogradConv (passes/winograd.c) */
+int dl_winograd(dl_graph *g, dl_pass_context *ctx);
 
 /* Remove nodes whose results nobody uses. */
 int dl_eliminate_dead_code(dl_graph *g, dl_pass_context *ctx);

@@ -24,6 +24,8 @@ static const dl_pass pipeline[] = {
     {"fuse-dw-pw", DL_PASS_OPT_IN, false, dl_fuse_dw_pw, "depthwise conv [-> Relu/Clip] -> 1x1 conv -> one DepthwisePointwiseConv"},
     /* epilogue fusion (passes/fuse_epilogue.c) */
     {"fuse-epilogue", 2, false, dl_fuse_epilogue, "residual Add and activation run inside the producing Conv/Gemm/MatMul/BatchNormalization"},
+    /* Winograd F(4x4, 3x3) (passes/winograd.c), after fuse-epilogue: the new node keeps the Conv's epilogue */
+    {"winograd", 2, false, dl_winograd, "3x3 stride-1 convs where Winograd F(4x4,3x3) is faster -> WinogradConv (weights transformed at compile time)"},
     {"dce-late", 0, true, dl_eliminate_dead_code, "dead-code elimination of what the rewrites left"},
     {"schedule", 0, true, dl_schedule, "the execution order"},
     {"plan-memory", 0, true, dl_plan_memory, "views, live ranges and offsets in one arena"},

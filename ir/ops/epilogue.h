@@ -27,6 +27,7 @@ dlk_epilogue *dl_conv_epilogue(dl_node *n);
 dlk_epilogue *dl_gemm_epilogue(dl_node *n);
 dlk_epilogue *dl_matmul_epilogue(dl_node *n);
 dlk_epilogue *dl_bn_epilogue(dl_node *n);
+dlk_epilogue *dl_winograd_epilogue(dl_node *n);   /* WinogradConv (winograd.c): X, U, B, R */
 
 /* The input slot that holds the residual of an epilogue-carrying op. */
 static inline int dl_epilogue_residual_slot(const dl_node *n)
@@ -49,6 +50,8 @@ static inline dlk_epilogue *dl_node_epilogue(dl_node *n)
         return dl_matmul_epilogue(n);
     if (strcmp(n->op_type, "BatchNormalization") == 0)
         return dl_bn_epilogue(n);
+    if (strcmp(n->op_type, "WinogradConv") == 0)
+        return dl_winograd_epilogue(n);
     return NULL;
 }
 

@@ -1,0 +1,188 @@
+/* winograd (-O2): a 2-D float32 Conv with a 3x3 kernel, stride 1,
+ * dilation 1, group 1 and constant weights becomes a WinogradConv
+ * (ir/ops/winograd.c, runtime/kernels/winograd.h): Winograd F(4x4, 3x3)
+ * takes 36 multiplies per 4x4 output tile and channel pair instead of 144.
+ * The weights are transformed here, once (U = G g G^T, 36 x C_out x C_in:
+ * four times the bytes of W); the bias, the fused epilogue and its residual,
+ * the node's name and its output stay. It runs after fuse-epilogue, so the
+ * Conv's Add/Relu go along.
+ *
+ * Where it pays (measured against dlk_conv_gemm_f32 on this machine's
+ * AVX-512 build, ResNet-50 shapes): 56x56x64, 28x28x128 and 14x14x256 are
+ * faster; 7x7x512 is 2.4x slower (4 tiles leave the 36 products almost
+ * empty while they read 37 MB of transformed weights). So a conv is
+ * rewritten when its output has at least WG_MIN_TILES 4x4 tiles and both
+ * channel counts are at least WG_MIN_CHANNELS (fewer channels: the
+ * transforms, O(C) per tile, outweigh the products, O(C^2)). */
+#include <stdio.h>
+#include <string.h>
+
+#include "ir/ops/epilogue.h"
+#include "ir/ops/window.h"
+#include "kernels/winograd.h"
+#include "passes/passes.h"
+
+#define WG_MIN_TILES 32
+#define WG_MIN_CHANNELS 16
+
+static bool is_f32(const dl_value *v)
+{
+    return v != NULL && v->dtype == DL_FLOAT && v->rank >= 0;
+}
+
+/* The Conv's pads (top, left, bottom, right) when it is a 3x3, stride-1,
+ * dilation-1 window over 2 spatial axes; false otherwise. */
+static bool conv_pads(const dl_node *n, dl_diag *d, int64_t pads[4])
+{
+    const dl_value *x = n->inputs[0];
+    dl_window_attrs win;
+    int64_t strides[2], dilations[2];
+    if (dl_window_read_attrs(d, n, &win) < 0 || dl_window_axes(d, n, &win, 2, strides, dilations, pads) < 0)
+        return false;
+    for (int i = 0; i < 2; i++) {
+        if (strides[i] != 1 || dilations[i] != 1)
+            return false;
+        dl_window_auto_pads(win.auto_pad, x->dims[2 + i], 3, 1, 1, &pads[i], &pads[2 + i]);
+        if (pads[i] < 0 || pads[2 + i] < 0)
+            return false;
+    }
+    return true;
+}
+
+/* A Conv the kernel takes (see the header comment); fills *kp. */
+static bool is_candidate(const dl_node *n, dl_diag *d, dlk_winograd_params *kp)
+{
+    const dl_value *x, *w, *b, *y;
+    if (n->dead || n->op == NULL || strcmp(n->op_type, "Conv") != 0 || n->n_outputs != 1 || n->n_inputs < 2)
+        return false;
+    x = n->inputs[0];
+    w = n->inputs[1];
+    b = n->n_inputs > 2 ? n->inputs[2] : NULL;
+    y = n->outputs[0];
+    if (!is_f32(x) || x->rank != 4 || x->data != NULL || !is_f32(w) || w->data == NULL || w->rank != 4 ||
+        !is_f32(y) || y->rank != 4 || (n->inputs[2] != NULL && b != NULL && !is_f32(b)))
+        return false;
+    if (dl_attr_int(n, "group", 1) != 1 || w->dims[1] != x->dims[1] || w->dims[2] != 3 || w->dims[3] != 3)
+        return false;
+    memset(kp, 0, sizeof *kp);
+    if (!conv_pads(n, d, kp->pads))
+        return false;
+    kp->n = x->dims[0];
+    kp->c_in = x->dims[1];
+    kp->c_out = w->dims[0];
+    for (int i = 0; i < 2; i++) {
+        kp->in[i] = x->dims[2 + i];
+        kp->out[i] = kp->in[i] + kp->pads[i] + kp->pads[2 + i] - 2;
+        if (kp->out[i] != y->dims[2 + i])
+            return false;
+    }
+    return y->dims[1] == kp->c_out && dlk_winograd_fits(kp);
+}
+
+/* Whether Winograd is faster than the packed-GEMM conv for this shape. */
+static bool pays(const dlk_winograd_params *kp)
+{
+    int64_t tiles = ((kp->out[0] + 3) / 4) * ((kp->out[1] + 3) / 4);
+    return tiles >= WG_MIN_TILES && kp->c_in >= WG_MIN_CHANNELS && kp->c_out >= WG_MIN_CHANNELS;
+}
+
+/* Moves the node just appended to index at (shifting the rest). */
+static void place_last_at(dl_graph *g, int at)
+{
+    dl_node *n = g->nodes[g->n_nodes - 1];
+    memmove(&g->nodes[at + 1], &g->nodes[at], sizeof(dl_node *) * (size_t)(g->n_nodes - 1 - at));
+    g->nodes[at] = n;
+    for (int i = at; i < g->n_nodes; i++)
+        g->nodes[i]->id = i;
+}
+
+/* U = G g G^T as a new constant 36 x C_out x C_in. */
+static dl_value *transformed_weights(dl_graph *g, const dl_node *conv, const dlk_winograd_params *kp)
+{
+    char name[512];
+    int64_t dims[3] = {36, kp->c_out, kp->c_in};
+    dl_value *u;
+    snprintf(name, sizeof name, "%s_winograd_U", conv->inputs[1]->name ? conv->inputs[1]->name : "W");
+    u = dl_graph_add_value(g, name, DL_FLOAT, 3, dims);
+    if (u == NULL || dl_value_alloc_data(g, u) == NULL)
+        return NULL;
+    dlk_winograd_weights_f32(kp->c_out, kp->c_in, conv->inputs[1]->data, u->data);
+    return u;
+}
+
+/* The WinogradConv's attributes: pads only. */
+static int set_attrs(dl_graph *g, dl_node *n, const int64_t pads[4])
+{
+    dl_attr *a = dl_arena_alloc(&g->arena, sizeof *a);
+    if (a == NULL)
+        return -1;
+    memset(a, 0, sizeof *a);
+    a->name = "pads";
+    a->kind = DL_ATTR_INTS;
+    a->n = 4;
+    a->ints = dl_arena_alloc(&g->arena, 4 * sizeof(int64_t));
+    if (a->ints == NULL)
+        return -1;
+    memcpy(a->ints, pads, 4 * sizeof(int64_t));
+    n->attrs = a;
+    n->n_attrs = 1;
+    return 0;
+}
+
+static int oom(dl_pass_context *ctx)
+{
+    ctx->diag->out_of_memory = true;
+    return dl_error(ctx->diag, NULL, "out of memory in pass 'winograd'");
+}
+
+/* Replaces conv by a WinogradConv at its place in the node list. */
+static int rewrite(dl_graph *g, dl_pass_context *ctx, dl_node *conv, const dlk_winograd_params *kp)
+{
+    const dlk_epilogue *cep = dl_node_epilogue(conv);
+    const dlk_epilogue ep = cep != NULL ? *cep : (dlk_epilogue){0};
+    const dl_value *r = dl_epilogue_residual(conv);
+    dl_value *y = conv->outputs[0], *u = transformed_weights(g, conv, kp), *scratch;
+    char name[512];
+    dl_node *n;
+    snprintf(name, sizeof name, "%s_winograd_scratch", y->name ? y->name : "conv");
+    scratch = dl_graph_add_value(g, name, DL_FLOAT, 1, (const int64_t[]){1});   /* shaped by infer */
+    n = dl_graph_add_node(g, conv->name, "WinogradConv", r != NULL ? 4 : 3, 2);
+    if (u == NULL || scratch == NULL || n == NULL || set_attrs(g, n, kp->pads) < 0)
+        return oom(ctx);
+    n->op = dl_op_find("WinogradConv");
+    n->opset = conv->opset;
+    n->fused = conv->fused;
+    if (dl_node_set_input(g, n, 0, conv->inputs[0]) || dl_node_set_input(g, n, 1, u) ||
+        dl_node_set_input(g, n, 2, conv->n_inputs > 2 ? conv->inputs[2] : NULL) ||
+        (r != NULL && dl_node_set_input(g, n, 3, (dl_value *)r)))
+        return oom(ctx);
+    place_last_at(g, conv->id);
+    dl_node_remove(g, conv);
+    dl_node_set_output(n, 0, y);
+    dl_node_set_output(n, 1, scratch);
+    if (n->op->setup(g, n, ctx->diag) < 0)
+        return -1;
+    *dl_winograd_epilogue(n) = ep;
+    return n->op->infer(g, n, ctx->diag);
+}
+
+int dl_winograd(dl_graph *g, dl_pass_context *ctx)
+{
+    int rewritten = 0, skipped = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        dl_node *n = g->nodes[i];
+        dlk_winograd_params kp;
+        if (!is_candidate(n, ctx->diag, &kp))
+            continue;
+        if (!pays(&kp)) {
+            skipped++;
+            continue;
+        }
+        if (rewrite(g, ctx, n, &kp) < 0)
+            return -1;
+        rewritten++;
+    }
+    dl_pass_log(ctx, "winograd", "%d 3x3 stride-1 convs -> WinogradConv, %d left (too few tiles or channels)",
+                rewritten, skipped);
+    return 0;
+}
