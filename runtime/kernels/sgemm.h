@@ -368,6 +368,11 @@ static void dlk_sgemm_f32(const dlk_par *par, dlk_sgemm_args *g)
         return;
     g->nc = DLK_SGEMM_NC;
     g->col_blocks = threads < panels ? threads : panels;
+    /* More of A than of B (7x7 and 14x14 layers: m x k weights, k x n
+     * pixels): split the rows instead, so each thread reads half of A and
+     * packs all of the smaller B. */
+    if (threads > 1 && g->m > g->n && strips >= threads)
+        g->col_blocks = 1;
     if (threads > 1 && g->col_blocks < threads) {
         rb = (threads + g->col_blocks - 1) / g->col_blocks;
         if (rb > strips)
