@@ -136,7 +136,7 @@ static void dlk_conv_add_f32(float *restrict dst, int64_t s, const float *restri
 }
 /*@end*/
 
-/*@ dlk_conv_im2col_f32 : dlk_conv_params dlk_conv_range dlk_sgemm_put_f32 */
+/*@ dlk_conv_im2col_f32 : dlk_conv_params dlk_conv_range dlk_lanes16 dlk_sgemm_put_f32 */
 /* B of a convolution as a matrix product (sgemm.h): row r is (input
  * channel, kernel offset), column j an output pixel, B[r][j] the input value
  * that kernel offset reads for that pixel (0 in the padding). */
@@ -229,12 +229,28 @@ static void dlk_conv_im2col_row2d_f32(const dlk_conv_im2col *c, int64_t row, int
             b = hi < o0 + len ? hi : o0 + len;
             if (b < a)
                 b = a;
-            if (s == 1)
+            if (s == 1) {
                 for (i = a; i < b; i++)
                     d[i] = src[i];
-            else
-                for (i = a; i < b; i++)
+            } else {
+                i = a;
+#if defined(__AVX512F__)
+                /* Stride 2 (stems, downsampling convs): the even values of
+                 * 32 loaded, loads and store masked to [a, b). */
+                if (s == 2) {
+                    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+                    for (; i < b; i += 16) {
+                        const int64_t end = 2 * (b - 1) + 1;   /* src[end - 1] is the last value read */
+                        const __m512 v = _mm512_permutex2var_ps(
+                            _mm512_maskz_loadu_ps(dlk_lanes16(2 * i, end), src + 2 * i), even,
+                            _mm512_maskz_loadu_ps(dlk_lanes16(2 * i + 16, end), src + 2 * i + 16));
+                        _mm512_mask_storeu_ps(d + i, dlk_lanes16(i, b), v);
+                    }
+                }
+#endif
+                for (; i < b; i++)
                     d[i] = src[i * s];
+            }
         }
         for (i = o0; i < a; i++)
             d[i] = 0.0f;
