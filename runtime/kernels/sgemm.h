@@ -56,7 +56,36 @@ static void dlk_sgemm_rows(const float *a, int64_t lda, int64_t mr, const float 
         rows[i] = a + (i < mr ? i : mr - 1) * lda;
 }
 
+/* The part of an epilogue a micro-kernel can apply to its registers before
+ * the final store: a residual (r: the tile's first element, ldr; NULL:
+ * none) added before or after Relu or Clip. A small-K product (MobileNet's
+ * 16 -> 96 channels) does fewer multiply-adds per output than a separate
+ * pass over the tile costs. Only the AVX-512 kernels take it
+ * (DLK_SGEMM_FUSES); elsewhere the caller runs the whole epilogue. */
+typedef struct dlk_sgemm_fuse {
+    const float *r;
+    int64_t ldr;
+    int res_after, relu, clip;
+    float lo, hi;
+} dlk_sgemm_fuse;
+
 #if defined(__AVX512F__)
+#define DLK_SGEMM_FUSES 1
+/* Relu as max(v, 0) (NaN -> 0, as "v > 0 ? v : 0"); Clip as min(hi, max(lo,
+ * v)) (NaN kept, as the scalar clamp); the operand order decides both. */
+static __m512 dlk_sgemm_fix(const dlk_sgemm_fuse *f, __m512 v, int64_t row, int64_t col, __mmask16 m)
+{
+    if (f->r != NULL && !f->res_after)
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, f->r + row * f->ldr + col));
+    if (f->relu)
+        v = _mm512_max_ps(v, _mm512_setzero_ps());
+    else if (f->clip)
+        v = _mm512_min_ps(_mm512_set1_ps(f->hi), _mm512_max_ps(_mm512_set1_ps(f->lo), v));
+    if (f->r != NULL && f->res_after)
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, f->r + row * f->ldr + col));
+    return v;
+}
+
 #define DLK_SG_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 #define DLK_SG_DECL(i) __m512 c##i##a, c##i##b; const float *a##i = ar[i];
 #define DLK_SG_INIT(i)                                                          \
@@ -74,6 +103,10 @@ static void dlk_sgemm_rows(const float *a, int64_t lda, int64_t mr, const float 
     }
 #define DLK_SG_STORE(i)                                                         \
     if (i < mr) {                                                               \
+        if (fz != NULL) {                                                       \
+            c##i##a = dlk_sgemm_fix(fz, c##i##a, i, 0, m0);                     \
+            c##i##b = dlk_sgemm_fix(fz, c##i##b, i, 16, m1);                    \
+        }                                                                       \
         _mm512_mask_storeu_ps(c + i * ldc, m0, c##i##a);                        \
         _mm512_mask_storeu_ps(c + i * ldc + 16, m1, c##i##b);                   \
     }
@@ -83,7 +116,8 @@ static void dlk_sgemm_rows(const float *a, int64_t lda, int64_t mr, const float 
  * 5 x 12 + 4) runs on a narrower kernel instead of computing 12 rows. */
 #define DLK_SG_KERNEL(NAME, ROWS)                                                             \
     static void NAME(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,       \
-                     const float *bp, float *c, int64_t ldc, const float *bias, int acc)     \
+                     const float *bp, float *c, int64_t ldc, const float *bias, int acc,     \
+                     const dlk_sgemm_fuse *fz)                                               \
     {                                                                                         \
         const float *ar[DLK_SGEMM_MR];                                                        \
         const __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1u);                \
@@ -117,9 +151,10 @@ DLK_SG_KERNEL(dlk_sgemm_micro4_f32, DLK_SG_ROWS4)
 #define DLK_SG_FMA16(i) c##i##a = _mm512_fmadd_ps(_mm512_set1_ps(a##i[p]), b0, c##i##a);
 #define DLK_SG_STORE16(i)                                                       \
     if (i < mr)                                                                 \
-        _mm512_mask_storeu_ps(c + i * ldc, m0, c##i##a);
+        _mm512_mask_storeu_ps(c + i * ldc, m0, fz != NULL ? dlk_sgemm_fix(fz, c##i##a, i, 0, m0) : c##i##a);
 static void dlk_sgemm_micro12x16_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
-                                     const float *bp, float *c, int64_t ldc, const float *bias, int acc)
+                                     const float *bp, float *c, int64_t ldc, const float *bias, int acc,
+                                     const dlk_sgemm_fuse *fz)
 {
     const float *ar[DLK_SGEMM_MR];
     const __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1u);
@@ -137,17 +172,27 @@ static void dlk_sgemm_micro12x16_f32(int64_t kc, const float *a, int64_t lda, in
     }
 }
 
-static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
-                                const float *bp, float *c, int64_t ldc, const float *bias, int acc)
+/* The micro-kernel, with fz (NULL: none) applied before the store. */
+static void dlk_sgemm_micro_fused_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
+                                      const float *bp, float *c, int64_t ldc, const float *bias, int acc,
+                                      const dlk_sgemm_fuse *fz)
 {
     if (nr <= 16)
-        dlk_sgemm_micro12x16_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc);
+        dlk_sgemm_micro12x16_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc, fz);
     else if (mr > 8)
-        dlk_sgemm_micro12_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc);
+        dlk_sgemm_micro12_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc, fz);
     else if (mr > 4)
-        dlk_sgemm_micro8_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc);
+        dlk_sgemm_micro8_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc, fz);
     else
-        dlk_sgemm_micro4_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc);
+        dlk_sgemm_micro4_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc, fz);
+}
+
+/* Inline: a generated file whose products all go through the fused call
+ * must not warn about it. */
+static inline void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
+                                       const float *bp, float *c, int64_t ldc, const float *bias, int acc)
+{
+    dlk_sgemm_micro_fused_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc, NULL);
 }
 #undef DLK_SG_KERNEL
 #undef DLK_SG_ROWS4
@@ -267,6 +312,17 @@ static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t
             c[i * ldc + j] = t[i][j];
 }
 #endif
+#if !defined(__AVX512F__)
+#define DLK_SGEMM_FUSES 0
+/* No register epilogue here: fz is never set (the caller runs the epilogue). */
+static void dlk_sgemm_micro_fused_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
+                                      const float *bp, float *c, int64_t ldc, const float *bias, int acc,
+                                      const dlk_sgemm_fuse *fz)
+{
+    (void)fz;
+    dlk_sgemm_micro_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc);
+}
+#endif
 /*@end*/
 
 /*@ dlk_sgemm_f32 : dlk_sgemm_kernel dlk_parallel dlk_epilogue_f32 */
@@ -301,7 +357,20 @@ static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0, int64_t i1,
 {
     float bp[DLK_SGEMM_KC * DLK_SGEMM_NC];
     int64_t nk = (g->k + DLK_SGEMM_KC - 1) / DLK_SGEMM_KC, step, k0 = 0, i, q, t;
-    const int ep = g->ep != NULL && (g->ep->act != DLK_ACT_NONE || g->r != NULL);
+    int ep = g->ep != NULL && (g->ep->act != DLK_ACT_NONE || g->r != NULL);
+    dlk_sgemm_fuse fz;
+    /* Relu / Clip / none with the residual go into the micro-kernel's store. */
+    const int fused = DLK_SGEMM_FUSES && ep &&
+                      (g->ep->act == DLK_ACT_NONE || g->ep->act == DLK_ACT_RELU || g->ep->act == DLK_ACT_CLIP);
+    if (fused) {
+        fz.res_after = g->ep->residual == DLK_RES_AFTER_ACT;
+        fz.relu = g->ep->act == DLK_ACT_RELU;
+        fz.clip = g->ep->act == DLK_ACT_CLIP;
+        fz.lo = g->ep->alpha;
+        fz.hi = g->ep->beta;
+        fz.ldr = g->ldr;
+        ep = 0;
+    }
     if (nk < 1)
         nk = 1;
     step = (g->k + nk - 1) / nk;     /* even K blocks: 576 runs as 3 x 192, not 256 + 256 + 64 */
@@ -314,9 +383,11 @@ static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0, int64_t i1,
             for (q = 0; q * DLK_SGEMM_NR < nc; q++) {
                 const int64_t j = j0 + q * DLK_SGEMM_NR;
                 const int64_t nr = nc - q * DLK_SGEMM_NR < DLK_SGEMM_NR ? nc - q * DLK_SGEMM_NR : DLK_SGEMM_NR;
-                dlk_sgemm_micro_f32(kc, g->a + i * g->lda + k0, g->lda, mr, nr,
-                                    bp + q * kc * DLK_SGEMM_NR, g->c + i * g->ldc + j, g->ldc,
-                                    g->bias != NULL ? g->bias + i : NULL, acc);
+                fz.r = g->r != NULL ? g->r + i * g->ldr + j : NULL;
+                dlk_sgemm_micro_fused_f32(kc, g->a + i * g->lda + k0, g->lda, mr, nr,
+                                          bp + q * kc * DLK_SGEMM_NR, g->c + i * g->ldc + j, g->ldc,
+                                          g->bias != NULL ? g->bias + i : NULL, acc,
+                                          fused && last ? &fz : NULL);
             }
             /* The strip's rows are final: their epilogue runs while they are in L1. */
             if (last && ep)

@@ -533,6 +533,45 @@ START_TEST(conv_pointwise_and_network_shapes)
 }
 END_TEST
 
+/* A NaN in row 0 of A makes row 0 of C NaN; the epilogue then decides, as
+ * the scalar formulas do (epilogue.h): Relu "v > 0 ? v : 0" gives 0, Clip's
+ * clamp keeps the NaN. Row 1 is 1 x 2 (k of 1): 2 -> Relu 2, Clip 0.75. */
+START_TEST(sgemm_nan_through_epilogue)
+{
+    static const int acts[2] = {DLK_ACT_RELU, DLK_ACT_CLIP};
+    for (int t = 0; t < 2; t++) {
+        float a[2] = {NAN, 1.0f}, b[40], c[80];
+        dlk_sgemm_rows_b rb;
+        dlk_sgemm_args g;
+        dlk_epilogue e = epilogue_of(acts[t], DLK_RES_NONE);
+        for (int j = 0; j < 40; j++)
+            b[j] = 2.0f;
+        rb.b = b;
+        rb.ldb = 40;
+        memset(&g, 0, sizeof g);
+        g.m = 2;
+        g.n = 40;
+        g.k = 1;
+        g.a = a;
+        g.lda = 1;
+        g.pack = dlk_sgemm_pack_rows_f32;
+        g.pack_ctx = &rb;
+        g.c = c;
+        g.ldc = 40;
+        g.ep = &e;
+        dlk_sgemm_f32(NULL, &g);
+        for (int j = 0; j < 40; j++) {
+            if (acts[t] == DLK_ACT_RELU)
+                ck_assert_msg(c[j] == 0.0f, "Relu(NaN) at column %d is %g, expected 0", j, (double)c[j]);
+            else
+                ck_assert_msg(isnan(c[j]), "Clip(NaN) at column %d is %g, expected NaN", j, (double)c[j]);
+            ck_assert_msg(c[40 + j] == (acts[t] == DLK_ACT_RELU ? 2.0f : 0.75f), "row 1 column %d is %g", j,
+                          (double)c[40 + j]);
+        }
+    }
+}
+END_TEST
+
 static Suite *sgemm_suite(void)
 {
     Suite *s = suite_create("kernels_sgemm");
@@ -540,6 +579,7 @@ static Suite *sgemm_suite(void)
     tcase_add_test(tc, sgemm_edge_sizes);
     tcase_add_test(tc, sgemm_large_k_and_n_cross_blocks);
     tcase_add_test(tc, sgemm_every_epilogue);
+    tcase_add_test(tc, sgemm_nan_through_epilogue);
     tcase_add_test(tc, sgemm_random_shapes);
     tcase_add_test(tc, gemm_packed_matches_plain_kernel);
     tcase_add_test(tc, matmul_packed_matches_plain_kernel);
