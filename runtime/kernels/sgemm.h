@@ -173,9 +173,9 @@ static void dlk_sgemm_micro12x16_f32(int64_t kc, const float *a, int64_t lda, in
 }
 
 /* The micro-kernel, with fz (NULL: none) applied before the store. */
-static void dlk_sgemm_micro_fused_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
-                                      const float *bp, float *c, int64_t ldc, const float *bias, int acc,
-                                      const dlk_sgemm_fuse *fz)
+static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
+                                const float *bp, float *c, int64_t ldc, const float *bias, int acc,
+                                const dlk_sgemm_fuse *fz)
 {
     if (nr <= 16)
         dlk_sgemm_micro12x16_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc, fz);
@@ -185,14 +185,6 @@ static void dlk_sgemm_micro_fused_f32(int64_t kc, const float *a, int64_t lda, i
         dlk_sgemm_micro8_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc, fz);
     else
         dlk_sgemm_micro4_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc, fz);
-}
-
-/* Inline: a generated file whose products all go through the fused call
- * must not warn about it. */
-static inline void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
-                                       const float *bp, float *c, int64_t ldc, const float *bias, int acc)
-{
-    dlk_sgemm_micro_fused_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc, NULL);
 }
 #undef DLK_SG_KERNEL
 #undef DLK_SG_ROWS4
@@ -229,13 +221,16 @@ static inline void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, 
         _mm256_storeu_ps(t + i * ldt + 8, c##i##b);                             \
     }
 
-/* c[0..mr)[0..nr) (ldc) = (acc ? c : bias[i] or 0) + a[0..mr)[0..kc) x bp. */
+/* c[0..mr)[0..nr) (ldc) = (acc ? c : bias[i] or 0) + a[0..mr)[0..kc) x bp;
+ * fz is never set here (DLK_SGEMM_FUSES 0: the caller runs the epilogue). */
 static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
-                                const float *bp, float *c, int64_t ldc, const float *bias, int acc)
+                                const float *bp, float *c, int64_t ldc, const float *bias, int acc,
+                                const dlk_sgemm_fuse *fz)
 {
     const float *ar[DLK_SGEMM_MR];
     float tile[DLK_SGEMM_MR * DLK_SGEMM_NR], *t = c;
     int64_t p, i, j, ldt = ldc;
+    (void)fz;
     if (nr < DLK_SGEMM_NR || mr < DLK_SGEMM_MR) {
         /* A ragged edge runs through a full tile, so no load or store leaves c. */
         t = tile;
@@ -270,13 +265,16 @@ static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t
 #else
 /* c[0..mr)[0..nr) (ldc) = (acc ? c : bias[i] or 0) + a[0..mr)[0..kc) x bp.
  * The accumulators are a fixed MR x NR array and the inner loop runs over
- * exactly NR columns, which gcc -O2 keeps in vector registers. */
+ * exactly NR columns, which gcc -O2 keeps in vector registers. fz is never
+ * set here (DLK_SGEMM_FUSES 0: the caller runs the epilogue). */
 static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
-                                const float *bp, float *c, int64_t ldc, const float *bias, int acc)
+                                const float *bp, float *c, int64_t ldc, const float *bias, int acc,
+                                const dlk_sgemm_fuse *fz)
 {
     const float *ar[DLK_SGEMM_MR];
     float t[DLK_SGEMM_MR][DLK_SGEMM_NR];
     int64_t p, i, j;
+    (void)fz;
     dlk_sgemm_rows(a, lda, mr, ar);
     for (i = 0; i < DLK_SGEMM_MR; i++) {
         const float init = bias != NULL && !acc ? bias[i < mr ? i : 0] : 0.0f;
@@ -314,14 +312,6 @@ static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t
 #endif
 #if !defined(__AVX512F__)
 #define DLK_SGEMM_FUSES 0
-/* No register epilogue here: fz is never set (the caller runs the epilogue). */
-static void dlk_sgemm_micro_fused_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
-                                      const float *bp, float *c, int64_t ldc, const float *bias, int acc,
-                                      const dlk_sgemm_fuse *fz)
-{
-    (void)fz;
-    dlk_sgemm_micro_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc);
-}
 #endif
 /*@end*/
 
@@ -384,10 +374,9 @@ static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0, int64_t i1,
                 const int64_t j = j0 + q * DLK_SGEMM_NR;
                 const int64_t nr = nc - q * DLK_SGEMM_NR < DLK_SGEMM_NR ? nc - q * DLK_SGEMM_NR : DLK_SGEMM_NR;
                 fz.r = g->r != NULL ? g->r + i * g->ldr + j : NULL;
-                dlk_sgemm_micro_fused_f32(kc, g->a + i * g->lda + k0, g->lda, mr, nr,
-                                          bp + q * kc * DLK_SGEMM_NR, g->c + i * g->ldc + j, g->ldc,
-                                          g->bias != NULL ? g->bias + i : NULL, acc,
-                                          fused && last ? &fz : NULL);
+                dlk_sgemm_micro_f32(kc, g->a + i * g->lda + k0, g->lda, mr, nr,
+                                    bp + q * kc * DLK_SGEMM_NR, g->c + i * g->ldc + j, g->ldc,
+                                    g->bias != NULL ? g->bias + i : NULL, acc, fused && last ? &fz : NULL);
             }
             /* The strip's rows are final: their epilogue runs while they are in L1. */
             if (last && ep)
