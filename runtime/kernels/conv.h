@@ -216,7 +216,7 @@ static void dlk_conv_im2col_row2d_f32(const dlk_conv_im2col *c, int64_t row, int
     const int64_t k = row % c->ksize, kh = k / p->kernel[1], kw = k % p->kernel[1];
     const int64_t offh = kh * p->dilations[0] - p->pads[0], offw = kw * p->dilations[1] - p->pads[1];
     const float *xc = c->x + (row / c->ksize) * c->in_plane;
-    float line[DLK_SGEMM_NC + DLK_SGEMM_NR];
+    float line[DLK_SGEMM_NC_MAX + DLK_SGEMM_NR];
     int64_t oh = j0 / width, o0 = j0 % width, t = 0, lo, hi, i, q;
     dlk_conv_range(offw, s, p->in[1], width, &lo, &hi);
     while (t < nc) {

@@ -47,6 +47,10 @@
 #ifndef DLK_SGEMM_NC
 #define DLK_SGEMM_NC 256
 #endif
+/* The widest block (a multiple of NR) when k is short. */
+#ifndef DLK_SGEMM_NC_MAX
+#define DLK_SGEMM_NC_MAX 2048
+#endif
 
 /* The MR rows of A a strip reads: rows past mr repeat the last valid one. */
 static void dlk_sgemm_rows(const float *a, int64_t lda, int64_t mr, const float **rows)
@@ -342,7 +346,7 @@ typedef struct dlk_sgemm_args {
                                                * mc rows, column parts, blocks of <= nc columns */
 } dlk_sgemm_args;
 
-/* Rows [i0, i1) x columns [j0, j0 + nc) of C, nc <= DLK_SGEMM_NC. */
+/* Rows [i0, i1) x columns [j0, j0 + nc) of C, nc x (K block) <= KC x NC. */
 static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0, int64_t i1, int64_t j0, int64_t nc)
 {
     float bp[DLK_SGEMM_KC * DLK_SGEMM_NC];
@@ -426,7 +430,16 @@ static void dlk_sgemm_f32(const dlk_par *par, dlk_sgemm_args *g)
     int64_t rb = 1;
     if (g->m <= 0 || g->n <= 0)
         return;
-    g->nc = DLK_SGEMM_NC;
+    {
+        /* Blocks of B hold KC x NC values whatever k is: a short k (a stem's
+         * 3 x 7 x 7, MobileNet's 16 channels) takes wider blocks, so the
+         * packing and the strip loop start fewer times. */
+        const int64_t nk = g->k > DLK_SGEMM_KC ? (g->k + DLK_SGEMM_KC - 1) / DLK_SGEMM_KC : 1;
+        const int64_t step = g->k > 0 ? (g->k + nk - 1) / nk : 1;
+        g->nc = (DLK_SGEMM_KC * DLK_SGEMM_NC / step) / DLK_SGEMM_NR * DLK_SGEMM_NR;
+        if (g->nc > DLK_SGEMM_NC_MAX)
+            g->nc = DLK_SGEMM_NC_MAX;
+    }
     g->col_blocks = threads < panels ? threads : panels;
     /* More of A than of B (7x7 and 14x14 layers: m x k weights, k x n
      * pixels): split the rows instead, so each thread reads half of A and

@@ -250,6 +250,9 @@ START_TEST(sgemm_large_k_and_n_cross_blocks)
     check_sgemm(37, 1000, 3 * DLK_SGEMM_KC + 5, 1, 1, 0, 0, none, 1);
     check_sgemm(100, 257, 1000, 0, 0, 1, 1, none, 1);
     check_sgemm(64, 3136 / 4, 576, 0, 0, 0, 1, none, 0);
+    /* A short k takes blocks wider than NC (here 2048 columns, then the rest). */
+    check_sgemm(29, 3000, 20, 1, 0, 0, 1, epilogue_of(DLK_ACT_CLIP, DLK_RES_AFTER_ACT), 0);
+    check_sgemm(29, 5000, 20, 0, 1, 1, 0, none, 1);
     /* More rows than columns at 2 threads: the rows are split (a 7x7 layer). */
     check_sgemm(301, 49, 2 * DLK_SGEMM_KC + 7, 0, 0, 0, 1, epilogue_of(DLK_ACT_RELU, DLK_RES_BEFORE_ACT), 1);
     check_sgemm(301, 49, 2 * DLK_SGEMM_KC + 7, 0, 1, 1, 0, none, 1);
