@@ -152,6 +152,14 @@ static bool maxpool2d(const pool_attrs *a, const dlk_pool_params *kp, const dl_n
     return a->is_max && kp->rank == 2 && kp->kernel[1] <= DLK_MAXPOOL2D_MAX_KW && indices_output(n) == NULL;
 }
 
+/* The usual AveragePool (2-D, a kernel row and an output row that fit)
+ * likewise. */
+static bool avgpool2d(const pool_attrs *a, const dlk_pool_params *kp)
+{
+    return !a->is_max && !a->is_lp && kp->rank == 2 && kp->kernel[1] <= DLK_AVGPOOL2D_MAX_KW &&
+           kp->out[1] <= DLK_AVGPOOL2D_MAX_W;
+}
+
 /* ------------------------------------------------------------- op hooks */
 
 static int pool_infer(dl_graph *g, dl_node *n, dl_diag *d)
@@ -185,6 +193,8 @@ static int pool_eval(dl_graph *g, dl_node *n, dl_diag *d)
     } else if (a->is_max) {
         dl_value *ind = n->n_outputs > 1 ? n->outputs[1] : NULL;
         dlk_maxpool_f32(&kp, n->inputs[0]->data, n->outputs[0]->data, ind != NULL ? ind->data : NULL);
+    } else if (avgpool2d(a, &kp)) {
+        dlk_avgpool2d_f32(NULL, &kp, n->inputs[0]->data, n->outputs[0]->data);
     } else {
         dlk_avgpool_f32(&kp, n->inputs[0]->data, n->outputs[0]->data);
     }
@@ -204,6 +214,8 @@ static int pool_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
         return 0;
     if (maxpool2d(a, &kp, n))
         kernel = "dlk_maxpool2d_f32";
+    else if (avgpool2d(a, &kp))
+        kernel = "dlk_avgpool2d_f32";
     r = (int)kp.rank;
     dl_lower_need(l, kernel);
     dl_lower_params_begin(l, "dlk_pool_params");
@@ -215,7 +227,7 @@ static int pool_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_lower_param_int(l, "storage_order", kp.storage_order);
     dl_lower_params_end(l);
     dl_lower_call(l, kernel);
-    if (maxpool2d(a, &kp, n))
+    if (maxpool2d(a, &kp, n) || avgpool2d(a, &kp))
         dl_lower_arg_par(l);
     dl_lower_arg_params(l);
     if (a->is_lp)

@@ -275,7 +275,7 @@ static void dlk_maxpool2d_f32(const dlk_par *par, const dlk_pool_params *p, cons
 }
 /*@end*/
 
-/*@ dlk_avgpool_f32 : dlk_pool_tap */
+/*@ dlk_avgpool_parts : dlk_pool_params dlk_conv_range */
 /* y[i] += x[i*s] for i < n. */
 static void dlk_pool_add_row_f32(float *restrict y, const float *restrict x, int64_t s, int64_t n)
 {
@@ -301,7 +301,9 @@ static int64_t dlk_avgpool_count(const dlk_pool_params *p, int64_t a, int64_t o)
         dlk_conv_range(o * p->strides[a] - pb, p->dilations[a], p->in[a], p->kernel[a], &lo, &hi);
     return hi - lo;
 }
+/*@end*/
 
+/*@ dlk_avgpool_f32 : dlk_pool_tap dlk_avgpool_parts */
 /* ONNX AveragePool. */
 static void dlk_avgpool_f32(const dlk_pool_params *p, const float *x, float *y)
 {
@@ -334,6 +336,108 @@ static void dlk_avgpool_f32(const dlk_pool_params *p, const float *x, float *y)
             }
         }
     }
+}
+/*@end*/
+
+/*@ dlk_avgpool2d_f32 : dlk_pool_params dlk_conv_range dlk_lanes16 dlk_avgpool_parts dlk_parallel */
+/* 2-D AveragePool (kernel width up to DLK_AVGPOOL2D_MAX_KW, output width up
+ * to DLK_AVGPOOL2D_MAX_W): the same sums and divisions as dlk_avgpool_f32
+ * (taps added in order, the window's count along each axis multiplied),
+ * with the column taps' valid spans and the counts worked out once per call
+ * instead of per row and element, and planes split over the threads. With
+ * AVX-512 (width stride 1 or 2, rows up to 512 outputs) each block of 16
+ * outputs sums its taps in one register from loads masked to the row. */
+#define DLK_AVGPOOL2D_MAX_KW 16
+#define DLK_AVGPOOL2D_MAX_W 512
+
+typedef struct dlk_avgpool2d_task {
+    const dlk_pool_params *p;
+    const float *x;
+    float *y;
+    int64_t lo[DLK_AVGPOOL2D_MAX_KW], hi[DLK_AVGPOOL2D_MAX_KW], off[DLK_AVGPOOL2D_MAX_KW];
+    float col_count[DLK_AVGPOOL2D_MAX_W];   /* the window's taps counted along the width, per output */
+} dlk_avgpool2d_task;
+
+/* Output row oh of one plane: sums into yr, then divides. */
+static void dlk_avgpool2d_row_f32(const dlk_avgpool2d_task *t, const float *xp, int64_t oh, float *yr)
+{
+    const dlk_pool_params *p = t->p;
+    const int64_t ow_n = p->out[1], sw = p->strides[1];
+    const float rows = (float)dlk_avgpool_count(p, 0, oh);
+    int64_t kh, kw, o;
+#if defined(__AVX512F__)
+    if (sw <= 2) {
+        const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+        for (o = 0; o < ow_n; o += 16) {
+            const __mmask16 m = ow_n - o >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (ow_n - o)) - 1u);
+            __m512 acc = _mm512_setzero_ps(), count;
+            for (kh = 0; kh < p->kernel[0]; kh++) {
+                const int64_t ih = oh * p->strides[0] - p->pads[0] + kh * p->dilations[0];
+                const float *xr;
+                if (ih < 0 || ih >= p->in[0])
+                    continue;
+                xr = xp + ih * p->in[1] + o * sw;
+                for (kw = 0; kw < p->kernel[1]; kw++) {
+                    const int64_t c0 = o * sw + t->off[kw];
+                    __m512 v = _mm512_maskz_loadu_ps(dlk_lanes16(c0, p->in[1]), xr + t->off[kw]);
+                    if (sw == 2)
+                        v = _mm512_permutex2var_ps(v, even, _mm512_maskz_loadu_ps(dlk_lanes16(c0 + 16, p->in[1]),
+                                                                                  xr + t->off[kw] + 16));
+                    acc = _mm512_add_ps(acc, v);
+                }
+            }
+            count = _mm512_mul_ps(_mm512_set1_ps(rows), _mm512_mask_loadu_ps(_mm512_set1_ps(1.0f), m, t->col_count + o));
+            /* An empty window (degenerate pads) gives 0, as the general kernel does. */
+            acc = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(count, _mm512_setzero_ps(), _CMP_GT_OQ), acc, count);
+            _mm512_mask_storeu_ps(yr + o, m, acc);
+        }
+        return;
+    }
+#endif
+    for (o = 0; o < ow_n; o++)
+        yr[o] = 0.0f;
+    for (kh = 0; kh < p->kernel[0]; kh++) {
+        const int64_t ih = oh * p->strides[0] - p->pads[0] + kh * p->dilations[0];
+        if (ih < 0 || ih >= p->in[0])
+            continue;
+        for (kw = 0; kw < p->kernel[1]; kw++)
+            if (t->hi[kw] > t->lo[kw])
+                dlk_pool_add_row_f32(yr + t->lo[kw], xp + ih * p->in[1] + t->lo[kw] * sw + t->off[kw], sw,
+                                     t->hi[kw] - t->lo[kw]);
+    }
+    for (o = 0; o < ow_n; o++) {
+        const float count = rows * t->col_count[o];
+        yr[o] = count > 0.0f ? yr[o] / count : 0.0f;
+    }
+}
+
+static void dlk_avgpool2d_run_f32(void *arg, int64_t begin, int64_t end)
+{
+    const dlk_avgpool2d_task *t = (const dlk_avgpool2d_task *)arg;
+    const dlk_pool_params *p = t->p;
+    const int64_t in_plane = p->in[0] * p->in[1], out_plane = p->out[0] * p->out[1];
+    int64_t plane, oh;
+    for (plane = begin; plane < end; plane++)
+        for (oh = 0; oh < p->out[0]; oh++)
+            dlk_avgpool2d_row_f32(t, t->x + plane * in_plane, oh, t->y + plane * out_plane + oh * p->out[1]);
+}
+
+/* p->rank == 2, p->kernel[1] <= DLK_AVGPOOL2D_MAX_KW, p->out[1] <= DLK_AVGPOOL2D_MAX_W. */
+static void dlk_avgpool2d_f32(const dlk_par *par, const dlk_pool_params *p, const float *x, float *y)
+{
+    dlk_avgpool2d_task t;
+    int64_t kw, o;
+    t.p = p;
+    t.x = x;
+    t.y = y;
+    for (kw = 0; kw < p->kernel[1]; kw++) {
+        t.off[kw] = kw * p->dilations[1] - p->pads[1];
+        dlk_conv_range(t.off[kw], p->strides[1], p->in[1], p->out[1], &t.lo[kw], &t.hi[kw]);
+    }
+    for (o = 0; o < p->out[1]; o++)
+        t.col_count[o] = (float)dlk_avgpool_count(p, 1, o);
+    if (p->out[0] > 0 && p->out[1] > 0)
+        dlk_parallel_for(par, dlk_avgpool2d_run_f32, &t, p->n * p->c);
 }
 /*@end*/
 

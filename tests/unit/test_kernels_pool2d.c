@@ -1,5 +1,6 @@
-/* dlk_maxpool2d_f32 (the 2-D MaxPool split over threads) against the
- * general dlk_maxpool_f32 on random shapes: kernels 1..7 per axis, strides
+/* dlk_maxpool2d_f32 and dlk_avgpool2d_f32 (the 2-D pools split over
+ * threads) against the general dlk_maxpool_f32 / dlk_avgpool_f32 on random
+ * shapes (AveragePool: with and without count_include_pad): kernels 1..7 per axis, strides
  * 1..3, dilations 1..2, asymmetric pads below the kernel, with no thread
  * context and with a 3-way one whose shares run in turn. Both take the max
  * over the same valid elements, so the results must be bit-identical. The
@@ -74,6 +75,53 @@ START_TEST(maxpool2d_matches_general_kernel)
 }
 END_TEST
 
+START_TEST(avgpool2d_matches_general_kernel)
+{
+    dlk_par three = {3, sequential_run, NULL};
+    for (int trial = 0; trial < 500; trial++) {
+        dlk_pool_params p;
+        memset(&p, 0, sizeof p);
+        p.rank = 2;
+        p.n = 1 + (int64_t)(next() % 2);
+        p.c = 1 + (int64_t)(next() % 5);
+        p.count_include_pad = trial % 3 == 0;
+        for (int a = 0; a < 2; a++) {
+            p.kernel[a] = 1 + (int64_t)(next() % 7);
+            p.strides[a] = 1 + (int64_t)(next() % 3);
+            p.dilations[a] = 1 + (int64_t)(next() % 2);
+            p.pads[a] = (int64_t)(next() % (uint32_t)p.kernel[a]);
+            p.pads[2 + a] = (int64_t)(next() % (uint32_t)p.kernel[a]);
+            p.in[a] = 1 + (int64_t)(next() % 40);
+            p.out[a] = dlk_pool_out_dim(p.in[a], p.kernel[a], p.strides[a], p.dilations[a], p.pads[a],
+                                        p.pads[2 + a], (int)(trial % 2));
+        }
+        if (p.out[0] <= 0 || p.out[1] <= 0)
+            continue;
+        int64_t nx = p.n * p.c * p.in[0] * p.in[1], ny = p.n * p.c * p.out[0] * p.out[1];
+        float *x = malloc(sizeof(float) * (size_t)nx), *want = malloc(sizeof(float) * (size_t)ny);
+        float *y = malloc(sizeof(float) * (size_t)ny);
+        for (int64_t i = 0; i < nx; i++)
+            x[i] = (float)(next() % 2001) / 100.0f - 10.0f;
+        dlk_avgpool_f32(&p, x, want);
+        for (int with_par = 0; with_par < 2; with_par++) {
+            for (int64_t i = 0; i < ny; i++)
+                y[i] = NAN;
+            dlk_avgpool2d_f32(with_par ? &three : NULL, &p, x, y);
+            for (int64_t i = 0; i < ny; i++)   /* == : the same sums and divisions (0 and -0 alike) */
+                ck_assert_msg(y[i] == want[i], "trial %d: k %lldx%lld s %lld,%lld d %lld,%lld in %lldx%lld "
+                              "include_pad %lld par %d: y[%lld] = %g, want %g", trial, (long long)p.kernel[0],
+                              (long long)p.kernel[1], (long long)p.strides[0], (long long)p.strides[1],
+                              (long long)p.dilations[0], (long long)p.dilations[1], (long long)p.in[0],
+                              (long long)p.in[1], (long long)p.count_include_pad, with_par, (long long)i,
+                              (double)y[i], (double)want[i]);
+        }
+        free(x);
+        free(want);
+        free(y);
+    }
+}
+END_TEST
+
 /* The row max every MaxPool runs, at strides 1..3 and every length 0..70
  * (the AVX-512 stride-2 block, its stop before the end of x, the rest),
  * against the plain formula written here; a NaN in x leaves y as it was,
@@ -104,6 +152,7 @@ int main(void)
     Suite *s = suite_create("kernels_pool2d");
     TCase *tc = tcase_create("maxpool2d");
     tcase_add_test(tc, maxpool2d_matches_general_kernel);
+    tcase_add_test(tc, avgpool2d_matches_general_kernel);
     tcase_add_test(tc, max_row_every_length);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
