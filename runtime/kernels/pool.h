@@ -169,18 +169,37 @@ static void dlk_maxpool_f32(const dlk_pool_params *p, const float *x, float *y, 
 }
 /*@end*/
 
-/*@ dlk_maxpool2d_f32 : dlk_pool_params dlk_conv_range dlk_lanes16 dlk_pool_max_row_f32 dlk_parallel */
-/* 2-D MaxPool without indices (the usual one): the valid span of every
- * column tap is computed once per call instead of once per row and tap, and
- * planes are split over the threads. Same results as dlk_maxpool_f32. */
-#define DLK_MAXPOOL2D_MAX_KW 16
+/*@ dlk_pool2d_task : dlk_pool_params dlk_conv_range */
+/* A 2-D pool's work for the threads (items: planes), with the column taps
+ * worked out once per call instead of once per row and tap: tap kw reads
+ * input column o*s + off[kw], valid for outputs o in [lo[kw], hi[kw]). */
+#define DLK_POOL2D_MAX_KW 16
 
-typedef struct dlk_maxpool2d_task {
+typedef struct dlk_pool2d_task {
     const dlk_pool_params *p;
     const float *x;
     float *y;
-    int64_t lo[DLK_MAXPOOL2D_MAX_KW], hi[DLK_MAXPOOL2D_MAX_KW], off[DLK_MAXPOOL2D_MAX_KW];
-} dlk_maxpool2d_task;
+    int64_t lo[DLK_POOL2D_MAX_KW], hi[DLK_POOL2D_MAX_KW], off[DLK_POOL2D_MAX_KW];
+} dlk_pool2d_task;
+
+/* p->rank == 2 and p->kernel[1] <= DLK_POOL2D_MAX_KW. */
+static void dlk_pool2d_task_init(dlk_pool2d_task *t, const dlk_pool_params *p, const float *x, float *y)
+{
+    int64_t kw;
+    t->p = p;
+    t->x = x;
+    t->y = y;
+    for (kw = 0; kw < p->kernel[1]; kw++) {
+        t->off[kw] = kw * p->dilations[1] - p->pads[1];
+        dlk_conv_range(t->off[kw], p->strides[1], p->in[1], p->out[1], &t->lo[kw], &t->hi[kw]);
+    }
+}
+/*@end*/
+
+/*@ dlk_maxpool2d_f32 : dlk_pool2d_task dlk_lanes16 dlk_pool_max_row_f32 dlk_parallel */
+/* 2-D MaxPool without indices (the usual one), planes split over the
+ * threads. Same results as dlk_maxpool_f32. */
+#define DLK_MAXPOOL2D_MAX_KW DLK_POOL2D_MAX_KW
 
 #if defined(__AVX512F__)
 /* Width stride 1 or 2 and at most DLK_MAXPOOL2D_MAX_BLOCKS blocks of 16
@@ -189,7 +208,7 @@ typedef struct dlk_maxpool2d_task {
  * (lanes outside read as -inf); stride 2 keeps the even values of 32 loaded.
  * max(v, acc) keeps acc when v is NaN, as the scalar path does. */
 #define DLK_MAXPOOL2D_MAX_BLOCKS 32
-static void dlk_maxpool2d_plane_avx512_f32(const dlk_maxpool2d_task *t, const float *xp, float *yp)
+static void dlk_maxpool2d_plane_avx512_f32(const dlk_pool2d_task *t, const float *xp, float *yp)
 {
     const dlk_pool_params *p = t->p;
     const int64_t ih_n = p->in[0], iw_n = p->in[1], oh_n = p->out[0], ow_n = p->out[1];
@@ -217,7 +236,8 @@ static void dlk_maxpool2d_plane_avx512_f32(const dlk_maxpool2d_task *t, const fl
                 for (kw = 0; kw < kw_n; kw++) {
                     __m512 v = _mm512_mask_loadu_ps(ninf, m0[q][kw], xr + t->off[kw]);
                     if (sw == 2)
-                        v = _mm512_permutex2var_ps(v, even, _mm512_mask_loadu_ps(ninf, m1[q][kw], xr + t->off[kw] + 16));
+                        v = _mm512_permutex2var_ps(v, even,
+                                                   _mm512_mask_loadu_ps(ninf, m1[q][kw], xr + t->off[kw] + 16));
                     acc = _mm512_max_ps(v, acc);
                 }
             }
@@ -228,7 +248,7 @@ static void dlk_maxpool2d_plane_avx512_f32(const dlk_maxpool2d_task *t, const fl
 
 static void dlk_maxpool2d_run_f32(void *arg, int64_t begin, int64_t end)
 {
-    const dlk_maxpool2d_task *t = (const dlk_maxpool2d_task *)arg;
+    const dlk_pool2d_task *t = (const dlk_pool2d_task *)arg;
     const dlk_pool_params *p = t->p;
     const int64_t ih_n = p->in[0], iw_n = p->in[1], oh_n = p->out[0], ow_n = p->out[1];
     const int64_t kh_n = p->kernel[0], kw_n = p->kernel[1], sw = p->strides[1];
@@ -261,15 +281,8 @@ static void dlk_maxpool2d_run_f32(void *arg, int64_t begin, int64_t end)
 /* p->rank == 2 and p->kernel[1] <= DLK_MAXPOOL2D_MAX_KW. */
 static void dlk_maxpool2d_f32(const dlk_par *par, const dlk_pool_params *p, const float *x, float *y)
 {
-    dlk_maxpool2d_task t;
-    int64_t kw;
-    t.p = p;
-    t.x = x;
-    t.y = y;
-    for (kw = 0; kw < p->kernel[1]; kw++) {
-        t.off[kw] = kw * p->dilations[1] - p->pads[1];
-        dlk_conv_range(t.off[kw], p->strides[1], p->in[1], p->out[1], &t.lo[kw], &t.hi[kw]);
-    }
+    dlk_pool2d_task t;
+    dlk_pool2d_task_init(&t, p, x, y);
     if (p->out[0] > 0 && p->out[1] > 0)
         dlk_parallel_for(par, dlk_maxpool2d_run_f32, &t, p->n * p->c);
 }
@@ -339,7 +352,7 @@ static void dlk_avgpool_f32(const dlk_pool_params *p, const float *x, float *y)
 }
 /*@end*/
 
-/*@ dlk_avgpool2d_f32 : dlk_pool_params dlk_conv_range dlk_lanes16 dlk_avgpool_parts dlk_parallel */
+/*@ dlk_avgpool2d_f32 : dlk_pool2d_task dlk_lanes16 dlk_avgpool_parts dlk_parallel */
 /* 2-D AveragePool (kernel width up to DLK_AVGPOOL2D_MAX_KW, output width up
  * to DLK_AVGPOOL2D_MAX_W): the same sums and divisions as dlk_avgpool_f32
  * (taps added in order, the window's count along each axis multiplied),
@@ -347,21 +360,19 @@ static void dlk_avgpool_f32(const dlk_pool_params *p, const float *x, float *y)
  * instead of per row and element, and planes split over the threads. With
  * AVX-512 (width stride 1 or 2, rows up to 512 outputs) each block of 16
  * outputs sums its taps in one register from loads masked to the row. */
-#define DLK_AVGPOOL2D_MAX_KW 16
+#define DLK_AVGPOOL2D_MAX_KW DLK_POOL2D_MAX_KW
 #define DLK_AVGPOOL2D_MAX_W 512
 
 typedef struct dlk_avgpool2d_task {
-    const dlk_pool_params *p;
-    const float *x;
-    float *y;
-    int64_t lo[DLK_AVGPOOL2D_MAX_KW], hi[DLK_AVGPOOL2D_MAX_KW], off[DLK_AVGPOOL2D_MAX_KW];
+    dlk_pool2d_task cols;
     float col_count[DLK_AVGPOOL2D_MAX_W];   /* the window's taps counted along the width, per output */
 } dlk_avgpool2d_task;
 
 /* Output row oh of one plane: sums into yr, then divides. */
 static void dlk_avgpool2d_row_f32(const dlk_avgpool2d_task *t, const float *xp, int64_t oh, float *yr)
 {
-    const dlk_pool_params *p = t->p;
+    const dlk_pool2d_task *c = &t->cols;
+    const dlk_pool_params *p = c->p;
     const int64_t ow_n = p->out[1], sw = p->strides[1];
     const float rows = (float)dlk_avgpool_count(p, 0, oh);
     int64_t kh, kw, o;
@@ -378,15 +389,16 @@ static void dlk_avgpool2d_row_f32(const dlk_avgpool2d_task *t, const float *xp, 
                     continue;
                 xr = xp + ih * p->in[1] + o * sw;
                 for (kw = 0; kw < p->kernel[1]; kw++) {
-                    const int64_t c0 = o * sw + t->off[kw];
-                    __m512 v = _mm512_maskz_loadu_ps(dlk_lanes16(c0, p->in[1]), xr + t->off[kw]);
+                    const int64_t c0 = o * sw + c->off[kw];
+                    __m512 v = _mm512_maskz_loadu_ps(dlk_lanes16(c0, p->in[1]), xr + c->off[kw]);
                     if (sw == 2)
                         v = _mm512_permutex2var_ps(v, even, _mm512_maskz_loadu_ps(dlk_lanes16(c0 + 16, p->in[1]),
-                                                                                  xr + t->off[kw] + 16));
+                                                                                  xr + c->off[kw] + 16));
                     acc = _mm512_add_ps(acc, v);
                 }
             }
-            count = _mm512_mul_ps(_mm512_set1_ps(rows), _mm512_mask_loadu_ps(_mm512_set1_ps(1.0f), m, t->col_count + o));
+            count = _mm512_mul_ps(_mm512_set1_ps(rows),
+                                  _mm512_mask_loadu_ps(_mm512_set1_ps(1.0f), m, t->col_count + o));
             /* An empty window (degenerate pads) gives 0, as the general kernel does. */
             acc = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(count, _mm512_setzero_ps(), _CMP_GT_OQ), acc, count);
             _mm512_mask_storeu_ps(yr + o, m, acc);
@@ -401,9 +413,9 @@ static void dlk_avgpool2d_row_f32(const dlk_avgpool2d_task *t, const float *xp, 
         if (ih < 0 || ih >= p->in[0])
             continue;
         for (kw = 0; kw < p->kernel[1]; kw++)
-            if (t->hi[kw] > t->lo[kw])
-                dlk_pool_add_row_f32(yr + t->lo[kw], xp + ih * p->in[1] + t->lo[kw] * sw + t->off[kw], sw,
-                                     t->hi[kw] - t->lo[kw]);
+            if (c->hi[kw] > c->lo[kw])
+                dlk_pool_add_row_f32(yr + c->lo[kw], xp + ih * p->in[1] + c->lo[kw] * sw + c->off[kw], sw,
+                                     c->hi[kw] - c->lo[kw]);
     }
     for (o = 0; o < ow_n; o++) {
         const float count = rows * t->col_count[o];
@@ -414,26 +426,20 @@ static void dlk_avgpool2d_row_f32(const dlk_avgpool2d_task *t, const float *xp, 
 static void dlk_avgpool2d_run_f32(void *arg, int64_t begin, int64_t end)
 {
     const dlk_avgpool2d_task *t = (const dlk_avgpool2d_task *)arg;
-    const dlk_pool_params *p = t->p;
+    const dlk_pool_params *p = t->cols.p;
     const int64_t in_plane = p->in[0] * p->in[1], out_plane = p->out[0] * p->out[1];
     int64_t plane, oh;
     for (plane = begin; plane < end; plane++)
         for (oh = 0; oh < p->out[0]; oh++)
-            dlk_avgpool2d_row_f32(t, t->x + plane * in_plane, oh, t->y + plane * out_plane + oh * p->out[1]);
+            dlk_avgpool2d_row_f32(t, t->cols.x + plane * in_plane, oh, t->cols.y + plane * out_plane + oh * p->out[1]);
 }
 
 /* p->rank == 2, p->kernel[1] <= DLK_AVGPOOL2D_MAX_KW, p->out[1] <= DLK_AVGPOOL2D_MAX_W. */
 static void dlk_avgpool2d_f32(const dlk_par *par, const dlk_pool_params *p, const float *x, float *y)
 {
     dlk_avgpool2d_task t;
-    int64_t kw, o;
-    t.p = p;
-    t.x = x;
-    t.y = y;
-    for (kw = 0; kw < p->kernel[1]; kw++) {
-        t.off[kw] = kw * p->dilations[1] - p->pads[1];
-        dlk_conv_range(t.off[kw], p->strides[1], p->in[1], p->out[1], &t.lo[kw], &t.hi[kw]);
-    }
+    int64_t o;
+    dlk_pool2d_task_init(&t.cols, p, x, y);
     for (o = 0; o < p->out[1]; o++)
         t.col_count[o] = (float)dlk_avgpool_count(p, 1, o);
     if (p->out[0] > 0 && p->out[1] > 0)
