@@ -16,6 +16,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ir/ops/epilogue.h"
 #include "ir/ops/op.h"
 #include "passes/passes.h"
 
@@ -538,5 +539,77 @@ int dl_fold_batchnorm(dl_graph *g, dl_pass_context *ctx)
                 "these folds scale run-time weights), %d BatchNormalization left (no conv/gemm neighbour: one "
                 "per-channel scale+shift each)", counts.bn_conv, counts.bn_gemm, counts.muladd, counts.runtime,
                 counts.bn_left);
+    return 0;
+}
+
+/* ------------------------------------------------------- input prologue */
+
+/* BatchNormalization bn (its Relu fused, no residual) whose output only a
+ * pointwise Conv reads, as input X: a pre-activation block (DenseNet's BN ->
+ * Relu -> 1x1 conv, left by bn-fold because the Relu stands between). The
+ * conv takes the BN's per-channel scale and shift and the Relu as an input
+ * prologue applied while it packs x, and the BN's output is never written. */
+static int prologue_into_conv(dl_graph *g, dl_node *bn, dl_diag *d)
+{
+    dl_value *z = bn->outputs[0];
+    dl_node *cv = sole_user(z);
+    dlk_epilogue *e = dl_bn_epilogue(bn);
+    int64_t *pro = cv != NULL && is_op(cv, "Conv") ? dl_conv_prologue(cv) : NULL;
+    const dl_value *w = cv != NULL ? cv->inputs[1] : NULL;
+    affine a;
+    bool ok;
+    if (pro == NULL || *pro != DL_CONV_PROLOGUE_NONE || cv->inputs[0] != z || e == NULL ||
+        e->residual != DLK_RES_NONE || (e->act != DLK_ACT_NONE && e->act != DLK_ACT_RELU) ||
+        dl_attr_int(cv, "group", 1) != 1 || !is_f32_const(w) || !conv_pads_nothing(cv))
+        return 0;
+    for (int i = 2; i < w->rank; i++)
+        if (w->dims[i] != 1)
+            return 0;
+    const int64_t *strides;
+    int n_strides = dl_attr_ints(cv, "strides", &strides);
+    for (int i = 0; i < n_strides; i++)
+        if (strides[i] != 1)
+            return 0;
+    if (bn_affine(g, bn, z->dims[1], &a, &ok) < 0)
+        return -1;
+    if (!ok)
+        return 0;
+    int64_t c = a.c;
+    dl_value *sv = dl_graph_add_value(g, NULL, DL_FLOAT, 1, &c), *tv = dl_graph_add_value(g, NULL, DL_FLOAT, 1, &c);
+    if (sv == NULL || tv == NULL || dl_value_alloc_data(g, sv) == NULL || dl_value_alloc_data(g, tv) == NULL)
+        return dl_error(d, cv, "out of memory");
+    float *sd = sv->data, *td = tv->data;
+    for (int64_t i = 0; i < c; i++) {
+        sd[i] = (float)a.s[i];
+        td[i] = (float)(a.t[i] - a.m[i] * a.s[i]);
+    }
+    for (int i = cv->n_inputs; i < 4; i++)   /* B and R stay absent */
+        if (set_input_grow(g, cv, i, NULL) < 0)
+            return dl_error(d, cv, "out of memory");
+    if (dl_node_set_input(g, cv, 0, bn->inputs[0]) < 0 || set_input_grow(g, cv, 4, sv) < 0 ||
+        set_input_grow(g, cv, 5, tv) < 0 || add_fused(g, cv, "BatchNormalization") < 0 ||
+        (e->act == DLK_ACT_RELU && add_fused(g, cv, "Relu") < 0))
+        return dl_error(d, cv, "out of memory");
+    *pro = e->act == DLK_ACT_RELU ? DL_CONV_PROLOGUE_RELU : DL_CONV_PROLOGUE_AFFINE;
+    dl_node_remove(g, bn);
+    return 1;   /* no refresh: setup would drop the conv's fused epilogue; its output shape stands */
+}
+
+int dl_fold_bn_prologue(dl_graph *g, dl_pass_context *ctx)
+{
+    int folded = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        dl_node *n = g->nodes[i];
+        int rc;
+        if (n->dead || !is_op(n, "BatchNormalization"))
+            continue;
+        rc = prologue_into_conv(g, n, ctx->diag);
+        if (rc < 0)
+            return -1;
+        folded += rc;
+    }
+    if (g->arena.failed)
+        return dl_error(ctx->diag, NULL, "out of memory in bn-prologue");
+    dl_pass_log(ctx, "bn-prologue", "%d BatchNormalization [+ Relu] taken into the pointwise Conv they fed", folded);
     return 0;
 }

@@ -7,7 +7,8 @@
  * A Conv may carry a fused epilogue (ir/ops/epilogue.h): activation and
  * residual run inside the kernel. Conv runs as a packed matrix product
  * (dlk_conv_gemm_f32, split over threads), 2-D depthwise Conv as a direct
- * kernel (dlk_depthwise_f32, split over channels). */
+ * kernel (dlk_depthwise_f32, split over channels). A pointwise Conv may also
+ * carry an input prologue (dl_conv_prologue, ir/ops/epilogue.h). */
 #include <inttypes.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ typedef struct conv_attrs {
     dl_window_attrs win;
     dl_window_ints output_padding, output_shape;   /* ConvTranspose */
     dlk_epilogue ep;                               /* Conv: set by fuse-epilogue; zero: none */
+    int64_t prologue;                              /* Conv: set by bn-prologue (see dl_conv_prologue) */
 } conv_attrs;
 
 /* ------------------------------------------------------------ attributes */
@@ -214,6 +216,12 @@ dlk_epilogue *dl_conv_epilogue(dl_node *n)
     return a != NULL && !a->transpose ? &a->ep : NULL;
 }
 
+int64_t *dl_conv_prologue(dl_node *n)
+{
+    conv_attrs *a = n->params;
+    return a != NULL && !a->transpose ? &a->prologue : NULL;
+}
+
 /* The residual input of a fused Conv, or NULL. */
 static const dl_value *conv_residual(const dl_node *n)
 {
@@ -236,7 +244,25 @@ static const char *conv_kernel(const conv_attrs *a, const dlk_conv_params *kp)
 {
     if (a->transpose)
         return "dlk_conv_transpose_f32";
+    if (a->prologue != DL_CONV_PROLOGUE_NONE)
+        return "dlk_conv_gemm_prologue_f32";
     return conv_is_depthwise(kp) ? "dlk_depthwise_f32" : "dlk_conv_gemm_f32";
+}
+
+/* A prologue needs a pointwise conv (its kernel applies it while copying
+ * rows) and its two per-channel inputs. */
+static int check_prologue(dl_diag *d, const dl_node *n, const conv_attrs *a, const dlk_conv_params *kp)
+{
+    if (a->prologue == DL_CONV_PROLOGUE_NONE)
+        return 0;
+    for (int i = 0; i < kp->rank; i++)
+        if (kp->kernel[i] != 1 || kp->strides[i] != 1 || kp->pads[i] != 0 || kp->pads[kp->rank + i] != 0)
+            return dl_error(d, n, "an input prologue needs a 1x1, stride-1, unpadded conv");
+    for (int i = 4; i < 6; i++)
+        if (i >= n->n_inputs || n->inputs[i] == NULL || n->inputs[i]->dtype != DL_FLOAT ||
+            dl_value_numel(n->inputs[i]) != kp->c_in)
+            return dl_error(d, n, "the input prologue needs inputs 4 and 5 with %" PRId64 " floats", kp->c_in);
+    return 0;
 }
 
 /* ------------------------------------------------------------- op hooks */
@@ -272,10 +298,16 @@ static int conv_eval(dl_graph *g, dl_node *n, dl_diag *d)
     const char *kernel;
     if (conv_make_params(d, n, &kp) < 0)
         return -1;
+    if (check_prologue(d, n, a, &kp) < 0)
+        return -1;
     kernel = conv_kernel(a, &kp);
     if (a->transpose)
         dlk_conv_transpose_f32(&kp, input_data(n, 0), input_data(n, 1), input_data(n, 2),
                                n->outputs[0]->data);
+    else if (strcmp(kernel, "dlk_conv_gemm_prologue_f32") == 0)
+        dlk_conv_gemm_prologue_f32(NULL, &kp, input_data(n, 0), input_data(n, 1), input_data(n, 2),
+                                   input_data(n, 3), input_data(n, 4), input_data(n, 5),
+                                   a->prologue == DL_CONV_PROLOGUE_RELU, n->outputs[0]->data);
     else if (strcmp(kernel, "dlk_conv_gemm_f32") == 0)
         dlk_conv_gemm_f32(NULL, &kp, input_data(n, 0), input_data(n, 1), input_data(n, 2),
                           input_data(n, 3), n->outputs[0]->data);
@@ -296,6 +328,8 @@ static int conv_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
         return -1;
     if (dl_value_numel(n->outputs[0]) == 0)
         return 0;
+    if (check_prologue(d, n, a, &kp) < 0)
+        return -1;
     kernel = conv_kernel(a, &kp);
     r = (int)kp.rank;
     dl_lower_need(l, kernel);
@@ -317,6 +351,11 @@ static int conv_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_lower_arg_value(l, n->n_inputs > 2 ? n->inputs[2] : NULL);
     if (!a->transpose)
         dl_lower_arg_value(l, conv_residual(n));
+    if (a->prologue != DL_CONV_PROLOGUE_NONE) {
+        dl_lower_arg_value(l, n->inputs[4]);
+        dl_lower_arg_value(l, n->inputs[5]);
+        dl_lower_arg_int(l, a->prologue == DL_CONV_PROLOGUE_RELU);
+    }
     dl_lower_arg_value(l, n->outputs[0]);
     dl_lower_call_end(l);
     return 0;

@@ -145,6 +145,11 @@ typedef struct dlk_conv_im2col {
     const float *x;                      /* the group's first input channel of one image */
     int64_t ksize, in_plane, pointwise;  /* pointwise: 1x1, stride 1, unpadded: B is x */
     int64_t in_stride[DLK_MAX_RANK];
+    /* A prologue (pointwise convs only): channel c of x enters as x ps[c] + pt[c],
+     * then max(., 0) when relu (a BatchNormalization -> Relu before the conv).
+     * ps NULL: none. */
+    const float *ps, *pt;
+    int64_t relu;
 } dlk_conv_im2col;
 
 static void dlk_conv_im2col_init(dlk_conv_im2col *c, const dlk_conv_params *p)
@@ -152,6 +157,8 @@ static void dlk_conv_im2col_init(dlk_conv_im2col *c, const dlk_conv_params *p)
     int64_t a;
     c->p = p;
     c->x = NULL;
+    c->ps = c->pt = NULL;
+    c->relu = 0;
     c->ksize = c->in_plane = c->pointwise = 1;
     for (a = p->rank - 1; a >= 0; a--) {
         c->in_stride[a] = c->in_plane;
@@ -270,6 +277,28 @@ static void dlk_conv_im2col_row2d_f32(const dlk_conv_im2col *c, int64_t row, int
     }
 }
 
+/* Row `row` of a pointwise B through the prologue: channel row's values
+ * scaled and shifted (and Relu'd) on their way into the panels, 32 at a time. */
+static void dlk_conv_prologue_row_f32(const dlk_conv_im2col *c, int64_t row, int64_t j0, int64_t nc,
+                                      float *dst, int64_t pstride)
+{
+    const float *src = c->x + row * c->in_plane + j0, sc = c->ps[row], sh = c->pt[row];
+    int64_t q, i;
+    for (q = 0; q * DLK_SGEMM_NR < nc; q++) {
+        const int64_t n = nc - q * DLK_SGEMM_NR < DLK_SGEMM_NR ? nc - q * DLK_SGEMM_NR : DLK_SGEMM_NR;
+        float *restrict o = dst + q * pstride;
+        const float *restrict v = src + q * DLK_SGEMM_NR;
+        if (c->relu)
+            for (i = 0; i < n; i++) {
+                const float e = v[i] * sc + sh;
+                o[i] = e > 0.0f ? e : 0.0f;
+            }
+        else
+            for (i = 0; i < n; i++)
+                o[i] = v[i] * sc + sh;
+    }
+}
+
 /* The dlk_sgemm_pack_fn of a convolution. */
 static void dlk_conv_im2col_pack_f32(const void *ctx, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
                                      float *bp)
@@ -283,7 +312,9 @@ static void dlk_conv_im2col_pack_f32(const void *ctx, int64_t k0, int64_t kc, in
         return;   /* rows written to whole panels, padding included */
     }
     for (q = 0; q < kc; q++) {
-        if (c->pointwise)
+        if (c->pointwise && c->ps != NULL)
+            dlk_conv_prologue_row_f32(c, k0 + q, j0, nc, bp + q * DLK_SGEMM_NR, pstride);
+        else if (c->pointwise)
             dlk_sgemm_put_f32(bp + q * DLK_SGEMM_NR, pstride, 0, c->x + (k0 + q) * c->in_plane + j0, 1, nc);
         else
             dlk_conv_im2col_row_f32(c, k0 + q, j0, nc, bp + q * DLK_SGEMM_NR, pstride);
@@ -292,14 +323,16 @@ static void dlk_conv_im2col_pack_f32(const void *ctx, int64_t k0, int64_t kc, in
 }
 /*@end*/
 
-/*@ dlk_conv_gemm_f32 : dlk_conv_params dlk_conv_im2col_f32 dlk_sgemm_f32 */
+/*@ dlk_conv_gemm_body_f32 : dlk_conv_params dlk_conv_im2col_f32 dlk_sgemm_f32 */
 /* ONNX Conv (any group, rank, stride, dilation, pads) through the packed
  * matrix product: per image and group, y[oc][pix] = bias[oc] + w[oc][r] x
  * B[r][pix], B packed from x a block at a time (a pointwise conv copies x's
- * rows), the epilogue p->ep with residual r (y's shape, or NULL) applied to
- * each finished tile. Work is split over par (NULL: one thread). */
-static void dlk_conv_gemm_f32(const dlk_par *par, const dlk_conv_params *p, const float *x,
-                              const float *w, const float *b, const float *r, float *y)
+ * rows, through the prologue ps/pt/relu when ps is not NULL), the epilogue
+ * p->ep with residual r (y's shape, or NULL) applied to each finished tile.
+ * Work is split over par (NULL: one thread). */
+static void dlk_conv_gemm_body_f32(const dlk_par *par, const dlk_conv_params *p, const float *x,
+                                   const float *w, const float *b, const float *r, const float *ps,
+                                   const float *pt, int64_t relu, float *y)
 {
     const int64_t icg = p->c_in / p->group, ocg = p->c_out / p->group;
     dlk_conv_im2col col;
@@ -308,6 +341,7 @@ static void dlk_conv_gemm_f32(const dlk_par *par, const dlk_conv_params *p, cons
     for (a = 0; a < p->rank; a++)
         out_plane *= p->out[a];
     dlk_conv_im2col_init(&col, p);
+    col.relu = relu;
     memset(&g, 0, sizeof g);
     g.m = ocg;
     g.n = out_plane;
@@ -321,12 +355,35 @@ static void dlk_conv_gemm_f32(const dlk_par *par, const dlk_conv_params *p, cons
         for (grp = 0; grp < p->group; grp++) {
             const int64_t y_off = (img * p->c_out + grp * ocg) * out_plane;
             col.x = x + (img * p->c_in + grp * icg) * col.in_plane;
+            col.ps = ps != NULL ? ps + grp * icg : NULL;
+            col.pt = pt != NULL ? pt + grp * icg : NULL;
             g.a = w + grp * ocg * g.k;
             g.bias = b != NULL ? b + grp * ocg : NULL;
             g.c = y + y_off;
             g.r = r != NULL ? r + y_off : NULL;
             dlk_sgemm_f32(par, &g);
         }
+}
+/*@end*/
+
+/*@ dlk_conv_gemm_f32 : dlk_conv_gemm_body_f32 */
+static void dlk_conv_gemm_f32(const dlk_par *par, const dlk_conv_params *p, const float *x,
+                              const float *w, const float *b, const float *r, float *y)
+{
+    dlk_conv_gemm_body_f32(par, p, x, w, b, r, NULL, NULL, 0, y);
+}
+/*@end*/
+
+/*@ dlk_conv_gemm_prologue_f32 : dlk_conv_gemm_body_f32 */
+/* A pointwise (1x1, stride 1, unpadded) conv of relu ? max(x ps + pt, 0) :
+ * x ps + pt, per input channel: a BatchNormalization [-> Relu] folded into
+ * the conv's packing (passes/bn_fold.c, bn-prologue), so its output is never
+ * written out. ps and pt hold c_in values. */
+static void dlk_conv_gemm_prologue_f32(const dlk_par *par, const dlk_conv_params *p, const float *x,
+                                       const float *w, const float *b, const float *r, const float *ps,
+                                       const float *pt, int64_t relu, float *y)
+{
+    dlk_conv_gemm_body_f32(par, p, x, w, b, r, ps, pt, relu, y);
 }
 /*@end*/
 

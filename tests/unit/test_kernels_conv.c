@@ -575,6 +575,37 @@ START_TEST(conv_wide_image_cross_blocks)
 }
 END_TEST
 
+START_TEST(conv_pointwise_prologue)
+{
+    /* dlk_conv_gemm_prologue_f32 = naive conv of relu ? max(x s + t, 0) : x s + t
+     * (per input channel): 2 images, groups 1 and 2, 300 input channels (two K
+     * blocks) over 17 x 23 = 391 pixels (two column blocks and a ragged panel). */
+    for (int relu = 0; relu < 2; relu++)
+        for (int64_t group = 1; group <= 2; group++) {
+            dlk_conv_params p = params2d(2, 300, 20, group, 17, 23, 1, 1, 1, 0, 1);
+            int64_t nx = 2 * 300 * 17 * 23, nw = 20 * (300 / group), ny = 2 * 20 * 17 * 23;
+            float *x = rnd_array(nx), *w = rnd_array(nw), *b = rnd_array(20), *sc = rnd_array(300);
+            float *sh = rnd_array(300), *xp = rnd_array(nx), *y = rnd_array(ny), *want = rnd_array(ny);
+            for (int64_t i = 0; i < nx; i++) {
+                const int64_t c = (i / (17 * 23)) % 300;
+                const float v = x[i] * sc[c] + sh[c];
+                xp[i] = relu && v < 0.0f ? 0.0f : v;
+            }
+            dlk_conv_gemm_prologue_f32(NULL, &p, x, w, b, NULL, sc, sh, relu, y);
+            naive_conv(&p, xp, w, b, want);
+            expect_floats(y, want, ny, 1e-5f, relu ? "prologue with relu" : "prologue");
+            free(x);
+            free(w);
+            free(b);
+            free(sc);
+            free(sh);
+            free(xp);
+            free(y);
+            free(want);
+        }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kernels_conv");
@@ -592,6 +623,7 @@ int main(void)
     tcase_add_test(conv, conv_matches_direct_loops);
     tcase_add_test(conv, conv_large_channels_cross_tiles);
     tcase_add_test(conv, conv_wide_image_cross_blocks);
+    tcase_add_test(conv, conv_pointwise_prologue);
     tcase_add_test(convt, t5_conv_transpose_2x2_to_7x7);
     tcase_add_test(convt, conv_transpose_output_padding_and_bias);
     tcase_add_test(convt, conv_transpose_1d_pads_and_negative_pads);

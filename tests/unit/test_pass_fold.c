@@ -479,6 +479,46 @@ START_TEST(test_lone_bn_scale_shift)
 }
 END_TEST
 
+/* Pre-activation (DenseNet): x -> BN -> Relu -> 1x1 Conv (bias) -> y, and
+ * the same with a second reader of the BN output, which keeps the BN. */
+static mb_model *bn_relu_conv_model(bool second_reader)
+{
+    static const int64_t wd[4] = {5, 4, 1, 1}, bd[1] = {5};
+    mb_model *m = mb_new(13);
+    mb_input(m, "x", 4, x4);
+    init_rnd(m, "w", 4, wd, 21, -1, 1);
+    init_rnd(m, "b", 1, bd, 22, -1, 1);
+    bn_stats(m, "bn", 4, 80);
+    bn_node(m, "bn", "x", "n");
+    mb_node(m, "Relu", "relu", "n", "r");
+    mb_node(m, "Conv", "conv", "r,w,b", second_reader ? "c" : "y");
+    if (second_reader) {
+        mb_node(m, "ReduceSum", "sum", "r", "s");   /* keepdims: [1,1,1,1], broadcast over c */
+        mb_node(m, "Add", "add", "c,s", "y");
+    }
+    mb_output(m, "y");
+    return m;
+}
+
+START_TEST(test_bn_relu_into_conv_prologue)
+{
+    make_dir();
+    for (int second = 0; second < 2; second++) {
+        char args[1024], *model;
+        ck_assert_int_eq(mb_save(bn_relu_conv_model(second), path("m.onnx")), 0);
+        model = strdup(path("m.onnx"));
+        snprintf(args, sizeof args, "'%s' -O2 -v -o '%s'", model, path("m.c"));
+        free(model);
+        ck_assert_msg(run_dlcc(args) == 0, "%s", err_text);
+        ck_assert_msg(strstr(err_text, second ? "bn-prologue: 0 BatchNormalization" : "bn-prologue: 1 BatchNormalization"),
+                      "%s", err_text);
+        check_numbers(bn_relu_conv_model(second), second ? "bn_relu_conv2" : "bn_relu_conv", 4, x4,
+                      2 * 5 * 6 * 6, 1e-5);
+    }
+    remove_dir();
+}
+END_TEST
+
 /* Gemm (transB, alpha, beta, C [N]) -> BN and MatMul -> BN, on 2-D x. */
 static const int64_t x2[2] = {3, 8};
 
@@ -601,6 +641,7 @@ int main(void)
     tcase_add_test(tc, test_conv_transpose_bn);
     tcase_add_test(tc, test_runtime_weights_bn);
     tcase_add_test(tc, test_lone_bn_scale_shift);
+    tcase_add_test(tc, test_bn_relu_into_conv_prologue);
     tcase_add_test(tc, test_gemm_and_matmul_bn);
     tcase_add_test(tc, test_matmul_add_to_gemm);
     tcase_add_test(tc, test_identity_dropout_removed);
