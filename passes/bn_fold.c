@@ -544,33 +544,54 @@ int dl_fold_batchnorm(dl_graph *g, dl_pass_context *ctx)
 
 /* ------------------------------------------------------- input prologue */
 
-/* BatchNormalization bn (its Relu fused, no residual) whose output only a
- * pointwise Conv reads, as input X: a pre-activation block (DenseNet's BN ->
- * Relu -> 1x1 conv, left by bn-fold because the Relu stands between). The
- * conv takes the BN's per-channel scale and shift and the Relu as an input
- * prologue applied while it packs x, and the BN's output is never written. */
-static int prologue_into_conv(dl_graph *g, dl_node *bn, dl_diag *d)
+/* The Conv that alone reads v as its input X, when it is a group-1
+ * pointwise conv (1x1, stride 1, unpadded) with no prologue yet; else NULL. */
+static dl_node *pointwise_reader(const dl_value *v)
 {
-    dl_value *z = bn->outputs[0];
-    dl_node *cv = sole_user(z);
-    dlk_epilogue *e = dl_bn_epilogue(bn);
+    dl_node *cv = sole_user(v);
     int64_t *pro = cv != NULL && is_op(cv, "Conv") ? dl_conv_prologue(cv) : NULL;
     const dl_value *w = cv != NULL ? cv->inputs[1] : NULL;
-    affine a;
-    bool ok;
-    if (pro == NULL || *pro != DL_CONV_PROLOGUE_NONE || cv->inputs[0] != z || e == NULL ||
-        e->residual != DLK_RES_NONE || (e->act != DLK_ACT_NONE && e->act != DLK_ACT_RELU) ||
-        dl_attr_int(cv, "group", 1) != 1 || !is_f32_const(w) || !conv_pads_nothing(cv))
-        return 0;
+    const int64_t *strides;
+    if (pro == NULL || *pro != DL_CONV_PROLOGUE_NONE || cv->inputs[0] != v || dl_attr_int(cv, "group", 1) != 1 ||
+        !is_f32_const(w) || !conv_pads_nothing(cv))
+        return NULL;
     for (int i = 2; i < w->rank; i++)
         if (w->dims[i] != 1)
-            return 0;
-    const int64_t *strides;
-    int n_strides = dl_attr_ints(cv, "strides", &strides);
-    for (int i = 0; i < n_strides; i++)
+            return NULL;
+    for (int i = 0, n = dl_attr_ints(cv, "strides", &strides); i < n; i++)
         if (strides[i] != 1)
-            return 0;
-    if (bn_affine(g, bn, z->dims[1], &a, &ok) < 0)
+            return NULL;
+    return cv;
+}
+
+/* Conv cv reads x through the prologue (scale s, shift t or NULL, mode)
+ * in place of node n, which goes. */
+static int attach_prologue(dl_graph *g, dl_node *cv, dl_node *n, dl_value *x, dl_value *s, dl_value *t,
+                           int64_t mode, dl_diag *d)
+{
+    for (int i = cv->n_inputs; i < 4; i++)   /* B and R stay absent */
+        if (set_input_grow(g, cv, i, NULL) < 0)
+            return dl_error(d, cv, "out of memory");
+    if (dl_node_set_input(g, cv, 0, x) < 0 || set_input_grow(g, cv, 4, s) < 0 || set_input_grow(g, cv, 5, t) < 0 ||
+        add_fused(g, cv, n->op_type) < 0 || (n->fused != NULL && add_fused(g, cv, n->fused) < 0))
+        return dl_error(d, cv, "out of memory");
+    *dl_conv_prologue(cv) = mode;
+    dl_node_remove(g, n);
+    return 1;   /* no refresh: setup would drop the conv's fused epilogue; its output shape stands */
+}
+
+/* BatchNormalization bn (its Relu fused, no residual) feeding only a
+ * pointwise conv: a pre-activation block (DenseNet's BN -> Relu -> 1x1 conv,
+ * left by bn-fold because the Relu stands between). */
+static int bn_prologue(dl_graph *g, dl_node *bn, dl_diag *d)
+{
+    dl_node *cv = pointwise_reader(bn->outputs[0]);
+    dlk_epilogue *e = dl_bn_epilogue(bn);
+    affine a;
+    bool ok;
+    if (cv == NULL || e == NULL || e->residual != DLK_RES_NONE || (e->act != DLK_ACT_NONE && e->act != DLK_ACT_RELU))
+        return 0;
+    if (bn_affine(g, bn, bn->outputs[0]->dims[1], &a, &ok) < 0)
         return -1;
     if (!ok)
         return 0;
@@ -583,33 +604,46 @@ static int prologue_into_conv(dl_graph *g, dl_node *bn, dl_diag *d)
         sd[i] = (float)a.s[i];
         td[i] = (float)(a.t[i] - a.m[i] * a.s[i]);
     }
-    for (int i = cv->n_inputs; i < 4; i++)   /* B and R stay absent */
-        if (set_input_grow(g, cv, i, NULL) < 0)
-            return dl_error(d, cv, "out of memory");
-    if (dl_node_set_input(g, cv, 0, bn->inputs[0]) < 0 || set_input_grow(g, cv, 4, sv) < 0 ||
-        set_input_grow(g, cv, 5, tv) < 0 || add_fused(g, cv, "BatchNormalization") < 0 ||
-        (e->act == DLK_ACT_RELU && add_fused(g, cv, "Relu") < 0))
-        return dl_error(d, cv, "out of memory");
-    *pro = e->act == DLK_ACT_RELU ? DL_CONV_PROLOGUE_RELU : DL_CONV_PROLOGUE_AFFINE;
-    dl_node_remove(g, bn);
-    return 1;   /* no refresh: setup would drop the conv's fused epilogue; its output shape stands */
+    return attach_prologue(g, cv, bn, bn->inputs[0], sv, tv,
+                           e->act == DLK_ACT_RELU ? DL_CONV_PROLOGUE_RELU : DL_CONV_PROLOGUE_AFFINE, d);
 }
 
-int dl_fold_bn_prologue(dl_graph *g, dl_pass_context *ctx)
+/* Mul of x by a per-channel float s computed at run time ([1, C, 1, 1]:
+ * squeeze-excitation's channel weights in EfficientNet) feeding only a
+ * pointwise conv. */
+static int mul_prologue(dl_graph *g, dl_node *mul, dl_diag *d)
 {
-    int folded = 0;
+    dl_node *cv = mul->n_inputs == 2 ? pointwise_reader(mul->outputs[0]) : NULL;
+    for (int side = 0; cv != NULL && side < 2; side++) {
+        dl_value *x = mul->inputs[side], *s = mul->inputs[1 - side];
+        if (x->dtype != DL_FLOAT || s->dtype != DL_FLOAT || x->rank != mul->outputs[0]->rank ||
+            dl_value_numel(x) != dl_value_numel(mul->outputs[0]) || s->rank > x->rank || x->rank < 3)
+            continue;
+        bool per_channel = dl_value_numel(s) == x->dims[1];
+        for (int i = 0; i < s->rank && per_channel; i++)
+            per_channel = s->dims[i] == 1 || x->rank - s->rank + i == 1;
+        if (per_channel)
+            return attach_prologue(g, cv, mul, x, s, NULL, DL_CONV_PROLOGUE_SCALE, d);
+    }
+    return 0;
+}
+
+int dl_fold_conv_prologue(dl_graph *g, dl_pass_context *ctx)
+{
+    int bns = 0, muls = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         dl_node *n = g->nodes[i];
-        int rc;
-        if (n->dead || !is_op(n, "BatchNormalization"))
-            continue;
-        rc = prologue_into_conv(g, n, ctx->diag);
+        int rc = 0;
+        if (!n->dead && is_op(n, "BatchNormalization"))
+            bns += rc = bn_prologue(g, n, ctx->diag);
+        else if (!n->dead && is_op(n, "Mul"))
+            muls += rc = mul_prologue(g, n, ctx->diag);
         if (rc < 0)
             return -1;
-        folded += rc;
     }
     if (g->arena.failed)
-        return dl_error(ctx->diag, NULL, "out of memory in bn-prologue");
-    dl_pass_log(ctx, "bn-prologue", "%d BatchNormalization [+ Relu] taken into the pointwise Conv they fed", folded);
+        return dl_error(ctx->diag, NULL, "out of memory in conv-prologue");
+    dl_pass_log(ctx, "conv-prologue", "%d BatchNormalization [+ Relu] and %d per-channel Mul taken into the "
+                "pointwise Conv they fed", bns, muls);
     return 0;
 }

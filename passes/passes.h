@@ -55,8 +55,8 @@ int dl_legalize_f16_outputs(dl_graph *g, int at, dl_diag *d);
 int dl_simplify(dl_graph *g, dl_pass_context *ctx);
 /* BatchNormalization and per-channel Mul/Add folded into Conv/ConvTranspose/Gemm/MatMul weights. */
 int dl_fold_batchnorm(dl_graph *g, dl_pass_context *ctx);
-/* BatchNormalization [+ Relu] feeding only a pointwise Conv -> the conv's input prologue (bn-prologue) */
-int dl_fold_bn_prologue(dl_graph *g, dl_pass_context *ctx);
+/* BatchNormalization [+ Relu] or a per-channel Mul feeding only a pointwise Conv -> its input prologue */
+int dl_fold_conv_prologue(dl_graph *g, dl_pass_context *ctx);
 /* Rewrite helpers (simplify.c): re-run n's setup and infer after an edit;
  * turn MatMul mm into Gemm(A, B, c) in place (c may be NULL). */
 int dl_node_refresh(dl_graph *g, dl_node *n, dl_diag *d);

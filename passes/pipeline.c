@@ -27,7 +27,7 @@ static const dl_pass pipeline[] = {
     /* Winograd F(4x4, 3x3) (passes/winograd.c), after fuse-epilogue: the new node keeps the Conv's epilogue */
     {"winograd", 2, false, dl_winograd, "3x3 stride-1 convs where Winograd F(4x4,3x3) is faster -> WinogradConv (weights transformed at compile time)"},
     /* after fuse-epilogue (the BN carries its Relu) and winograd (only plain Convs take it) */
-    {"bn-prologue", 2, false, dl_fold_bn_prologue, "BatchNormalization [-> Relu] feeding only a pointwise conv runs inside the conv's input packing"},
+    {"conv-prologue", 2, false, dl_fold_conv_prologue, "BatchNormalization [-> Relu] or a per-channel Mul feeding only a pointwise conv runs inside the conv's input packing"},
     {"dce-late", 0, true, dl_eliminate_dead_code, "dead-code elimination of what the rewrites left"},
     {"schedule", 0, true, dl_schedule, "the execution order"},
     {"plan-memory", 0, true, dl_plan_memory, "views, live ranges and offsets in one arena"},

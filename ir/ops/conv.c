@@ -23,7 +23,7 @@ typedef struct conv_attrs {
     dl_window_attrs win;
     dl_window_ints output_padding, output_shape;   /* ConvTranspose */
     dlk_epilogue ep;                               /* Conv: set by fuse-epilogue; zero: none */
-    int64_t prologue;                              /* Conv: set by bn-prologue (see dl_conv_prologue) */
+    int64_t prologue;                              /* Conv: set by conv-prologue (see dl_conv_prologue) */
 } conv_attrs;
 
 /* ------------------------------------------------------------ attributes */
@@ -258,10 +258,12 @@ static int check_prologue(dl_diag *d, const dl_node *n, const conv_attrs *a, con
     for (int i = 0; i < kp->rank; i++)
         if (kp->kernel[i] != 1 || kp->strides[i] != 1 || kp->pads[i] != 0 || kp->pads[kp->rank + i] != 0)
             return dl_error(d, n, "an input prologue needs a 1x1, stride-1, unpadded conv");
-    for (int i = 4; i < 6; i++)
+    for (int i = 4; i < (a->prologue == DL_CONV_PROLOGUE_SCALE ? 5 : 6); i++)
         if (i >= n->n_inputs || n->inputs[i] == NULL || n->inputs[i]->dtype != DL_FLOAT ||
             dl_value_numel(n->inputs[i]) != kp->c_in)
-            return dl_error(d, n, "the input prologue needs inputs 4 and 5 with %" PRId64 " floats", kp->c_in);
+            return dl_error(d, n, "the input prologue needs input %d with %" PRId64 " floats", i, kp->c_in);
+    if (a->prologue == DL_CONV_PROLOGUE_SCALE && kp->n > 1 && n->inputs[4]->rank > 0 && n->inputs[4]->dims[0] != 1)
+        return dl_error(d, n, "the input prologue's scale must be one per channel, not per image");
     return 0;
 }
 
@@ -306,7 +308,7 @@ static int conv_eval(dl_graph *g, dl_node *n, dl_diag *d)
                                n->outputs[0]->data);
     else if (strcmp(kernel, "dlk_conv_gemm_prologue_f32") == 0)
         dlk_conv_gemm_prologue_f32(NULL, &kp, input_data(n, 0), input_data(n, 1), input_data(n, 2),
-                                   input_data(n, 3), input_data(n, 4), input_data(n, 5),
+                                   input_data(n, 3), input_data(n, 4), n->n_inputs > 5 ? input_data(n, 5) : NULL,
                                    a->prologue == DL_CONV_PROLOGUE_RELU, n->outputs[0]->data);
     else if (strcmp(kernel, "dlk_conv_gemm_f32") == 0)
         dlk_conv_gemm_f32(NULL, &kp, input_data(n, 0), input_data(n, 1), input_data(n, 2),
@@ -353,7 +355,7 @@ static int conv_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
         dl_lower_arg_value(l, conv_residual(n));
     if (a->prologue != DL_CONV_PROLOGUE_NONE) {
         dl_lower_arg_value(l, n->inputs[4]);
-        dl_lower_arg_value(l, n->inputs[5]);
+        dl_lower_arg_value(l, n->n_inputs > 5 ? n->inputs[5] : NULL);
         dl_lower_arg_int(l, a->prologue == DL_CONV_PROLOGUE_RELU);
     }
     dl_lower_arg_value(l, n->outputs[0]);

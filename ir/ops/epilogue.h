@@ -29,14 +29,16 @@ dlk_epilogue *dl_matmul_epilogue(dl_node *n);
 dlk_epilogue *dl_bn_epilogue(dl_node *n);
 dlk_epilogue *dl_winograd_epilogue(dl_node *n);   /* WinogradConv (winograd.c): X, U, B, R */
 
-/* A Conv's input prologue (passes/bn_fold.c, bn-prologue): a pointwise
+/* A Conv's input prologue (passes/bn_fold.c, conv-prologue): a pointwise
  * Conv may take its input through a per-channel scale (input 4) and shift
- * (input 5), then Relu: a BatchNormalization [-> Relu] that fed only that
- * conv, applied while its kernel packs the input. The pointer is into
- * n->params (NULL for ConvTranspose or a node without params). */
+ * (input 5; absent for SCALE), then Relu: a BatchNormalization [-> Relu] or
+ * a per-channel Mul that fed only that conv, applied while its kernel packs
+ * the input. The pointer is into n->params (NULL for ConvTranspose or a
+ * node without params). */
 #define DL_CONV_PROLOGUE_NONE 0
-#define DL_CONV_PROLOGUE_AFFINE 1
-#define DL_CONV_PROLOGUE_RELU 2
+#define DL_CONV_PROLOGUE_AFFINE 1   /* x s + t */
+#define DL_CONV_PROLOGUE_RELU 2     /* max(x s + t, 0) */
+#define DL_CONV_PROLOGUE_SCALE 3    /* x s */
 int64_t *dl_conv_prologue(dl_node *n);
 
 /* The input slot that holds the residual of an epilogue-carrying op. */

@@ -145,9 +145,9 @@ typedef struct dlk_conv_im2col {
     const float *x;                      /* the group's first input channel of one image */
     int64_t ksize, in_plane, pointwise;  /* pointwise: 1x1, stride 1, unpadded: B is x */
     int64_t in_stride[DLK_MAX_RANK];
-    /* A prologue (pointwise convs only): channel c of x enters as x ps[c] + pt[c],
-     * then max(., 0) when relu (a BatchNormalization -> Relu before the conv).
-     * ps NULL: none. */
+    /* A prologue (pointwise convs only): channel c of x enters as x ps[c] + pt[c]
+     * (pt NULL: x ps[c]), then max(., 0) when relu (a BatchNormalization -> Relu
+     * or a squeeze-excitation scale before the conv). ps NULL: none. */
     const float *ps, *pt;
     int64_t relu;
 } dlk_conv_im2col;
@@ -282,7 +282,8 @@ static void dlk_conv_im2col_row2d_f32(const dlk_conv_im2col *c, int64_t row, int
 static void dlk_conv_prologue_row_f32(const dlk_conv_im2col *c, int64_t row, int64_t j0, int64_t nc,
                                       float *dst, int64_t pstride)
 {
-    const float *src = c->x + row * c->in_plane + j0, sc = c->ps[row], sh = c->pt[row];
+    const float *src = c->x + row * c->in_plane + j0, sc = c->ps[row];
+    const float sh = c->pt != NULL ? c->pt[row] : 0.0f;
     int64_t q, i;
     for (q = 0; q * DLK_SGEMM_NR < nc; q++) {
         const int64_t n = nc - q * DLK_SGEMM_NR < DLK_SGEMM_NR ? nc - q * DLK_SGEMM_NR : DLK_SGEMM_NR;
@@ -293,9 +294,12 @@ static void dlk_conv_prologue_row_f32(const dlk_conv_im2col *c, int64_t row, int
                 const float e = v[i] * sc + sh;
                 o[i] = e > 0.0f ? e : 0.0f;
             }
-        else
+        else if (c->pt != NULL)
             for (i = 0; i < n; i++)
                 o[i] = v[i] * sc + sh;
+        else   /* a Mul: the product alone, as the Mul rounds it */
+            for (i = 0; i < n; i++)
+                o[i] = v[i] * sc;
     }
 }
 
@@ -376,9 +380,10 @@ static void dlk_conv_gemm_f32(const dlk_par *par, const dlk_conv_params *p, cons
 
 /*@ dlk_conv_gemm_prologue_f32 : dlk_conv_gemm_body_f32 */
 /* A pointwise (1x1, stride 1, unpadded) conv of relu ? max(x ps + pt, 0) :
- * x ps + pt, per input channel: a BatchNormalization [-> Relu] folded into
- * the conv's packing (passes/bn_fold.c, bn-prologue), so its output is never
- * written out. ps and pt hold c_in values. */
+ * x ps + pt, per input channel (pt NULL: x ps): a BatchNormalization [->
+ * Relu] or a per-channel Mul folded into the conv's packing
+ * (passes/bn_fold.c, conv-prologue), so its output is never written out.
+ * ps and pt hold c_in values. */
 static void dlk_conv_gemm_prologue_f32(const dlk_par *par, const dlk_conv_params *p, const float *x,
                                        const float *w, const float *b, const float *r, const float *ps,
                                        const float *pt, int64_t relu, float *y)

@@ -580,7 +580,7 @@ START_TEST(conv_pointwise_prologue)
     /* dlk_conv_gemm_prologue_f32 = naive conv of relu ? max(x s + t, 0) : x s + t
      * (per input channel): 2 images, groups 1 and 2, 300 input channels (two K
      * blocks) over 17 x 23 = 391 pixels (two column blocks and a ragged panel). */
-    for (int relu = 0; relu < 2; relu++)
+    for (int relu = 0; relu < 3; relu++)   /* 2: no shift (a per-channel Mul) */
         for (int64_t group = 1; group <= 2; group++) {
             dlk_conv_params p = params2d(2, 300, 20, group, 17, 23, 1, 1, 1, 0, 1);
             int64_t nx = 2 * 300 * 17 * 23, nw = 20 * (300 / group), ny = 2 * 20 * 17 * 23;
@@ -588,12 +588,12 @@ START_TEST(conv_pointwise_prologue)
             float *sh = rnd_array(300), *xp = rnd_array(nx), *y = rnd_array(ny), *want = rnd_array(ny);
             for (int64_t i = 0; i < nx; i++) {
                 const int64_t c = (i / (17 * 23)) % 300;
-                const float v = x[i] * sc[c] + sh[c];
-                xp[i] = relu && v < 0.0f ? 0.0f : v;
+                const float v = relu == 2 ? x[i] * sc[c] : x[i] * sc[c] + sh[c];
+                xp[i] = relu == 1 && v < 0.0f ? 0.0f : v;
             }
-            dlk_conv_gemm_prologue_f32(NULL, &p, x, w, b, NULL, sc, sh, relu, y);
+            dlk_conv_gemm_prologue_f32(NULL, &p, x, w, b, NULL, sc, relu == 2 ? NULL : sh, relu == 1, y);
             naive_conv(&p, xp, w, b, want);
-            expect_floats(y, want, ny, 1e-5f, relu ? "prologue with relu" : "prologue");
+            expect_floats(y, want, ny, 1e-5f, relu == 2 ? "scale prologue" : relu ? "prologue with relu" : "prologue");
             free(x);
             free(w);
             free(b);

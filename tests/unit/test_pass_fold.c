@@ -510,11 +510,49 @@ START_TEST(test_bn_relu_into_conv_prologue)
         snprintf(args, sizeof args, "'%s' -O2 -v -o '%s'", model, path("m.c"));
         free(model);
         ck_assert_msg(run_dlcc(args) == 0, "%s", err_text);
-        ck_assert_msg(strstr(err_text, second ? "bn-prologue: 0 BatchNormalization" : "bn-prologue: 1 BatchNormalization"),
+        ck_assert_msg(strstr(err_text, second ? "conv-prologue: 0 BatchNormalization [+ Relu] and 0 per-channel Mul"
+                                              : "conv-prologue: 1 BatchNormalization [+ Relu] and 0 per-channel Mul"),
                       "%s", err_text);
         check_numbers(bn_relu_conv_model(second), second ? "bn_relu_conv2" : "bn_relu_conv", 4, x4,
                       2 * 5 * 6 * 6, 1e-5);
     }
+    remove_dir();
+}
+END_TEST
+
+/* Squeeze-excitation (EfficientNet): x [1,4,6,6], s = Sigmoid(Conv1x1(
+ * GlobalAveragePool(x))) [1,4,1,1], Mul(x, s) -> 1x1 Conv -> y; the Mul
+ * becomes the conv's scale prologue. */
+static const int64_t x1img[4] = {1, 4, 6, 6};
+
+static mb_model *se_conv_model(void)
+{
+    static const int64_t wd[4] = {5, 4, 1, 1}, sd[4] = {4, 4, 1, 1};
+    mb_model *m = mb_new(13);
+    mb_input(m, "x", 4, x1img);
+    init_rnd(m, "w", 4, wd, 23, -1, 1);
+    init_rnd(m, "ws", 4, sd, 24, -1, 1);
+    mb_node(m, "GlobalAveragePool", "gap", "x", "g");
+    mb_node(m, "Conv", "squeeze", "g,ws", "z");
+    mb_node(m, "Sigmoid", "sig", "z", "s");
+    mb_node(m, "Mul", "scale", "x,s", "xs");
+    mb_node(m, "Conv", "conv", "xs,w", "y");
+    mb_output(m, "y");
+    return m;
+}
+
+START_TEST(test_se_mul_into_conv_prologue)
+{
+    char args[1024], *model;
+    make_dir();
+    ck_assert_int_eq(mb_save(se_conv_model(), path("m.onnx")), 0);
+    model = strdup(path("m.onnx"));
+    snprintf(args, sizeof args, "'%s' -O2 -v -o '%s'", model, path("m.c"));
+    free(model);
+    ck_assert_msg(run_dlcc(args) == 0, "%s", err_text);
+    ck_assert_msg(strstr(err_text, "conv-prologue: 0 BatchNormalization [+ Relu] and 1 per-channel Mul"), "%s",
+                  err_text);
+    check_numbers(se_conv_model(), "se_conv", 4, x1img, 5 * 6 * 6, 1e-5);
     remove_dir();
 }
 END_TEST
@@ -642,6 +680,7 @@ int main(void)
     tcase_add_test(tc, test_runtime_weights_bn);
     tcase_add_test(tc, test_lone_bn_scale_shift);
     tcase_add_test(tc, test_bn_relu_into_conv_prologue);
+    tcase_add_test(tc, test_se_mul_into_conv_prologue);
     tcase_add_test(tc, test_gemm_and_matmul_bn);
     tcase_add_test(tc, test_matmul_add_to_gemm);
     tcase_add_test(tc, test_identity_dropout_removed);
