@@ -1,19 +1,29 @@
 /* winograd (-O2): a 2-D float32 Conv with a 3x3 kernel, stride 1,
  * dilation 1, group 1 and constant weights becomes a WinogradConv
  * (ir/ops/winograd.c, runtime/kernels/winograd.h): Winograd F(4x4, 3x3)
- * takes 36 multiplies per 4x4 output tile and channel pair instead of 144.
- * The weights are transformed here, once (U = G g G^T, 36 x C_out x C_in:
- * four times the bytes of W); the bias, the fused epilogue and its residual,
- * the node's name and its output stay. It runs after fuse-epilogue, so the
- * Conv's Add/Relu go along.
+ * takes 36 multiplies per 4x4 output tile and channel pair instead of 144,
+ * F(2x2, 3x3) 16 per 2x2 tile instead of 36. The weights are transformed
+ * here, once (U = G g G^T, 36 (or 16) x C_out x C_in: 4x (16/9 x) the bytes
+ * of W); the bias, the fused epilogue and its residual, the node's name and
+ * its output stay. It runs after fuse-epilogue, so the Conv's Add/Relu go
+ * along.
  *
- * Where it pays (measured against dlk_conv_gemm_f32 on this machine's
- * AVX-512 build, ResNet-50 shapes): 56x56x64, 28x28x128 and 14x14x256 are
- * faster; 7x7x512 is 2.4x slower (4 tiles leave the 36 products almost
- * empty while they read 37 MB of transformed weights). So a conv is
- * rewritten when its output has at least WG_MIN_TILES 4x4 tiles and both
- * channel counts are at least WG_MIN_CHANNELS (fewer channels: the
- * transforms, O(C) per tile, outweigh the products, O(C^2)). */
+ * Where it pays (light ResNet-50, in the model, against dlk_conv_gemm_f32,
+ * this machine's AVX-512 build, the best of 5 runs, ms at 1 / 2 threads):
+ *   56x56x64   F(4x4)  1.15 -> 0.96  / 0.61 -> 0.51
+ *   28x28x128  F(4x4)  1.10 -> 1.02  / 0.59 -> 0.54
+ *   14x14x256  F(2x2)  1.81 -> 1.58  / 1.06 -> 0.84  (F(4x4): 2.3 / 1.16, its
+ *              36 products of 16 columns read 9.4 MB of U cold)
+ *   7x7x512    neither (F(2x2) 2.65 -> 3.37 / 1.55 -> 1.76: 16.8 MB of U
+ *              read for 16 columns; F(4x4) 2.4x slower)
+ * and elsewhere: DenseNet-121's 14x14 128 -> 32 F(2x2) 0.25 -> 0.17 (1
+ * thread); Inception v1's 13x13 96..160 -> 208..320 F(2x2) about even at 1
+ * thread (0.5..1.2 ms, -6% .. +8%), 5..20% faster at 2.
+ * So a conv takes F(4x4) when its output has at least WG_MIN_TILES 4x4
+ * tiles, else F(2x2) when it has at least WG_MIN_TILES2 2x2 tiles (12x12
+ * and up), and neither below; both channel counts must be at least
+ * WG_MIN_CHANNELS (fewer channels: the transforms, O(C) per tile, outweigh
+ * the products, O(C^2)). */
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +33,7 @@
 #include "passes/passes.h"
 
 #define WG_MIN_TILES 32
+#define WG_MIN_TILES2 36
 #define WG_MIN_CHANNELS 16
 
 static bool is_f32(const dl_value *v)
@@ -79,11 +90,17 @@ static bool is_candidate(const dl_node *n, dl_diag *d, dlk_winograd_params *kp)
     return y->dims[1] == kp->c_out && dlk_winograd_fits(kp);
 }
 
-/* Whether Winograd is faster than the packed-GEMM conv for this shape. */
-static bool pays(const dlk_winograd_params *kp)
+/* The Winograd variant faster than the packed-GEMM conv for this shape:
+ * 4 (F(4x4)), 2 (F(2x2)) or 0 (neither). */
+static int pays(const dlk_winograd_params *kp)
 {
-    int64_t tiles = ((kp->out[0] + 3) / 4) * ((kp->out[1] + 3) / 4);
-    return tiles >= WG_MIN_TILES && kp->c_in >= WG_MIN_CHANNELS && kp->c_out >= WG_MIN_CHANNELS;
+    int64_t tiles4 = ((kp->out[0] + 3) / 4) * ((kp->out[1] + 3) / 4);
+    int64_t tiles2 = ((kp->out[0] + 1) / 2) * ((kp->out[1] + 1) / 2);
+    if (kp->c_in < WG_MIN_CHANNELS || kp->c_out < WG_MIN_CHANNELS)
+        return 0;
+    if (tiles4 >= WG_MIN_TILES)
+        return 4;
+    return tiles2 >= WG_MIN_TILES2 ? 2 : 0;
 }
 
 /* Moves the node just appended to index at (shifting the rest). */
@@ -96,17 +113,17 @@ static void place_last_at(dl_graph *g, int at)
         g->nodes[i]->id = i;
 }
 
-/* U = G g G^T as a new constant 36 x C_out x C_in. */
+/* U = G g G^T as a new constant (m+2)^2 x C_out x C_in. */
 static dl_value *transformed_weights(dl_graph *g, const dl_node *conv, const dlk_winograd_params *kp)
 {
     char name[512];
-    int64_t dims[3] = {36, kp->c_out, kp->c_in};
+    int64_t dims[3] = {(kp->m + 2) * (kp->m + 2), kp->c_out, kp->c_in};
     dl_value *u;
     snprintf(name, sizeof name, "%s_winograd_U", conv->inputs[1]->name ? conv->inputs[1]->name : "W");
     u = dl_graph_add_value(g, name, DL_FLOAT, 3, dims);
     if (u == NULL || dl_value_alloc_data(g, u) == NULL)
         return NULL;
-    dlk_winograd_weights_f32(kp->c_out, kp->c_in, conv->inputs[1]->data, u->data);
+    dlk_winograd_weights_f32((int)kp->m, kp->c_out, kp->c_in, conv->inputs[1]->data, u->data);
     return u;
 }
 
@@ -168,21 +185,23 @@ static int rewrite(dl_graph *g, dl_pass_context *ctx, dl_node *conv, const dlk_w
 
 int dl_winograd(dl_graph *g, dl_pass_context *ctx)
 {
-    int rewritten = 0, skipped = 0;
+    int rewritten[2] = {0, 0}, skipped = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         dl_node *n = g->nodes[i];
         dlk_winograd_params kp;
         if (!is_candidate(n, ctx->diag, &kp))
             continue;
-        if (!pays(&kp)) {
+        kp.m = pays(&kp);
+        if (kp.m == 0 || !dlk_winograd_fits(&kp)) {
             skipped++;
             continue;
         }
         if (rewrite(g, ctx, n, &kp) < 0)
             return -1;
-        rewritten++;
+        rewritten[kp.m == 2]++;
     }
-    dl_pass_log(ctx, "winograd", "%d 3x3 stride-1 convs -> WinogradConv, %d left (too few tiles or channels)",
-                rewritten, skipped);
+    dl_pass_log(ctx, "winograd",
+                "%d 3x3 stride-1 convs -> WinogradConv (%d F(4x4), %d F(2x2)), %d left (too few tiles or channels)",
+                rewritten[0] + rewritten[1], rewritten[0], rewritten[1], skipped);
     return 0;
 }

@@ -1,10 +1,12 @@
 /* WinogradConv: an internal op made by passes/winograd.c from a 2-D float32
  * Conv with a 3x3 kernel, stride 1, dilation 1 and group 1, run as Winograd
- * F(4x4, 3x3) (runtime/kernels/winograd.h).
+ * F(4x4, 3x3) or F(2x2, 3x3) (runtime/kernels/winograd.h).
  *
- * Inputs: X (N x C_in x H x W), U (36 x C_out x C_in: the weights already
- * transformed, dlk_winograd_weights_f32), B (C_out, may be absent), R (the
- * fused epilogue's residual, Y's shape, may be absent). Outputs: Y, and a
+ * Inputs: X (N x C_in x H x W), U (36 x C_out x C_in for F(4x4), 16 x C_out
+ * x C_in for F(2x2): the weights already transformed by
+ * dlk_winograd_weights_f32; its first dimension picks the variant), B
+ * (C_out, may be absent), R (the fused epilogue's residual, Y's shape, may
+ * be absent). Outputs: Y, and a
  * 1-D float scratch tensor nobody reads: its only purpose is that memory
  * planning gives the kernel's V and M matrices arena bytes alive only while
  * the node runs. Attribute: pads (top, left, bottom, right; default 0). The
@@ -61,15 +63,17 @@ static int winograd_make_params(dl_diag *d, const dl_node *n, dlk_winograd_param
         if (input(n, i) != NULL && input(n, i)->dtype != DL_FLOAT)
             return dl_error(d, n, "input %d has dtype %s; expected float32", i,
                             dl_dtype_name(input(n, i)->dtype));
-    if (x->rank != 4 || u->rank != 3 || u->dims[0] != 36)
-        return dl_error(d, n, "inputs 'X' and 'U' have ranks %d and %d; expected X 4-D and U 36 x C_out x C_in",
-                        x->rank, u->rank);
+    if (x->rank != 4 || u->rank != 3 || (u->dims[0] != 36 && u->dims[0] != 16))
+        return dl_error(d, n, "inputs 'X' and 'U' have ranks %d and %d (U's first dimension %" PRId64
+                        "); expected X 4-D and U 36 (or 16) x C_out x C_in",
+                        x->rank, u->rank, u->rank > 0 ? u->dims[0] : 0);
     if (u->dims[2] != x->dims[1])
         return dl_error(d, n, "input 'X' has %" PRId64 " channels but input 'U' expects %" PRId64,
                         x->dims[1], u->dims[2]);
     kp->n = x->dims[0];
     kp->c_in = x->dims[1];
     kp->c_out = u->dims[1];
+    kp->m = u->dims[0] == 16 ? 2 : 4;
     if (b != NULL && dl_value_numel(b) != kp->c_out)
         return dl_error(d, n, "input 'B' has %" PRId64 " elements; expected %" PRId64 " (the output channels)",
                         dl_value_numel(b), kp->c_out);
@@ -83,8 +87,8 @@ static int winograd_make_params(dl_diag *d, const dl_node *n, dlk_winograd_param
     memcpy(kp->pads, a->pads, sizeof kp->pads);
     kp->ep = a->ep;
     if (!dlk_winograd_fits(kp))
-        return dl_error(d, n, "output width %" PRId64 " exceeds the kernel's limit %d", kp->out[1],
-                        4 * (DLK_WG_LEN - 1));
+        return dl_error(d, n, "output width %" PRId64 " exceeds the kernel's limit %" PRId64, kp->out[1],
+                        kp->m * (DLK_WG_LEN - 1));
     return 0;
 }
 
@@ -147,6 +151,7 @@ static int winograd_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_lower_param_ints(l, "in", kp.in, 2);
     dl_lower_param_ints(l, "out", kp.out, 2);
     dl_lower_param_ints(l, "pads", kp.pads, 4);
+    dl_lower_param_int(l, "m", kp.m);
     dl_epilogue_lower(l, &kp.ep);
     dl_lower_params_end(l);
     dl_lower_call(l, "dlk_winograd_f32");

@@ -1,4 +1,4 @@
-/* Winograd F(4x4, 3x3) convolution (runtime/kernels/winograd.h) against a
+/* Winograd F(4x4, 3x3) and F(2x2, 3x3) convolution (runtime/kernels/winograd.h) against a
  * direct 3x3 convolution written here that sums in double: random shapes
  * (odd and tiny planes 1..20, planes wider than one transform block, pads 0
  * and 1, asymmetric too, channel counts 1..40, batch 1 and 2), with and
@@ -10,7 +10,8 @@
  * Tolerance: F(4,3) multiplies by transform constants up to 8 and 1/24, so
  * it loses more than a plain dot product: the error is measured relative to
  * the largest |y| of the case; the worst seen over these cases is about
- * 1e-6 .. 1e-5 (printed by the test), the bound is 1e-4.
+ * 1e-6 .. 1e-5 (printed by the test), the bound is 1e-4. F(2,3) has only
+ * +-1 and 1/2 in its transforms and stays near 1e-7.
  * CMake builds this file twice: as is and with -march=native. */
 #include <check.h>
 #include <math.h>
@@ -87,6 +88,7 @@ static void fake_run(const dlk_par *par, dlk_task task, void *arg, int64_t n)
 typedef struct wg_case {
     int64_t n, c_in, c_out, h, w, pads[4];
     int bias, act, residual;
+    int m;   /* output tile: 4 or 2 */
 } wg_case;
 
 /* y = act(conv + b [+ r]) [+ r], in double, then rounded. */
@@ -127,7 +129,8 @@ static double run_case(const wg_case *c)
     int64_t ny = c->n * c->c_out * oh * ow, i;
     float *x = rnd_array(c->n * c->c_in * c->h * c->w), *w = rnd_array(c->c_out * c->c_in * 9);
     float *b = c->bias ? rnd_array(c->c_out) : NULL, *r = c->residual ? rnd_array(ny) : NULL;
-    float *u = malloc((size_t)(36 * c->c_out * c->c_in) * sizeof(float)), *y = malloc((size_t)ny * sizeof(float));
+    float *u = malloc((size_t)((c->m + 2) * (c->m + 2) * c->c_out * c->c_in) * sizeof(float));
+    float *y = malloc((size_t)ny * sizeof(float));
     double *want = malloc((size_t)ny * sizeof(double)), scale = 0, worst = 0;
     float *scratch;
     int t;
@@ -140,11 +143,12 @@ static double run_case(const wg_case *c)
     p.out[0] = oh;
     p.out[1] = ow;
     memcpy(p.pads, c->pads, sizeof p.pads);
+    p.m = c->m;
     p.ep.act = c->act;
     p.ep.residual = c->residual;
     ck_assert(dlk_winograd_fits(&p));
     scratch = malloc((size_t)dlk_winograd_scratch_floats(&p) * sizeof(float));
-    dlk_winograd_weights_f32(c->c_out, c->c_in, w, u);
+    dlk_winograd_weights_f32(c->m, c->c_out, c->c_in, w, u);
     reference(c, oh, ow, x, w, b, r, want);
     for (i = 0; i < ny; i++)
         scale = fmax(scale, fabs(want[i]));
@@ -156,8 +160,8 @@ static double run_case(const wg_case *c)
         dlk_winograd_f32(t ? &par2 : NULL, &p, x, u, b, r, y, scratch);
         for (i = 0; i < ny; i++) {
             double e = fabs((double)y[i] - want[i]) / scale;
-            ck_assert_msg(e <= 1e-4, "n %d c_in %d c_out %d %dx%d pads %d %d %d %d act %d res %d threads %d: "
-                          "y[%d] = %.8g, expected %.8g", (int)c->n, (int)c->c_in, (int)c->c_out, (int)c->h,
+            ck_assert_msg(e <= 1e-4, "m %d n %d c_in %d c_out %d %dx%d pads %d %d %d %d act %d res %d threads %d: "
+                          "y[%d] = %.8g, expected %.8g", c->m, (int)c->n, (int)c->c_in, (int)c->c_out, (int)c->h,
                           (int)c->w, (int)c->pads[0], (int)c->pads[1], (int)c->pads[2], (int)c->pads[3],
                           c->act, c->residual, t + 1, (int)i, (double)y[i], want[i]);
             worst = fmax(worst, e);
@@ -190,11 +194,31 @@ START_TEST(test_weights_hand)
         w[k] = 1.0f;             /* output channel 0: all ones */
         w[9 + k] = k == 4;       /* output channel 1: the centre */
     }
-    dlk_winograd_weights_f32(2, 1, w, u);
+    dlk_winograd_weights_f32(4, 2, 1, w, u);
     for (int a = 0; a < 6; a++)
         for (int b = 0; b < 6; b++) {
             ck_assert_double_eq_tol(u[(a * 6 + b) * 2 + 0], rows[a] * rows[b], 1e-7);
             ck_assert_double_eq_tol(u[(a * 6 + b) * 2 + 1], mid[a] * mid[b], 1e-7);
+        }
+}
+END_TEST
+
+/* F(2x2): G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], row sums 1, 3/2,
+ * 1/2, 1; column 1: 0, 1/2, -1/2, 0. U[a][b] as above with these. */
+START_TEST(test_weights_hand_f2)
+{
+    static const double rows[4] = {1.0, 1.5, 0.5, 1.0};
+    static const double mid[4] = {0.0, 0.5, -0.5, 0.0};
+    float w[2 * 9], u[16 * 2];
+    for (int k = 0; k < 9; k++) {
+        w[k] = 1.0f;
+        w[9 + k] = k == 4;
+    }
+    dlk_winograd_weights_f32(2, 2, 1, w, u);
+    for (int a = 0; a < 4; a++)
+        for (int b = 0; b < 4; b++) {
+            ck_assert_double_eq_tol(u[(a * 4 + b) * 2 + 0], rows[a] * rows[b], 1e-7);
+            ck_assert_double_eq_tol(u[(a * 4 + b) * 2 + 1], mid[a] * mid[b], 1e-7);
         }
 }
 END_TEST
@@ -207,7 +231,9 @@ START_TEST(test_hand_sums)
 {
     dlk_winograd_params p;
     float x[16], w[9], u[36], y[16], scratch[256];
+    const int m = _i == 0 ? 4 : 2;
     memset(&p, 0, sizeof p);
+    p.m = m;
     p.n = p.c_in = p.c_out = 1;
     p.in[0] = p.in[1] = p.out[0] = p.out[1] = 4;
     p.pads[0] = p.pads[1] = p.pads[2] = p.pads[3] = 1;
@@ -216,7 +242,7 @@ START_TEST(test_hand_sums)
         x[i] = (float)i;
     for (int k = 0; k < 9; k++)
         w[k] = 1.0f;
-    dlk_winograd_weights_f32(1, 1, w, u);
+    dlk_winograd_weights_f32(m, 1, 1, w, u);
     dlk_winograd_f32(NULL, &p, x, u, NULL, NULL, y, scratch);
     ck_assert_double_eq_tol(y[0], 10.0, 1e-4);
     ck_assert_double_eq_tol(y[5], 45.0, 1e-4);
@@ -226,10 +252,11 @@ END_TEST
 
 START_TEST(test_random_shapes)
 {
-    double worst = 0;
-    for (int it = 0; it < 60; it++) {
+    double worst[2] = {0, 0};
+    for (int it = 0; it < 120; it++) {
         wg_case c;
         memset(&c, 0, sizeof c);
+        c.m = it < 60 ? 4 : 2;
         c.n = rnd_int(1, 2);
         c.c_in = rnd_int(1, 40);
         c.c_out = rnd_int(1, 40);
@@ -240,9 +267,9 @@ START_TEST(test_random_shapes)
         c.bias = (int)rnd_int(0, 1);
         c.act = rnd_int(0, 1) ? DLK_ACT_RELU : DLK_ACT_NONE;
         c.residual = (int)rnd_int(0, 2);
-        worst = fmax(worst, run_case(&c));
+        worst[c.m == 2] = fmax(worst[c.m == 2], run_case(&c));
     }
-    printf("winograd random shapes: worst error %.3g of max |y|\n", worst);
+    printf("winograd random shapes: worst error of max |y|: F(4x4) %.3g, F(2x2) %.3g\n", worst[0], worst[1]);
 }
 END_TEST
 
@@ -252,16 +279,17 @@ START_TEST(test_large_and_thin)
 {
     static const int64_t hw[][2] = {{3, 300}, {70, 70}, {40, 129}, {3, 3}, {20, 1}};
     double worst = 0;
-    for (size_t i = 0; i < sizeof hw / sizeof hw[0]; i++) {
+    for (size_t i = 0; i < 2 * sizeof hw / sizeof hw[0]; i++) {
         wg_case c;
         memset(&c, 0, sizeof c);
+        c.m = i % 2 ? 2 : 4;
         c.n = 1;
         c.c_in = 3;
         c.c_out = 5;
-        c.h = hw[i][0];
-        c.w = hw[i][1];
+        c.h = hw[i / 2][0];
+        c.w = hw[i / 2][1];
         c.pads[0] = c.pads[2] = 1;
-        c.pads[1] = c.pads[3] = hw[i][1] == 1 ? 1 : (int64_t)(i % 2);
+        c.pads[1] = c.pads[3] = hw[i / 2][1] == 1 ? 1 : (int64_t)(i / 2 % 2);
         c.bias = 1;
         c.act = DLK_ACT_RELU;
         c.residual = DLK_RES_BEFORE_ACT;
@@ -271,15 +299,47 @@ START_TEST(test_large_and_thin)
 }
 END_TEST
 
+/* Several bands of tile rows (dlk_winograd_band): 130x130, 64 -> 64
+ * channels. F(4x4): V and M of a tile row 36 x 128 x 34 floats = 612 KB,
+ * 10 MB / 612 KB = 16 rows a band (>= 256 / 34 columns), 33 rows as
+ * 33 / 16 = 2 bands of ceil(33 / 2) = 17, 16; F(2x2): 16 x 128 x 66 floats
+ * = 528 KB, 19 rows, 65 rows as 65 / 19 = 3 bands of 22, 22, 21. */
+START_TEST(test_bands)
+{
+    double worst = 0;
+    for (int m = 2; m <= 4; m += 2) {
+        wg_case c;
+        dlk_winograd_params p;
+        memset(&c, 0, sizeof c);
+        c.m = m;
+        c.n = 1;
+        c.c_in = c.c_out = 64;
+        c.h = c.w = 130;
+        c.pads[0] = c.pads[1] = c.pads[2] = c.pads[3] = 1;
+        c.bias = 1;
+        c.act = DLK_ACT_RELU;
+        memset(&p, 0, sizeof p);
+        p.m = m;
+        p.c_in = p.c_out = 64;
+        p.in[0] = p.in[1] = p.out[0] = p.out[1] = 130;
+        ck_assert_int_eq((int)dlk_winograd_band(&p), m == 4 ? 17 : 22);
+        worst = fmax(worst, run_case(&c));
+    }
+    printf("winograd bands: worst error %.3g of max |y|\n", worst);
+}
+END_TEST
+
 static Suite *winograd_suite(void)
 {
     Suite *s = suite_create("kernels_winograd");
     TCase *tc = tcase_create("winograd");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_weights_hand);
-    tcase_add_test(tc, test_hand_sums);
+    tcase_add_test(tc, test_weights_hand_f2);
+    tcase_add_loop_test(tc, test_hand_sums, 0, 2);
     tcase_add_test(tc, test_random_shapes);
     tcase_add_test(tc, test_large_and_thin);
+    tcase_add_test(tc, test_bands);
     suite_add_tcase(s, tc);
     return s;
 }

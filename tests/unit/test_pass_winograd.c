@@ -50,13 +50,15 @@ static void init_random(mb_model *m, const char *name, int rank, const int64_t *
  *   c: 3x3 stride 2 on x                              -> not a candidate
  *   d: 3x3 no pads, 16 -> 8                           -> too few output channels
  *   e: 3x3 pads (0,1,1,0) asymmetric, 16 -> 16        -> rewritten
- * Outputs y (from b), yc, yd, ye. */
+ *   f: 3x3 pads 1, bias, on a 2x2 max pool of x (12 x 12: 3 x 3 = 9 4x4
+ *      tiles, 6 x 6 = 36 2x2 tiles)                   -> rewritten as F(2x2)
+ * Outputs y (from b), yc, yd, ye, yf. */
 static const int64_t x_dims[4] = {1, 16, 24, 24};
 
 static void build_model(const char *file)
 {
     static const int64_t w16[4] = {16, 16, 3, 3}, w8[4] = {8, 16, 3, 3}, b16[1] = {16}, s2[2] = {2, 2},
-                         p1[4] = {1, 1, 1, 1}, pe[4] = {0, 1, 1, 0};
+                         p1[4] = {1, 1, 1, 1}, pe[4] = {0, 1, 1, 0}, k2[2] = {2, 2};
     mb_model *m = mb_new(13);
     mb_input(m, "x", 4, x_dims);
     init_random(m, "wa", 4, w16, 1);
@@ -65,6 +67,8 @@ static void build_model(const char *file)
     init_random(m, "wc", 4, w16, 4);
     init_random(m, "wd", 4, w8, 5);
     init_random(m, "we", 4, w16, 6);
+    init_random(m, "wf", 4, w16, 8);
+    init_random(m, "bf", 1, b16, 9);
     mb_attr_ints(mb_node(m, "Conv", "a", "x,wa,ba", "ya"), "pads", 4, p1);
     mb_node(m, "Relu", "relu_a", "ya", "ra");
     mb_attr_ints(mb_node(m, "Conv", "b", "ra,wb", "yb"), "pads", 4, p1);
@@ -75,10 +79,15 @@ static void build_model(const char *file)
     mb_attr_ints(c, "pads", 4, p1);
     mb_node(m, "Conv", "d", "x,wd", "yd");
     mb_attr_ints(mb_node(m, "Conv", "e", "x,we", "ye"), "pads", 4, pe);
+    Onnx__NodeProto *pool = mb_node(m, "MaxPool", "pool", "x", "xp");
+    mb_attr_ints(pool, "kernel_shape", 2, k2);
+    mb_attr_ints(pool, "strides", 2, k2);
+    mb_attr_ints(mb_node(m, "Conv", "f", "xp,wf,bf", "yf"), "pads", 4, p1);
     mb_output(m, "y");
     mb_output(m, "yc");
     mb_output(m, "yd");
     mb_output(m, "ye");
+    mb_output(m, "yf");
     ck_assert_int_eq(mb_save(m, file), 0);
 }
 
@@ -114,10 +123,11 @@ START_TEST(test_structure)
     ck_assert_int_eq(dl_winograd(g, &ctx), 0);
     fclose(f);
     ck_assert_int_eq(dl_graph_verify(g, &diag), 0);
-    ck_assert_str_eq(log, "winograd: 3 3x3 stride-1 convs -> WinogradConv, 1 left (too few tiles or channels)\n");
+    ck_assert_str_eq(log, "winograd: 4 3x3 stride-1 convs -> WinogradConv (3 F(4x4), 1 F(2x2)), 1 left (too few "
+                          "tiles or channels)\n");
 
     dl_node *a = find_named(g, "a"), *b = find_named(g, "b"), *c = find_named(g, "c"), *d = find_named(g, "d"),
-            *e = find_named(g, "e");
+            *e = find_named(g, "e"), *fc = find_named(g, "f");
     ck_assert_ptr_nonnull(a);
     ck_assert_ptr_nonnull(b);
     ck_assert_ptr_nonnull(e);
@@ -148,6 +158,14 @@ START_TEST(test_structure)
     /* e: asymmetric pads give a 23 x 23 output */
     ck_assert_int_eq((int)e->outputs[0]->dims[2], 23);
     ck_assert_int_eq((int)e->outputs[0]->dims[3], 23);
+    /* f: F(2x2): U 16 x 16 x 16; scratch 16 x columns x (16 + 16), columns =
+     * 6 tile rows x (6 + 1) */
+    ck_assert_ptr_nonnull(fc);
+    ck_assert_str_eq(fc->op_type, "WinogradConv");
+    ck_assert_int_eq((int)fc->inputs[1]->dims[0], 16);
+    ck_assert_int_eq((int)fc->inputs[1]->dims[1], 16);
+    ck_assert_str_eq(fc->inputs[2]->name, "bf");
+    ck_assert_int_eq((int)fc->outputs[1]->dims[0], 16 * 6 * 7 * 32);
     dl_graph_free(g);
     dl_diag_free(&diag);
 }
@@ -173,7 +191,7 @@ static float *run_dlcc(const char *flags, const char *tag, const char *name, int
  * 1e-4 of the largest |y| (F(4,3)'s rounding: see test_kernels_winograd.c). */
 START_TEST(test_levels_agree)
 {
-    static const char *const outs[] = {"y", "ye"};
+    static const char *const outs[] = {"y", "ye", "yf"};
     char err[256];
     int64_t n = count_of(4, x_dims);
     dlrt_tensor x = {1, 4, {0}, random_floats(n, 7u), (size_t)n * sizeof(float)};
@@ -181,7 +199,7 @@ START_TEST(test_levels_agree)
     build_model(path("wg.onnx"));
     memcpy(x.dims, x_dims, sizeof x_dims);
     ck_assert_int_eq(dlrt_write_npy(path("x.npy"), &x, err, sizeof err), 0);
-    for (int k = 0; k < 2; k++)
+    for (int k = 0; k < 3; k++)
         for (int threads = 1; threads <= 2; threads++) {
             int64_t n0, n3;
             float *y0 = run_dlcc("-O0", "O0", outs[k], &n0);
