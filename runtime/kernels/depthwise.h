@@ -178,44 +178,52 @@ static void dlk_depthwise_plane_s1_f32(const dlk_conv_params *p, const float *x,
 /* Width stride 1 or 2 (any height stride, dilation, padding), output rows
  * up to DLK_DEPTHWISE_MAX_BLOCKS blocks of 16, AVX-512: each block of 16
  * outputs of a row sums every tap in one register, read straight from the
- * input rows with loads masked to the row (no copy into a padded band);
- * stride 2 keeps the even values of 32 loaded. The masks depend on the
- * block and the column tap only: made once per plane. Rows run in order
- * (blocks of a row inside), so the plane streams through the caches once. */
+ * input rows with loads masked to the row (no copy into a padded band; a
+ * row in the padding is a row of zeros); stride 2 keeps the even values of
+ * 32 loaded. Four output rows run together. The masks depend on the block
+ * and the column tap only: made once per plane. Rows run in order, so the
+ * plane streams through the caches once. */
 #define DLK_DEPTHWISE_MAX_BLOCKS 32
+#define DLK_DEPTHWISE_MAX_IN_W 1088   /* input rows up to this wide (the padding's zero row) */
 
 typedef struct dlk_depthwise_taps {
     int64_t c0[DLK_DEPTHWISE_MAX_KW];   /* the input column of output 0, per column tap */
     __mmask16 m0[DLK_DEPTHWISE_MAX_BLOCKS][DLK_DEPTHWISE_MAX_KW], m1[DLK_DEPTHWISE_MAX_BLOCKS][DLK_DEPTHWISE_MAX_KW];
 } dlk_depthwise_taps;
 
-/* Output row oh of the plane. Called with constant kw_n and sw for the
- * usual kernels, so the tap loop unrolls. */
-static inline void dlk_depthwise_row_avx512_f32(const dlk_conv_params *p, const dlk_depthwise_taps *t,
-                                                const float *x, const float *w, float bias, int64_t oh,
-                                                int64_t kw_n, int64_t sw, float *yr)
+/* nr output rows (1 to 4) from the kh_n input rows each reads (rows[i][kh]:
+ * a row of x, or a row of zeros in the padding), so no tap checks anything,
+ * each block of 16 columns of the rows at once: nr independent sums, where
+ * one row's taps in one register were a chain of multiply-adds waiting on
+ * each other. Called with constant nr, kh_n, kw_n and sw for the usual
+ * kernels: the taps unroll into straight-line masked loads and
+ * multiply-adds. */
+static inline void dlk_depthwise_rows_avx512_f32(const dlk_depthwise_taps *t,
+                                                 const float *const rows[4][DLK_DEPTHWISE_MAX_KW], int64_t nr,
+                                                 const float *w, float bias, int64_t kh_n, int64_t kw_n,
+                                                 int64_t sw, int64_t ow_n, float *yr)
 {
-    const int64_t ow_n = p->out[1], blocks = (ow_n + 15) / 16;
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    int64_t q, kh, kw;
-    for (q = 0; q < blocks; q++) {
+    int64_t q, kh, kw, i;
+    for (q = 0; q * 16 < ow_n; q++) {
         const int64_t o = q * 16;
         const __mmask16 m = ow_n - o >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (ow_n - o)) - 1u);
-        __m512 acc = _mm512_set1_ps(bias);
-        for (kh = 0; kh < p->kernel[0]; kh++) {
-            const int64_t ih = oh * p->strides[0] - p->pads[0] + kh * p->dilations[0];
-            const float *xr, *wr = w + kh * kw_n;
-            if (ih < 0 || ih >= p->in[0])
-                continue;
-            xr = x + ih * p->in[1] + o * sw;
+        __m512 acc[4];
+        for (i = 0; i < nr; i++)
+            acc[i] = _mm512_set1_ps(bias);
+        for (kh = 0; kh < kh_n; kh++)
             for (kw = 0; kw < kw_n; kw++) {
-                __m512 v = _mm512_maskz_loadu_ps(t->m0[q][kw], xr + t->c0[kw]);
-                if (sw == 2)
-                    v = _mm512_permutex2var_ps(v, even, _mm512_maskz_loadu_ps(t->m1[q][kw], xr + t->c0[kw] + 16));
-                acc = _mm512_fmadd_ps(_mm512_set1_ps(wr[kw]), v, acc);
+                const __m512 wv = _mm512_set1_ps(w[kh * kw_n + kw]);
+                for (i = 0; i < nr; i++) {
+                    const float *xr = rows[i][kh] + o * sw + t->c0[kw];
+                    __m512 v = _mm512_maskz_loadu_ps(t->m0[q][kw], xr);
+                    if (sw == 2)
+                        v = _mm512_permutex2var_ps(v, even, _mm512_maskz_loadu_ps(t->m1[q][kw], xr + 16));
+                    acc[i] = _mm512_fmadd_ps(wv, v, acc[i]);
+                }
             }
-        }
-        _mm512_mask_storeu_ps(yr + o, m, acc);
+        for (i = 0; i < nr; i++)
+            _mm512_mask_storeu_ps(yr + i * ow_n + o, m, acc[i]);
     }
 }
 
@@ -223,9 +231,13 @@ static void dlk_depthwise_plane_avx512_f32(const dlk_conv_params *p, const float
                                            float bias, const float *r, float *y)
 {
     const int64_t iw_n = p->in[1], oh_n = p->out[0], ow_n = p->out[1];
-    const int64_t kw_n = p->kernel[1], sw = p->strides[1], blocks = (ow_n + 15) / 16;
+    const int64_t kh_n = p->kernel[0], kw_n = p->kernel[1], sw = p->strides[1], blocks = (ow_n + 15) / 16;
+    /* The padding's rows: read only where a real row would be (masks keep loads in [0, iw_n)). */
+    float zero[DLK_DEPTHWISE_MAX_IN_W];
+    const float *rows[4][DLK_DEPTHWISE_MAX_KW];
     dlk_depthwise_taps t;
-    int64_t oh, q, kw;
+    int64_t oh, q, kw, kh, i;
+    memset(zero, 0, sizeof(float) * (size_t)iw_n);
     for (kw = 0; kw < kw_n; kw++)
         t.c0[kw] = kw * p->dilations[1] - p->pads[1];
     for (q = 0; q < blocks; q++)
@@ -233,18 +245,24 @@ static void dlk_depthwise_plane_avx512_f32(const dlk_conv_params *p, const float
             t.m0[q][kw] = dlk_lanes16(q * 16 * sw + t.c0[kw], iw_n);
             t.m1[q][kw] = dlk_lanes16(q * 16 * sw + t.c0[kw] + 16, iw_n);
         }
-    for (oh = 0; oh < oh_n; oh++) {
+    for (oh = 0; oh < oh_n; oh += 4) {
+        const int64_t nr = oh_n - oh < 4 ? oh_n - oh : 4;
         float *yr = y + oh * ow_n;
-        if (kw_n == 3 && sw == 1)
-            dlk_depthwise_row_avx512_f32(p, &t, x, w, bias, oh, 3, 1, yr);
-        else if (kw_n == 3)
-            dlk_depthwise_row_avx512_f32(p, &t, x, w, bias, oh, 3, 2, yr);
-        else if (kw_n == 5 && sw == 1)
-            dlk_depthwise_row_avx512_f32(p, &t, x, w, bias, oh, 5, 1, yr);
-        else if (kw_n == 5)
-            dlk_depthwise_row_avx512_f32(p, &t, x, w, bias, oh, 5, 2, yr);
-        else
-            dlk_depthwise_row_avx512_f32(p, &t, x, w, bias, oh, kw_n, sw, yr);
+        for (i = 0; i < nr; i++)
+            for (kh = 0; kh < kh_n; kh++) {
+                const int64_t ih = (oh + i) * p->strides[0] - p->pads[0] + kh * p->dilations[0];
+                rows[i][kh] = ih >= 0 && ih < p->in[0] ? x + ih * iw_n : zero;
+            }
+        if (nr == 4 && kh_n == 3 && kw_n == 3 && sw == 1)
+            dlk_depthwise_rows_avx512_f32(&t, rows, 4, w, bias, 3, 3, 1, ow_n, yr);
+        else if (nr == 4 && kh_n == 3 && kw_n == 3)
+            dlk_depthwise_rows_avx512_f32(&t, rows, 4, w, bias, 3, 3, 2, ow_n, yr);
+        else if (nr == 4 && kh_n == 5 && kw_n == 5 && sw == 1)
+            dlk_depthwise_rows_avx512_f32(&t, rows, 4, w, bias, 5, 5, 1, ow_n, yr);
+        else if (nr == 4 && kh_n == 5 && kw_n == 5)
+            dlk_depthwise_rows_avx512_f32(&t, rows, 4, w, bias, 5, 5, 2, ow_n, yr);
+        else   /* the last rows of a plane, other kernels */
+            dlk_depthwise_rows_avx512_f32(&t, rows, nr, w, bias, kh_n, kw_n, sw, ow_n, yr);
     }
     dlk_epilogue_f32(&p->ep, y, r, oh_n * ow_n);
 }
@@ -264,7 +282,8 @@ static void dlk_depthwise_run_f32(void *arg, int64_t begin, int64_t end)
     const int64_t in_plane = p->in[0] * p->in[1], out_plane = p->out[0] * p->out[1];
     const int64_t ksize = p->kernel[0] * p->kernel[1], per_group = p->c_out / p->group;
 #if defined(__AVX512F__)
-    const int direct = p->strides[1] <= 2 && p->out[1] <= 16 * DLK_DEPTHWISE_MAX_BLOCKS;
+    const int direct = p->strides[1] <= 2 && p->out[1] <= 16 * DLK_DEPTHWISE_MAX_BLOCKS &&
+                       p->in[1] <= DLK_DEPTHWISE_MAX_IN_W;
 #else
     const int banded = dlk_depthwise_banded(p);
 #endif
