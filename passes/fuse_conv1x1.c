@@ -103,16 +103,6 @@ static dl_node *sole_user(const dl_value *v)
     return v != NULL && v->n_users == 1 && !v->is_output ? v->users[0] : NULL;
 }
 
-/* Moves the node just appended to index at (shifting the rest), so a new
- * node takes the place of the one it replaces. */
-static void place_last_at(dl_graph *g, int at)
-{
-    dl_node *n = g->nodes[g->n_nodes - 1];
-    memmove(&g->nodes[at + 1], &g->nodes[at], sizeof(dl_node *) * (size_t)(g->n_nodes - 1 - at));
-    g->nodes[at] = n;
-    for (int i = at; i < g->n_nodes; i++)
-        g->nodes[i]->id = i;
-}
 
 /* "a,b,c" from the non-empty parts, in the graph arena (NULL if none). */
 static const char *join_fused(dl_graph *g, const char *const *parts, int n)
@@ -273,7 +263,7 @@ static int merge_group(dl_graph *g, dl_pass_context *ctx, dl_node *const *convs,
         parts[i] = "Conv";
     m->fused = join_fused(g, parts, k);
     dl_node_set_output(m, 0, mv);
-    place_last_at(g, at);
+    dl_graph_place_last_at(g, at);
     if (setup_and_infer(g, m, ctx->diag) < 0)
         return -1;
     if (relu) {
@@ -283,14 +273,14 @@ static int merge_group(dl_graph *g, dl_pass_context *ctx, dl_node *const *convs,
         if (r == NULL || rv == NULL || dl_node_set_input(g, r, 0, mv))
             return oom(ctx);
         dl_node_set_output(r, 0, rv);
-        place_last_at(g, ++at);
+        dl_graph_place_last_at(g, ++at);
         if (setup_and_infer(g, r, ctx->diag) < 0)
             return -1;
     }
     s = add_split(g, host, convs, k);
     if (s == NULL || dl_node_set_input(g, s, 0, relu ? rv : mv))
         return oom(ctx);
-    place_last_at(g, ++at);
+    dl_graph_place_last_at(g, ++at);
     for (int i = 0; i < k; i++) {
         dl_value *out = convs[i]->outputs[0];
         if (relu) {
@@ -411,7 +401,7 @@ static int fold_pair(dl_graph *g, dl_pass_context *ctx, dl_node *c1, dl_node *c2
         dl_node_set_input(g, f, 2, b))
         return oom(ctx);
     f->fused = join_fused(g, parts, 3);
-    place_last_at(g, c2->id);
+    dl_graph_place_last_at(g, c2->id);
     dl_node_remove(g, c1);
     dl_node_remove(g, c2);
     dl_node_set_output(f, 0, out);
@@ -539,7 +529,7 @@ static int fuse_dwpw(dl_graph *g, dl_pass_context *ctx, const dwpw_match *m)
     add_act_attrs(f, "act1", m->kind1, "lo1", m->lo1, "hi1", m->hi1);
     add_act_attrs(f, "act2", m->kind2, "lo2", m->lo2, "hi2", m->hi2);
     f->fused = join_fused(g, parts, 4);
-    place_last_at(g, last->id);
+    dl_graph_place_last_at(g, last->id);
     dl_node_remove(g, m->dw);
     if (m->act1)
         dl_node_remove(g, m->act1);

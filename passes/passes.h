@@ -60,6 +60,8 @@ int dl_fold_conv_prologue(dl_graph *g, dl_pass_context *ctx);
 /* Rewrite helpers (simplify.c): re-run n's setup and infer after an edit;
  * turn MatMul mm into Gemm(A, B, c) in place (c may be NULL). */
 int dl_node_refresh(dl_graph *g, dl_node *n, dl_diag *d);
+/* Moves the node just appended to index at, so a new node takes the place of the one it replaces. */
+void dl_graph_place_last_at(dl_graph *g, int at);
 int dl_matmul_to_gemm(dl_graph *g, dl_node *mm, dl_value *c, dl_diag *d);
 /* 1x1-conv passes (passes/fuse_conv1x1.c) */
 int dl_merge_1x1(dl_graph *g, dl_pass_context *ctx);

@@ -17,6 +17,17 @@
 
 /* ------------------------------------------------ helpers shared with bn-fold */
 
+/* Moves the node just appended to index at (shifting the rest), so a new
+ * node takes the place of the one it replaces. */
+void dl_graph_place_last_at(dl_graph *g, int at)
+{
+    dl_node *n = g->nodes[g->n_nodes - 1];
+    memmove(&g->nodes[at + 1], &g->nodes[at], sizeof(dl_node *) * (size_t)(g->n_nodes - 1 - at));
+    g->nodes[at] = n;
+    for (int i = at; i < g->n_nodes; i++)
+        g->nodes[i]->id = i;
+}
+
 int dl_node_refresh(dl_graph *g, dl_node *n, dl_diag *d)
 {
     if (n->op->setup && n->op->setup(g, n, d) < 0)

@@ -103,16 +103,6 @@ static int pays(const dlk_winograd_params *kp)
     return tiles2 >= WG_MIN_TILES2 ? 2 : 0;
 }
 
-/* Moves the node just appended to index at (shifting the rest). */
-static void place_last_at(dl_graph *g, int at)
-{
-    dl_node *n = g->nodes[g->n_nodes - 1];
-    memmove(&g->nodes[at + 1], &g->nodes[at], sizeof(dl_node *) * (size_t)(g->n_nodes - 1 - at));
-    g->nodes[at] = n;
-    for (int i = at; i < g->n_nodes; i++)
-        g->nodes[i]->id = i;
-}
-
 /* U = G g G^T as a new constant (m+2)^2 x C_out x C_in. */
 static dl_value *transformed_weights(dl_graph *g, const dl_node *conv, const dlk_winograd_params *kp)
 {
@@ -173,7 +163,7 @@ static int rewrite(dl_graph *g, dl_pass_context *ctx, dl_node *conv, const dlk_w
         dl_node_set_input(g, n, 2, conv->n_inputs > 2 ? conv->inputs[2] : NULL) ||
         (r != NULL && dl_node_set_input(g, n, 3, (dl_value *)r)))
         return oom(ctx);
-    place_last_at(g, conv->id);
+    dl_graph_place_last_at(g, conv->id);
     dl_node_remove(g, conv);
     dl_node_set_output(n, 0, y);
     dl_node_set_output(n, 1, scratch);

@@ -199,7 +199,7 @@ typedef struct dlk_depthwise_taps {
  * kernels: the taps unroll into straight-line masked loads and
  * multiply-adds. */
 static inline void dlk_depthwise_rows_avx512_f32(const dlk_depthwise_taps *t,
-                                                 const float *const rows[4][DLK_DEPTHWISE_MAX_KW], int64_t nr,
+                                                 const float *rows[4][DLK_DEPTHWISE_MAX_KW], int64_t nr,
                                                  const float *w, float bias, int64_t kh_n, int64_t kw_n,
                                                  int64_t sw, int64_t ow_n, float *yr)
 {

@@ -160,7 +160,7 @@ static void dlk_winograd_weights_f32(int m, int64_t c_out, int64_t c_in, const f
 }
 /*@end*/
 
-/*@ dlk_winograd_f32 : dlk_winograd_params dlk_sgemm_f32 dlk_sgemm_pack_rows_f32 dlk_epilogue_f32 dlk_parallel */
+/*@ dlk_winograd_f32 : dlk_winograd_params dlk_lanes16 dlk_sgemm_f32 dlk_sgemm_pack_rows_f32 dlk_epilogue_f32 dlk_parallel */
 /* Layout: the stack buffers of the transforms hold a block of tile rows
  * with one spare column per tile row: tile (ty, tx) at column
  * ty*(tw + 1) + tx. With it the column passes run over the whole block as
@@ -201,7 +201,7 @@ static void dlk_winograd_weights_f32(int m, int64_t c_out, int64_t c_in, const f
     do {                                                                       \
         int64_t J;                                                             \
         for (J = 0; J < (N); J += 16) {                                        \
-            const __mmask16 mk_ = dlk_winograd_lanes(J, N);                    \
+            const __mmask16 mk_ = dlk_lanes16(J, N);                    \
             BODY(__m512, DLK_WG_LM, DLK_WG_SM, (OB) + J, (OV) + J)             \
         }                                                                      \
     } while (0)
@@ -313,18 +313,6 @@ static void dlk_winograd_range(int64_t st, int64_t off, int64_t limit, int64_t n
 }
 #endif
 
-#if defined(__AVX512F__)
-/* The lanes l of a 16-value access at c0 with 0 <= c0 + l < n (masked
- * loads may start before a row or end past it: masked lanes are never
- * touched). */
-static __mmask16 dlk_winograd_lanes(int64_t c0, int64_t n)
-{
-    const int64_t lo = c0 < 0 ? -c0 : 0, hi = n - c0 < 16 ? n - c0 : 16;
-    if (hi <= lo)
-        return 0;
-    return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
-}
-#endif
 
 /* Input row iy of plane xp (zeros outside it) split by column phase:
  * dst[q*DLK_WG_PAD + j] = x[iy][mt*j + q - left] for j < ts, q < mt.
@@ -346,17 +334,17 @@ static void dlk_winograd_load_row(const dlk_winograd_job *jb, const float *xp, i
     int64_t j;
     for (j = 0; j < ts; j += 16) {
         const int64_t c0 = st * j - p->pads[1];
-        const __mmask16 keep = dlk_winograd_lanes(j, ts);
+        const __mmask16 keep = dlk_lanes16(j, ts);
         __m512 x0, x1, x2, x3;
-        x0 = inside ? _mm512_maskz_loadu_ps(dlk_winograd_lanes(c0, w), row + c0) : _mm512_setzero_ps();
-        x1 = inside ? _mm512_maskz_loadu_ps(dlk_winograd_lanes(c0 + 16, w), row + c0 + 16) : x0;
+        x0 = inside ? _mm512_maskz_loadu_ps(dlk_lanes16(c0, w), row + c0) : _mm512_setzero_ps();
+        x1 = inside ? _mm512_maskz_loadu_ps(dlk_lanes16(c0 + 16, w), row + c0 + 16) : x0;
         if (st == 2) {
             _mm512_mask_storeu_ps(dst + j, keep, _mm512_permutex2var_ps(x0, ev2, x1));
             _mm512_mask_storeu_ps(dst + DLK_WG_PAD + j, keep, _mm512_permutex2var_ps(x0, od2, x1));
         } else {
             __m512 b01, b23, c01, c23;
-            x2 = inside ? _mm512_maskz_loadu_ps(dlk_winograd_lanes(c0 + 32, w), row + c0 + 32) : x0;
-            x3 = inside ? _mm512_maskz_loadu_ps(dlk_winograd_lanes(c0 + 48, w), row + c0 + 48) : x0;
+            x2 = inside ? _mm512_maskz_loadu_ps(dlk_lanes16(c0 + 32, w), row + c0 + 32) : x0;
+            x3 = inside ? _mm512_maskz_loadu_ps(dlk_lanes16(c0 + 48, w), row + c0 + 48) : x0;
             b01 = _mm512_permutex2var_ps(x0, even, x1);   /* phases 0 | 1 of tiles j .. j+7 */
             b23 = _mm512_permutex2var_ps(x0, odd, x1);    /* phases 2 | 3 */
             c01 = _mm512_permutex2var_ps(x2, even, x3);   /* the same for tiles j+8 .. j+15 */
@@ -539,14 +527,14 @@ static void dlk_winograd_put_row(const dlk_winograd_job *jb, int64_t o, int64_t 
     const __m512i quad_hi = _mm512_set_epi32(31, 30, 15, 14, 29, 28, 13, 12, 27, 26, 11, 10, 25, 24, 9, 8);
     int64_t j;
     for (j = 0; j < tiles; j += 16) {
-        const __mmask16 in = dlk_winograd_lanes(j, tiles);
+        const __mmask16 in = dlk_lanes16(j, tiles);
         const __m512 z0 = _mm512_maskz_loadu_ps(in, &z[0][at + j]);
         const __m512 z1 = _mm512_maskz_loadu_ps(in, &z[1][at + j]);
         float *d = yr + st * j;
         const int64_t c0 = st * j;
         if (st == 2) {
-            _mm512_mask_storeu_ps(d, dlk_winograd_lanes(c0, ow), _mm512_permutex2var_ps(z0, zip_lo, z1));
-            _mm512_mask_storeu_ps(d + 16, dlk_winograd_lanes(c0 + 16, ow),
+            _mm512_mask_storeu_ps(d, dlk_lanes16(c0, ow), _mm512_permutex2var_ps(z0, zip_lo, z1));
+            _mm512_mask_storeu_ps(d + 16, dlk_lanes16(c0 + 16, ow),
                                   _mm512_permutex2var_ps(z0, zip_hi, z1));
         } else {
             const __m512 z2 = _mm512_maskz_loadu_ps(in, &z[2][at + j]);
@@ -555,12 +543,12 @@ static void dlk_winograd_put_row(const dlk_winograd_job *jb, int64_t o, int64_t 
             const __m512 p01h = _mm512_permutex2var_ps(z0, zip_hi, z1);
             const __m512 p23l = _mm512_permutex2var_ps(z2, zip_lo, z3);
             const __m512 p23h = _mm512_permutex2var_ps(z2, zip_hi, z3);
-            _mm512_mask_storeu_ps(d, dlk_winograd_lanes(c0, ow), _mm512_permutex2var_ps(p01l, quad_lo, p23l));
-            _mm512_mask_storeu_ps(d + 16, dlk_winograd_lanes(c0 + 16, ow),
+            _mm512_mask_storeu_ps(d, dlk_lanes16(c0, ow), _mm512_permutex2var_ps(p01l, quad_lo, p23l));
+            _mm512_mask_storeu_ps(d + 16, dlk_lanes16(c0 + 16, ow),
                                   _mm512_permutex2var_ps(p01l, quad_hi, p23l));
-            _mm512_mask_storeu_ps(d + 32, dlk_winograd_lanes(c0 + 32, ow),
+            _mm512_mask_storeu_ps(d + 32, dlk_lanes16(c0 + 32, ow),
                                   _mm512_permutex2var_ps(p01h, quad_lo, p23h));
-            _mm512_mask_storeu_ps(d + 48, dlk_winograd_lanes(c0 + 48, ow),
+            _mm512_mask_storeu_ps(d + 48, dlk_lanes16(c0 + 48, ow),
                                   _mm512_permutex2var_ps(p01h, quad_hi, p23h));
         }
     }

@@ -342,6 +342,59 @@ START_TEST(test_generated_threads_compiles)
 }
 END_TEST
 
+/* The SIMD kernel paths the first model does not reach (depthwise, max and
+ * average pool, a Winograd conv, a pointwise conv with a BN prologue) also
+ * compile warning-free with -march=native under gcc and clang -pedantic
+ * (two warnings slipped past the kernel tests, which are not built
+ * -pedantic -Werror). */
+START_TEST(test_generated_simd_kernels_compile)
+{
+    static const char *compilers[] = {"gcc", "clang"};
+    static const int64_t xd[4] = {1, 16, 20, 20}, wdw[4] = {16, 1, 3, 3}, w3[4] = {16, 16, 3, 3},
+                         w1[4] = {8, 16, 1, 1}, c16[1] = {16}, pads[4] = {1, 1, 1, 1}, k3[2] = {3, 3},
+                         k2[2] = {2, 2}, s2[2] = {2, 2};
+    mb_model *m = mb_new(13);
+    make_dir();
+    mb_input(m, "x", 4, xd);
+    mb_init_f32(m, "wdw", 4, wdw, rnd(16 * 9, 5));
+    mb_init_f32(m, "w3", 4, w3, rnd(16 * 16 * 9, 6));
+    mb_init_f32(m, "w1", 4, w1, rnd(8 * 16, 7));
+    mb_init_f32(m, "g", 1, c16, rnd(16, 8));
+    mb_init_f32(m, "b", 1, c16, rnd(16, 9));
+    mb_init_f32(m, "mean", 1, c16, rnd(16, 10));
+    mb_init_f32(m, "var", 1, c16, rnd(16, 11));   /* only compiled, never run */
+    Onnx__NodeProto *dw = mb_node(m, "Conv", "dw", "x,wdw", "d");
+    mb_attr_ints(dw, "pads", 4, pads);
+    mb_attr_int(dw, "group", 16);
+    mb_attr_ints(mb_node(m, "Conv", "w", "d,w3", "c"), "pads", 4, pads);   /* 20x20: Winograd F(4x4) */
+    Onnx__NodeProto *mp = mb_node(m, "MaxPool", "mp", "c", "p");
+    mb_attr_ints(mp, "kernel_shape", 2, k3);
+    mb_attr_ints(mp, "strides", 2, s2);
+    Onnx__NodeProto *ap = mb_node(m, "AveragePool", "ap", "p", "a");
+    mb_attr_ints(ap, "kernel_shape", 2, k2);
+    mb_node(m, "BatchNormalization", "bn", "a,g,b,mean,var", "n");
+    mb_node(m, "Relu", "relu", "n", "r");
+    mb_node(m, "Conv", "pw", "r,w1", "y");
+    mb_output(m, "y");
+    ck_assert_int_eq(mb_save(m, path("simd.onnx")), 0);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' '%s' -O3 -v --threads -o '%s' --name s", DLCC_BIN, path("simd.onnx"), path("s.c"));
+    ck_assert_msg(shell(cmd) == 0, "%s: %s", cmd, err_text);
+    ck_assert_msg(strstr(err_text, "winograd: 1") && strstr(err_text, "conv-prologue: 1"), "%s", err_text);
+    for (size_t c = 0; c < sizeof compilers / sizeof compilers[0]; c++) {
+        snprintf(cmd, sizeof cmd, "command -v %s && cd '%s' && %s -march=native -c -x c /dev/null -o native.o", compilers[c],
+                 dir, compilers[c]);
+        if (shell(cmd) != 0)
+            continue; /* no such compiler, or no -march=native */
+        snprintf(cmd, sizeof cmd, "cd '%s' && grep -q dlk_depthwise_f32 s.c && grep -q dlk_avgpool2d_f32 s.c && "
+                                  "%s -std=c99 -march=native -Wall -Wextra -pedantic -Werror -O1 -c s.c -o s.o",
+                 dir, compilers[c]);
+        ck_assert_msg(shell(cmd) == 0, "%s -march=native: %s", compilers[c], err_text);
+    }
+    remove_dir();
+}
+END_TEST
+
 /* Counts the lines of the profile table whose first column is name and second op. */
 static int table_rows(const char *text, const char *name, const char *op)
 {
@@ -408,6 +461,7 @@ int main(void)
     tcase_add_test(pool, test_pool_without_atomics);
     tcase_add_test(gen, test_threads_same_outputs);
     tcase_add_test(gen, test_generated_threads_compiles);
+    tcase_add_test(gen, test_generated_simd_kernels_compile);
     tcase_add_test(gen, test_profile_lines);
     tcase_set_timeout(gen, 300);
     suite_add_tcase(s, pool);
