@@ -152,14 +152,15 @@ static int transpose_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
         dl_lower_copy(l, x, y);
         return 0;
     }
-    dl_lower_need(l, "dlk_transpose");
+    dl_lower_need(l, "dlk_transpose_par");
     dl_lower_params_begin(l, "dlk_transpose_params");
     dl_lower_param_int(l, "rank", kp.rank);
     dl_lower_param_int(l, "elem_size", kp.elem_size);
     dl_lower_param_ints(l, "in_dims", kp.in_dims, (int)kp.rank);
     dl_lower_param_ints(l, "perm", kp.perm, (int)kp.rank);
     dl_lower_params_end(l);
-    dl_lower_call(l, "dlk_transpose");
+    dl_lower_call(l, "dlk_transpose_par");
+    dl_lower_arg_par(l);
     dl_lower_arg_params(l);
     dl_lower_arg_value(l, x);
     dl_lower_arg_value(l, y);

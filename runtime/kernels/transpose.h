@@ -6,6 +6,7 @@
 
 #include "common.h"
 #include "copy.h"
+#include "parallel.h"
 
 /*@ dlk_transpose_params : dlk_common */
 typedef struct dlk_transpose_params {
@@ -35,8 +36,11 @@ static void dlk_transpose_tile(const unsigned char *x, int64_t xs, unsigned char
 }
 /*@end*/
 
-/*@ dlk_transpose : dlk_transpose_params dlk_transpose_tile */
-static void dlk_transpose(const dlk_transpose_params *p, const void *x, void *y)
+/*@ dlk_transpose_part : dlk_transpose_params dlk_transpose_tile */
+/* The outputs whose index along output axis 0 is in [begin, end) (end < 0:
+ * all of them; a range is honoured only when axis 0 is neither the last one
+ * nor the strided side of the tiles, see dlk_transpose_splits). */
+static void dlk_transpose_part(const dlk_transpose_params *p, const void *x, void *y, int64_t begin, int64_t end)
 {
     const unsigned char *src = (const unsigned char *)x;
     unsigned char *dst = (unsigned char *)y;
@@ -70,6 +74,14 @@ static void dlk_transpose(const dlk_transpose_params *p, const void *x, void *y)
      * last form a 2-D transpose done in tiles; otherwise each output row is
      * one contiguous input row. */
     tile = q >= 0 && q != last;
+    if (end >= 0 && last > 0 && !(tile && q == 0)) {
+        if (begin >= end)
+            return;
+        odims[0] = end;   /* the odometer stops there */
+        idx[0] = begin;
+        in_off = begin * step[0];
+        out_off = begin * ostride[0];
+    }
     for (;;) {
         if (tile)
             dlk_transpose_tile(src + in_off * es, step[last], dst + out_off * es, ostride[q],
@@ -92,6 +104,44 @@ static void dlk_transpose(const dlk_transpose_params *p, const void *x, void *y)
         if (a < 0)
             break;
     }
+}
+/*@end*/
+
+/*@ dlk_transpose : dlk_transpose_part */
+static void dlk_transpose(const dlk_transpose_params *p, const void *x, void *y)
+{
+    dlk_transpose_part(p, x, y, 0, -1);
+}
+/*@end*/
+
+/*@ dlk_transpose_par : dlk_transpose_part dlk_parallel */
+/* The same, output axis 0 split over the threads when the part can take a
+ * range of it (ShuffleNet's channel shuffle, (g, C/g, HW) -> (C/g, g, HW),
+ * splits its C/g rows of planes). */
+typedef struct dlk_transpose_task {
+    const dlk_transpose_params *p;
+    const void *x;
+    void *y;
+} dlk_transpose_task;
+
+static void dlk_transpose_run(void *arg, int64_t begin, int64_t end)
+{
+    const dlk_transpose_task *t = (const dlk_transpose_task *)arg;
+    dlk_transpose_part(t->p, t->x, t->y, begin, end);
+}
+
+static void dlk_transpose_par(const dlk_par *par, const dlk_transpose_params *p, const void *x, void *y)
+{
+    const int64_t last = p->rank - 1;
+    dlk_transpose_task t;
+    t.p = p;
+    t.x = x;
+    t.y = y;
+    /* Axis 0 splits unless it is the last one or the tiles' strided side (the input's last axis). */
+    if (last > 0 && p->perm[0] != last)
+        dlk_parallel_for(par, dlk_transpose_run, &t, p->in_dims[p->perm[0]]);
+    else
+        dlk_transpose_part(p, x, y, 0, -1);
 }
 /*@end*/
 

@@ -197,10 +197,23 @@ static void naive_transpose(int rank, const int64_t *dims, const int64_t *perm, 
     }
 }
 
+/* A 3-thread dlk_par whose shares run one after the other. */
+static void sequential_run(const dlk_par *par, dlk_task task, void *arg, int64_t n)
+{
+    for (int t = 0; t < par->threads; t++) {
+        int64_t b, e;
+        dlk_parallel_share(n, t, par->threads, &b, &e);
+        if (e > b)
+            task(arg, b, e);
+    }
+}
+
 /* Random shapes and permutations of rank 1..6, each element size, against
- * the reference; some shapes are larger than the 32x32 tile. */
+ * the reference, in one piece and split over 3 threads; some shapes are
+ * larger than the 32x32 tile. */
 START_TEST(test_transpose_random)
 {
+    dlk_par three = {3, sequential_run, NULL};
     static const int64_t sizes[] = {1, 2, 4, 8, 3};
     unsigned seed = 12345;
     for (int trial = 0; trial < 300; trial++) {
@@ -233,6 +246,11 @@ START_TEST(test_transpose_random)
         naive_transpose(rank, dims, perm, es, x, ref);
         ck_assert_msg(memcmp(y, ref, (size_t)(total * es)) == 0,
                       "trial %d: rank %d es %d differs from the reference", trial, rank, (int)es);
+        /* Split over 3 threads (the shares run in turn): axis 0 in three parts where it splits. */
+        memset(y, 0, (size_t)(total * es));
+        dlk_transpose_par(&three, &p, x, y);
+        ck_assert_msg(memcmp(y, ref, (size_t)(total * es)) == 0,
+                      "trial %d: rank %d es %d differs from the reference on 3 threads", trial, rank, (int)es);
         free(x);
         free(y);
         free(ref);
