@@ -133,6 +133,7 @@ typedef struct dlk_conv_im2col {
      * or a squeeze-excitation scale before the conv). ps NULL: none. */
     const float *ps, *pt;
     int64_t relu;
+    int64_t j_off;   /* column j of the product is output pixel j + j_off (a part of the pixels) */
 } dlk_conv_im2col;
 
 static void dlk_conv_im2col_init(dlk_conv_im2col *c, const dlk_conv_params *p)
@@ -142,6 +143,7 @@ static void dlk_conv_im2col_init(dlk_conv_im2col *c, const dlk_conv_params *p)
     c->x = NULL;
     c->ps = c->pt = NULL;
     c->relu = 0;
+    c->j_off = 0;
     c->ksize = c->in_plane = c->pointwise = 1;
     for (a = p->rank - 1; a >= 0; a--) {
         c->in_stride[a] = c->in_plane;
@@ -293,6 +295,7 @@ static void dlk_conv_im2col_pack_f32(const void *ctx, int64_t k0, int64_t kc, in
     const dlk_conv_im2col *c = (const dlk_conv_im2col *)ctx;
     const int64_t pstride = kc * DLK_SGEMM_NR;
     int64_t q;
+    j0 += c->j_off;
     if (c->p->rank == 2 && !c->pointwise) {
         for (q = 0; q < kc; q++)
             dlk_conv_im2col_row2d_f32(c, k0 + q, j0, nc, bp + q * DLK_SGEMM_NR, pstride);
@@ -310,46 +313,102 @@ static void dlk_conv_im2col_pack_f32(const void *ctx, int64_t k0, int64_t kc, in
 }
 /*@end*/
 
-/*@ dlk_conv_gemm_body_f32 : dlk_conv_params dlk_conv_im2col_f32 dlk_sgemm_f32 */
+/*@ dlk_conv_gemm_body_f32 : dlk_conv_params dlk_conv_im2col_f32 dlk_sgemm_f32 dlk_parallel */
+/* One product of the conv: image img, group grp, output pixels [j0, j1). */
+typedef struct dlk_conv_gemm_job {
+    const dlk_conv_params *p;
+    const float *x, *w, *b, *r, *ps, *pt;
+    int64_t relu, parts;
+    float *y;
+} dlk_conv_gemm_job;
+
+static void dlk_conv_gemm_one_f32(const dlk_par *par, const dlk_conv_gemm_job *t, int64_t img, int64_t grp,
+                                  int64_t j0, int64_t j1)
+{
+    const dlk_conv_params *p = t->p;
+    const int64_t icg = p->c_in / p->group, ocg = p->c_out / p->group;
+    dlk_conv_im2col col;
+    dlk_sgemm_args g;
+    int64_t out_plane = 1, a, y_off;
+    for (a = 0; a < p->rank; a++)
+        out_plane *= p->out[a];
+    y_off = (img * p->c_out + grp * ocg) * out_plane + j0;
+    dlk_conv_im2col_init(&col, p);
+    col.relu = t->relu;
+    col.j_off = j0;
+    col.x = t->x + (img * p->c_in + grp * icg) * col.in_plane;
+    col.ps = t->ps != NULL ? t->ps + grp * icg : NULL;
+    col.pt = t->pt != NULL ? t->pt + grp * icg : NULL;
+    memset(&g, 0, sizeof g);
+    g.m = ocg;
+    g.n = j1 - j0;
+    g.k = icg * col.ksize;
+    g.a = t->w + grp * ocg * g.k;
+    g.lda = g.k;
+    g.pack = dlk_conv_im2col_pack_f32;
+    g.pack_ctx = &col;
+    g.bias = t->b != NULL ? t->b + grp * ocg : NULL;
+    g.c = t->y + y_off;
+    g.ldc = g.ldr = out_plane;
+    g.r = t->r != NULL ? t->r + y_off : NULL;
+    g.ep = &p->ep;
+    dlk_sgemm_f32(par, &g);
+}
+
+/* Items: (image, group, part of the pixels in whole panels), one thread each. */
+static void dlk_conv_gemm_groups_f32(void *arg, int64_t begin, int64_t end)
+{
+    const dlk_conv_gemm_job *t = (const dlk_conv_gemm_job *)arg;
+    const dlk_conv_params *p = t->p;
+    int64_t out_plane = 1, panels, a, item;
+    for (a = 0; a < p->rank; a++)
+        out_plane *= p->out[a];
+    panels = (out_plane + DLK_SGEMM_NR - 1) / DLK_SGEMM_NR;
+    for (item = begin; item < end; item++) {
+        const int64_t part = item % t->parts, grp = item / t->parts % p->group, img = item / t->parts / p->group;
+        const int64_t j0 = part * panels / t->parts * DLK_SGEMM_NR;
+        int64_t j1 = (part + 1) * panels / t->parts * DLK_SGEMM_NR;
+        if (j1 > out_plane)
+            j1 = out_plane;
+        if (j1 > j0)
+            dlk_conv_gemm_one_f32(NULL, t, img, grp, j0, j1);
+    }
+}
+
 /* ONNX Conv (any group, rank, stride, dilation, pads) through the packed
  * matrix product: per image and group, y[oc][pix] = bias[oc] + w[oc][r] x
  * B[r][pix], B packed from x a block at a time (a pointwise conv copies x's
  * rows, through the prologue ps/pt/relu when ps is not NULL), the epilogue
  * p->ep with residual r (y's shape, or NULL) applied to each finished tile.
- * Work is split over par (NULL: one thread). */
+ * Work is split over par (NULL: one thread): within each product, or, for a
+ * grouped conv (ShuffleNet's 1x1 convs of 3 groups), over (group, part of the
+ * pixels) items in one go, where each group's product was too small to split
+ * on its own. */
 static void dlk_conv_gemm_body_f32(const dlk_par *par, const dlk_conv_params *p, const float *x,
                                    const float *w, const float *b, const float *r, const float *ps,
                                    const float *pt, int64_t relu, float *y)
 {
-    const int64_t icg = p->c_in / p->group, ocg = p->c_out / p->group;
-    dlk_conv_im2col col;
-    dlk_sgemm_args g;
     int64_t out_plane = 1, a, img, grp;
+    dlk_conv_gemm_job t;
     for (a = 0; a < p->rank; a++)
         out_plane *= p->out[a];
-    dlk_conv_im2col_init(&col, p);
-    col.relu = relu;
-    memset(&g, 0, sizeof g);
-    g.m = ocg;
-    g.n = out_plane;
-    g.k = icg * col.ksize;
-    g.lda = g.k;
-    g.pack = dlk_conv_im2col_pack_f32;
-    g.pack_ctx = &col;
-    g.ldc = g.ldr = out_plane;
-    g.ep = &p->ep;
+    t.p = p;
+    t.x = x;
+    t.w = w;
+    t.b = b;
+    t.r = r;
+    t.ps = ps;
+    t.pt = pt;
+    t.relu = relu;
+    t.y = y;
+    t.parts = par != NULL && par->threads > 1 ? par->threads : 1;
+    if (t.parts > 1 && p->group > 1) {
+        dlk_parallel_for(par, dlk_conv_gemm_groups_f32, &t, p->n * p->group * t.parts);
+        return;
+    }
     for (img = 0; img < p->n; img++)
-        for (grp = 0; grp < p->group; grp++) {
-            const int64_t y_off = (img * p->c_out + grp * ocg) * out_plane;
-            col.x = x + (img * p->c_in + grp * icg) * col.in_plane;
-            col.ps = ps != NULL ? ps + grp * icg : NULL;
-            col.pt = pt != NULL ? pt + grp * icg : NULL;
-            g.a = w + grp * ocg * g.k;
-            g.bias = b != NULL ? b + grp * ocg : NULL;
-            g.c = y + y_off;
-            g.r = r != NULL ? r + y_off : NULL;
-            dlk_sgemm_f32(par, &g);
-        }
+        for (grp = 0; grp < p->group; grp++)
+            dlk_conv_gemm_one_f32(par, &t, img, grp, 0, out_plane);
 }
 /*@end*/
 
