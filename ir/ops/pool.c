@@ -319,7 +319,7 @@ static int global_eval(dl_graph *g, dl_node *n, dl_diag *d)
     else if (is_global_max(n))
         dlk_global_maxpool_f32(planes, size, n->inputs[0]->data, n->outputs[0]->data);
     else
-        dlk_global_avgpool_f32(planes, size, n->inputs[0]->data, n->outputs[0]->data);
+        dlk_global_avgpool_f32(NULL, planes, size, n->inputs[0]->data, n->outputs[0]->data);
     return 0;
 }
 
@@ -336,6 +336,8 @@ static int global_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
         return 0;
     dl_lower_need(l, kernel);
     dl_lower_call(l, kernel);
+    if (!a->is_lp && !is_global_max(n))
+        dl_lower_arg_par(l);
     dl_lower_arg_int(l, planes);
     dl_lower_arg_int(l, size);
     if (a->is_lp)

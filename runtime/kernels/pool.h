@@ -499,25 +499,42 @@ static void dlk_global_lppool_f32(int64_t planes, int64_t size, float pw, const 
 }
 /*@end*/
 
-/*@ dlk_global_avgpool_f32 : dlk_common */
+/*@ dlk_global_avgpool_f32 : dlk_parallel */
 /* y[i] = mean of x[i*size : (i+1)*size]: GlobalAveragePool over planes of
- * `size` elements. Eight partial sums keep the loop vectorised and the
- * summation order fixed. */
-static void dlk_global_avgpool_f32(int64_t planes, int64_t size, const float *x, float *y)
+ * `size` elements, planes split over the threads. Eight partial sums keep
+ * the loop vectorised and the summation order fixed. */
+typedef struct dlk_global_avgpool_task {
+    int64_t size;
+    const float *x;
+    float *y;
+} dlk_global_avgpool_task;
+
+static void dlk_global_avgpool_run_f32(void *arg, int64_t begin, int64_t end)
 {
-    int64_t pl, i, size8 = size - size % 8;
-    int t;
-    for (pl = 0; pl < planes; pl++) {
-        const float *xp = x + pl * size;
+    const dlk_global_avgpool_task *t = (const dlk_global_avgpool_task *)arg;
+    const int64_t size = t->size, size8 = size - size % 8;
+    int64_t pl, i;
+    int k;
+    for (pl = begin; pl < end; pl++) {
+        const float *xp = t->x + pl * size;
         float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s;
         for (i = 0; i < size8; i += 8)
-            for (t = 0; t < 8; t++)
-                acc[t] += xp[i + t];
+            for (k = 0; k < 8; k++)
+                acc[k] += xp[i + k];
         s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
         for (i = size8; i < size; i++)
             s += xp[i];
-        y[pl] = size > 0 ? s / (float)size : 0.0f;
+        t->y[pl] = size > 0 ? s / (float)size : 0.0f;
     }
+}
+
+static void dlk_global_avgpool_f32(const dlk_par *par, int64_t planes, int64_t size, const float *x, float *y)
+{
+    dlk_global_avgpool_task t;
+    t.size = size;
+    t.x = x;
+    t.y = y;
+    dlk_parallel_for(par, dlk_global_avgpool_run_f32, &t, planes);
 }
 /*@end*/
 

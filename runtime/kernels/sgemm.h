@@ -422,6 +422,41 @@ static void dlk_sgemm_task_f32(void *arg, int64_t begin, int64_t end)
  * than threads are rows split too (every row block packs its columns
  * again, which costs as much as the product itself when K is large and M
  * small). Fields of g past ldr are set here. */
+/* n == 1, a matrix-vector product (squeeze-excitation's 1x1 convs of a 1x1
+ * image): one 32-wide panel per product would waste 31 of its columns.
+ * Rows [begin, end) as dot products with eight partial sums (a fixed order,
+ * whatever the thread count), B's column packed a KC block at a time. */
+static void dlk_sgemm_gemv_task_f32(void *arg, int64_t begin, int64_t end)
+{
+    const dlk_sgemm_args *g = (const dlk_sgemm_args *)arg;
+    const int ep = g->ep != NULL && (g->ep->act != DLK_ACT_NONE || g->r != NULL);
+    float bp[DLK_SGEMM_KC * DLK_SGEMM_NR], v[DLK_SGEMM_KC];
+    int64_t k0 = 0, kc, i, p;
+    int t;
+    for (i = begin; i < end; i++)
+        g->c[i * g->ldc] = g->acc ? g->c[i * g->ldc] : g->bias != NULL ? g->bias[i] : 0.0f;
+    for (k0 = 0; k0 < g->k; k0 += kc) {
+        kc = g->k - k0 < DLK_SGEMM_KC ? g->k - k0 : DLK_SGEMM_KC;
+        g->pack(g->pack_ctx, k0, kc, 0, 1, bp);
+        for (p = 0; p < kc; p++)
+            v[p] = bp[p * DLK_SGEMM_NR];
+        for (i = begin; i < end; i++) {
+            const float *restrict a = g->a + i * g->lda + k0;
+            float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            const int64_t kc8 = kc - kc % 8;
+            for (p = 0; p < kc8; p += 8)
+                for (t = 0; t < 8; t++)
+                    acc[t] += a[p + t] * v[p + t];
+            for (p = kc8; p < kc; p++)
+                acc[0] += a[p] * v[p];
+            g->c[i * g->ldc] += ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        }
+    }
+    if (ep)
+        for (i = begin; i < end; i++)
+            dlk_epilogue_f32(g->ep, g->c + i * g->ldc, g->r != NULL ? g->r + i * g->ldr : NULL, 1);
+}
+
 static void dlk_sgemm_f32(const dlk_par *par, dlk_sgemm_args *g)
 {
     const int threads = par != NULL && par->threads > 1 ? par->threads : 1;
@@ -430,6 +465,10 @@ static void dlk_sgemm_f32(const dlk_par *par, dlk_sgemm_args *g)
     int64_t rb = 1;
     if (g->m <= 0 || g->n <= 0)
         return;
+    if (g->n == 1) {
+        dlk_parallel_for(par, dlk_sgemm_gemv_task_f32, g, g->m);
+        return;
+    }
     {
         /* Blocks of B hold KC x NC values whatever k is: a short k (a stem's
          * 3 x 7 x 7, MobileNet's 16 channels) takes wider blocks, so the

@@ -190,14 +190,47 @@ START_TEST(global_pools)
     float x[10] = {1, 2, 3, 4, 5, -1, -7, -3, -2, -9}, y[2], mean[2] = {3, -4.4f}, max[2] = {5, -1};
     /* One plane of 21 values 0..20: mean 10 (crosses the 8-wide partial sums). */
     float x21[21], y1[1], mean21[1] = {10};
-    dlk_global_avgpool_f32(2, 5, x, y);
+    dlk_global_avgpool_f32(NULL, 2, 5, x, y);
     expect_floats(y, mean, 2, 1e-6f, "global average");
     dlk_global_maxpool_f32(2, 5, x, y);
     expect_floats(y, max, 2, 0, "global max");
     for (int i = 0; i < 21; i++)
         x21[i] = (float)i;
-    dlk_global_avgpool_f32(1, 21, x21, y1);
+    dlk_global_avgpool_f32(NULL, 1, 21, x21, y1);
     expect_floats(y1, mean21, 1, 1e-6f, "global average of 21");
+}
+END_TEST
+
+/* A 3-thread dlk_par whose shares run one after the other. */
+static void sequential_run(const dlk_par *par, dlk_task task, void *arg, int64_t n)
+{
+    for (int t = 0; t < par->threads; t++) {
+        int64_t b, e;
+        dlk_parallel_share(n, t, par->threads, &b, &e);
+        if (e > b)
+            task(arg, b, e);
+    }
+}
+
+/* Split over 3 threads, 7 planes of 13: each plane's mean as computed in
+ * one piece, bit for bit (the same sums per plane). */
+START_TEST(global_average_split)
+{
+    dlk_par three = {3, sequential_run, NULL};
+    float x[7 * 13], one[7], split[7];
+    for (int i = 0; i < 7 * 13; i++)
+        x[i] = (float)((i * 37) % 23) - 11.5f;
+    dlk_global_avgpool_f32(NULL, 7, 13, x, one);
+    for (int i = 0; i < 7; i++)
+        split[i] = -1e30f;
+    dlk_global_avgpool_f32(&three, 7, 13, x, split);
+    ck_assert_msg(memcmp(one, split, sizeof one) == 0, "3-way split differs");
+    for (int i = 0; i < 7; i++) {   /* and the mean by hand: (sum of the plane) / 13 */
+        double s = 0;
+        for (int j = 0; j < 13; j++)
+            s += x[i * 13 + j];
+        ck_assert_msg(fabs(one[i] - s / 13) < 1e-5, "plane %d: %g, expected %g", i, (double)one[i], s / 13);
+    }
 }
 END_TEST
 
@@ -492,6 +525,7 @@ int main(void)
     tcase_add_test(pool, avgpool_count_include_pad_both_ways);
     tcase_add_test(pool, avgpool_ceil_mode_clips_to_padded_extent);
     tcase_add_test(pool, global_pools);
+    tcase_add_test(pool, global_average_split);
     tcase_add_test(pool, pools_match_direct_loops);
     tcase_add_test(norm, batchnorm_per_channel);
     tcase_add_test(norm, lrn_windows);
