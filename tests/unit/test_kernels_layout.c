@@ -9,6 +9,7 @@
 #include "kernels/copy.h"
 #include "kernels/slice.h"
 #include "kernels/transpose.h"
+#include "sequential_pool.h"
 
 /* ---------------------------------------------------------------- copy */
 
@@ -197,16 +198,6 @@ static void naive_transpose(int rank, const int64_t *dims, const int64_t *perm, 
     }
 }
 
-/* A 3-thread dlk_par whose shares run one after the other. */
-static void sequential_run(const dlk_par *par, dlk_task task, void *arg, int64_t n)
-{
-    for (int t = 0; t < par->threads; t++) {
-        int64_t b, e;
-        dlk_parallel_share(n, t, par->threads, &b, &e);
-        if (e > b)
-            task(arg, b, e);
-    }
-}
 
 /* Random shapes and permutations of rank 1..6, each element size, against
  * the reference, in one piece and split over 3 threads; some shapes are

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "kernels/pool.h"
+#include "sequential_pool.h"
 
 static uint32_t seed = 7;
 
@@ -21,15 +22,6 @@ static uint32_t next(void)
     return seed >> 8;
 }
 
-static void sequential_run(const dlk_par *par, dlk_task task, void *arg, int64_t n)
-{
-    for (int t = 0; t < par->threads; t++) {
-        int64_t b, e;
-        dlk_parallel_share(n, t, par->threads, &b, &e);
-        if (e > b)
-            task(arg, b, e);
-    }
-}
 
 START_TEST(maxpool2d_matches_general_kernel)
 {

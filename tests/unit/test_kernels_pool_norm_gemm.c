@@ -10,6 +10,7 @@
 #include "kernels/gemm.h"
 #include "kernels/norm.h"
 #include "kernels/pool.h"
+#include "sequential_pool.h"
 
 static void expect_floats(const float *got, const float *want, int64_t n, float tol, const char *what)
 {
@@ -201,16 +202,6 @@ START_TEST(global_pools)
 }
 END_TEST
 
-/* A 3-thread dlk_par whose shares run one after the other. */
-static void sequential_run(const dlk_par *par, dlk_task task, void *arg, int64_t n)
-{
-    for (int t = 0; t < par->threads; t++) {
-        int64_t b, e;
-        dlk_parallel_share(n, t, par->threads, &b, &e);
-        if (e > b)
-            task(arg, b, e);
-    }
-}
 
 /* Split over 3 threads, 7 planes of 13: each plane's mean as computed in
  * one piece, bit for bit (the same sums per plane). */
