@@ -186,10 +186,28 @@ static void dlk_depthwise_plane_s1_f32(const dlk_conv_params *p, const float *x,
 #define DLK_DEPTHWISE_MAX_BLOCKS 32
 #define DLK_DEPTHWISE_MAX_IN_W 1088   /* input rows up to this wide (the padding's zero row) */
 
+/* What every plane of a layer shares, made once per call: the column taps'
+ * offsets and masks and the padding's zero row (masks keep loads in
+ * [0, in[1]), so it is read only where a real row would be). */
 typedef struct dlk_depthwise_taps {
     int64_t c0[DLK_DEPTHWISE_MAX_KW];   /* the input column of output 0, per column tap */
     __mmask16 m0[DLK_DEPTHWISE_MAX_BLOCKS][DLK_DEPTHWISE_MAX_KW], m1[DLK_DEPTHWISE_MAX_BLOCKS][DLK_DEPTHWISE_MAX_KW];
+    float zero[DLK_DEPTHWISE_MAX_IN_W];
 } dlk_depthwise_taps;
+
+static void dlk_depthwise_taps_init(dlk_depthwise_taps *t, const dlk_conv_params *p)
+{
+    const int64_t sw = p->strides[1], blocks = (p->out[1] + 15) / 16;
+    int64_t q, kw;
+    memset(t->zero, 0, sizeof(float) * (size_t)p->in[1]);
+    for (kw = 0; kw < p->kernel[1]; kw++)
+        t->c0[kw] = kw * p->dilations[1] - p->pads[1];
+    for (q = 0; q < blocks; q++)
+        for (kw = 0; kw < p->kernel[1]; kw++) {
+            t->m0[q][kw] = dlk_lanes16(q * 16 * sw + t->c0[kw], p->in[1]);
+            t->m1[q][kw] = dlk_lanes16(q * 16 * sw + t->c0[kw] + 16, p->in[1]);
+        }
+}
 
 /* nr output rows (1 to 4) from the kh_n input rows each reads (rows[i][kh]:
  * a row of x, or a row of zeros in the padding), so no tap checks anything,
@@ -227,42 +245,31 @@ static inline void dlk_depthwise_rows_avx512_f32(const dlk_depthwise_taps *t,
     }
 }
 
-static void dlk_depthwise_plane_avx512_f32(const dlk_conv_params *p, const float *x, const float *w,
-                                           float bias, const float *r, float *y)
+static void dlk_depthwise_plane_avx512_f32(const dlk_conv_params *p, const dlk_depthwise_taps *t,
+                                           const float *x, const float *w, float bias, const float *r, float *y)
 {
     const int64_t iw_n = p->in[1], oh_n = p->out[0], ow_n = p->out[1];
-    const int64_t kh_n = p->kernel[0], kw_n = p->kernel[1], sw = p->strides[1], blocks = (ow_n + 15) / 16;
-    /* The padding's rows: read only where a real row would be (masks keep loads in [0, iw_n)). */
-    float zero[DLK_DEPTHWISE_MAX_IN_W];
+    const int64_t kh_n = p->kernel[0], kw_n = p->kernel[1], sw = p->strides[1];
     const float *rows[4][DLK_DEPTHWISE_MAX_KW];
-    dlk_depthwise_taps t;
-    int64_t oh, q, kw, kh, i;
-    memset(zero, 0, sizeof(float) * (size_t)iw_n);
-    for (kw = 0; kw < kw_n; kw++)
-        t.c0[kw] = kw * p->dilations[1] - p->pads[1];
-    for (q = 0; q < blocks; q++)
-        for (kw = 0; kw < kw_n; kw++) {
-            t.m0[q][kw] = dlk_lanes16(q * 16 * sw + t.c0[kw], iw_n);
-            t.m1[q][kw] = dlk_lanes16(q * 16 * sw + t.c0[kw] + 16, iw_n);
-        }
+    int64_t oh, kh, i;
     for (oh = 0; oh < oh_n; oh += 4) {
         const int64_t nr = oh_n - oh < 4 ? oh_n - oh : 4;
         float *yr = y + oh * ow_n;
         for (i = 0; i < nr; i++)
             for (kh = 0; kh < kh_n; kh++) {
                 const int64_t ih = (oh + i) * p->strides[0] - p->pads[0] + kh * p->dilations[0];
-                rows[i][kh] = ih >= 0 && ih < p->in[0] ? x + ih * iw_n : zero;
+                rows[i][kh] = ih >= 0 && ih < p->in[0] ? x + ih * iw_n : t->zero;
             }
         if (nr == 4 && kh_n == 3 && kw_n == 3 && sw == 1)
-            dlk_depthwise_rows_avx512_f32(&t, rows, 4, w, bias, 3, 3, 1, ow_n, yr);
+            dlk_depthwise_rows_avx512_f32(t, rows, 4, w, bias, 3, 3, 1, ow_n, yr);
         else if (nr == 4 && kh_n == 3 && kw_n == 3)
-            dlk_depthwise_rows_avx512_f32(&t, rows, 4, w, bias, 3, 3, 2, ow_n, yr);
+            dlk_depthwise_rows_avx512_f32(t, rows, 4, w, bias, 3, 3, 2, ow_n, yr);
         else if (nr == 4 && kh_n == 5 && kw_n == 5 && sw == 1)
-            dlk_depthwise_rows_avx512_f32(&t, rows, 4, w, bias, 5, 5, 1, ow_n, yr);
+            dlk_depthwise_rows_avx512_f32(t, rows, 4, w, bias, 5, 5, 1, ow_n, yr);
         else if (nr == 4 && kh_n == 5 && kw_n == 5)
-            dlk_depthwise_rows_avx512_f32(&t, rows, 4, w, bias, 5, 5, 2, ow_n, yr);
+            dlk_depthwise_rows_avx512_f32(t, rows, 4, w, bias, 5, 5, 2, ow_n, yr);
         else   /* the last rows of a plane, other kernels */
-            dlk_depthwise_rows_avx512_f32(&t, rows, nr, w, bias, kh_n, kw_n, sw, ow_n, yr);
+            dlk_depthwise_rows_avx512_f32(t, rows, nr, w, bias, kh_n, kw_n, sw, ow_n, yr);
     }
     dlk_epilogue_f32(&p->ep, y, r, oh_n * ow_n);
 }
@@ -284,6 +291,9 @@ static void dlk_depthwise_run_f32(void *arg, int64_t begin, int64_t end)
 #if defined(__AVX512F__)
     const int direct = p->strides[1] <= 2 && p->out[1] <= 16 * DLK_DEPTHWISE_MAX_BLOCKS &&
                        p->in[1] <= DLK_DEPTHWISE_MAX_IN_W;
+    dlk_depthwise_taps taps;
+    if (direct)
+        dlk_depthwise_taps_init(&taps, p);
 #else
     const int banded = dlk_depthwise_banded(p);
 #endif
@@ -295,7 +305,7 @@ static void dlk_depthwise_run_f32(void *arg, int64_t begin, int64_t end)
         const float bias = t->b != NULL ? t->b[oc] : 0.0f;
 #if defined(__AVX512F__)
         if (direct)
-            dlk_depthwise_plane_avx512_f32(p, x, t->w + oc * ksize, bias, r, t->y + y_off);
+            dlk_depthwise_plane_avx512_f32(p, &taps, x, t->w + oc * ksize, bias, r, t->y + y_off);
 #else
         if (banded)
             dlk_depthwise_plane_s1_f32(p, x, t->w + oc * ksize, bias, r, t->y + y_off);

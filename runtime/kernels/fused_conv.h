@@ -13,6 +13,7 @@
 #define DLK_FUSED_CONV_H
 
 #include "common.h"
+#include "conv.h"
 #include "gemm.h"
 
 /*@ dlk_dwpw_params : dlk_common */
@@ -48,21 +49,9 @@ static void dlk_dwpw_act_f32(float *y, int64_t n, int64_t act, float lo, float h
         }
 }
 
-/* The output positions o in [0, n) with 0 <= o*s + off < limit, as [*lo, *hi). */
-static void dlk_dwpw_range(int64_t off, int64_t s, int64_t limit, int64_t n, int64_t *lo, int64_t *hi)
-{
-    int64_t a = off >= 0 ? 0 : (-off + s - 1) / s;
-    int64_t b = limit - off <= 0 ? 0 : (limit - off - 1) / s + 1;
-    if (a > n)
-        a = n;
-    if (b > n)
-        b = n;
-    *lo = a;
-    *hi = b > a ? b : a;
-}
 /*@end*/
 
-/*@ dlk_dwpw_depthwise_f32 : dlk_dwpw_params */
+/*@ dlk_dwpw_depthwise_f32 : dlk_dwpw_params dlk_conv_range */
 /* tile[ci][j] = act1(depthwise output of channel c0+ci at output pixel
  * p0+j) for ci < nc, j < np. x points at one image. Works along runs of
  * one output row, so the inner loop has no bounds checks. */
@@ -93,7 +82,7 @@ static void dlk_dwpw_depthwise_f32(const dlk_dwpw_params *p, const float *x, con
                 for (kw = 0; kw < p->kernel[1]; kw++) {
                     int64_t off = kw * p->dilations[1] - p->pads[1], lo, hi, o;
                     const float wv = wc[kh * p->kernel[1] + kw];
-                    dlk_dwpw_range(off, s1, p->in[1], o0 + len, &lo, &hi);
+                    dlk_conv_range(off, s1, p->in[1], o0 + len, &lo, &hi);
                     if (lo < o0)
                         lo = o0;
                     for (o = lo; o < hi; o++)

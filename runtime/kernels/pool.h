@@ -169,17 +169,25 @@ static void dlk_maxpool_f32(const dlk_pool_params *p, const float *x, float *y, 
 }
 /*@end*/
 
-/*@ dlk_pool2d_task : dlk_pool_params dlk_conv_range */
+/*@ dlk_pool2d_task : dlk_pool_params dlk_conv_range dlk_lanes16 */
 /* A 2-D pool's work for the threads (items: planes), with the column taps
  * worked out once per call instead of once per row and tap: tap kw reads
- * input column o*s + off[kw], valid for outputs o in [lo[kw], hi[kw]). */
+ * input column o*s + off[kw], valid for outputs o in [lo[kw], hi[kw]).
+ * With AVX-512, for a width stride of 1 or 2 and output rows of at most
+ * DLK_POOL2D_MAX_BLOCKS blocks of 16 (simd set), also the masks of the
+ * 16-value loads of block q and tap kw (m1: the next 16, stride 2). */
 #define DLK_POOL2D_MAX_KW 16
+#define DLK_POOL2D_MAX_BLOCKS 32
 
 typedef struct dlk_pool2d_task {
     const dlk_pool_params *p;
     const float *x;
     float *y;
     int64_t lo[DLK_POOL2D_MAX_KW], hi[DLK_POOL2D_MAX_KW], off[DLK_POOL2D_MAX_KW];
+    int simd;
+#if defined(__AVX512F__)
+    __mmask16 m0[DLK_POOL2D_MAX_BLOCKS][DLK_POOL2D_MAX_KW], m1[DLK_POOL2D_MAX_BLOCKS][DLK_POOL2D_MAX_KW];
+#endif
 } dlk_pool2d_task;
 
 /* p->rank == 2 and p->kernel[1] <= DLK_POOL2D_MAX_KW. */
@@ -189,25 +197,36 @@ static void dlk_pool2d_task_init(dlk_pool2d_task *t, const dlk_pool_params *p, c
     t->p = p;
     t->x = x;
     t->y = y;
+    t->simd = 0;
     for (kw = 0; kw < p->kernel[1]; kw++) {
         t->off[kw] = kw * p->dilations[1] - p->pads[1];
         dlk_conv_range(t->off[kw], p->strides[1], p->in[1], p->out[1], &t->lo[kw], &t->hi[kw]);
     }
+#if defined(__AVX512F__)
+    t->simd = p->strides[1] <= 2 && p->out[1] <= 16 * DLK_POOL2D_MAX_BLOCKS;
+    if (t->simd) {
+        const int64_t sw = p->strides[1], blocks = (p->out[1] + 15) / 16;
+        int64_t q;
+        for (q = 0; q < blocks; q++)
+            for (kw = 0; kw < p->kernel[1]; kw++) {
+                t->m0[q][kw] = dlk_lanes16(q * 16 * sw + t->off[kw], p->in[1]);
+                t->m1[q][kw] = dlk_lanes16(q * 16 * sw + t->off[kw] + 16, p->in[1]);
+            }
+    }
+#endif
 }
 /*@end*/
 
-/*@ dlk_maxpool2d_f32 : dlk_pool2d_task dlk_lanes16 dlk_pool_max_row_f32 dlk_parallel */
+/*@ dlk_maxpool2d_f32 : dlk_pool2d_task dlk_pool_max_row_f32 dlk_parallel */
 /* 2-D MaxPool without indices (the usual one), planes split over the
  * threads. Same results as dlk_maxpool_f32. */
 #define DLK_MAXPOOL2D_MAX_KW DLK_POOL2D_MAX_KW
 
 #if defined(__AVX512F__)
-/* Width stride 1 or 2 and at most DLK_MAXPOOL2D_MAX_BLOCKS blocks of 16
- * outputs per row, AVX-512: each block of a row takes the max of every tap
- * in one register and is stored once, its loads masked to the input row
- * (lanes outside read as -inf); stride 2 keeps the even values of 32 loaded.
- * max(v, acc) keeps acc when v is NaN, as the scalar path does. */
-#define DLK_MAXPOOL2D_MAX_BLOCKS 32
+/* t->simd (AVX-512): each block of 16 outputs of a row takes the max of
+ * every tap in one register and is stored once, its loads masked to the
+ * input row (lanes outside read as -inf); stride 2 keeps the even values of
+ * 32 loaded. max(v, acc) keeps acc when v is NaN, as the scalar path does. */
 static void dlk_maxpool2d_plane_avx512_f32(const dlk_pool2d_task *t, const float *xp, float *yp)
 {
     const dlk_pool_params *p = t->p;
@@ -215,13 +234,7 @@ static void dlk_maxpool2d_plane_avx512_f32(const dlk_pool2d_task *t, const float
     const int64_t kh_n = p->kernel[0], kw_n = p->kernel[1], sw = p->strides[1], blocks = (ow_n + 15) / 16;
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512 ninf = _mm512_set1_ps(-INFINITY);
-    __mmask16 m0[DLK_MAXPOOL2D_MAX_BLOCKS][DLK_MAXPOOL2D_MAX_KW], m1[DLK_MAXPOOL2D_MAX_BLOCKS][DLK_MAXPOOL2D_MAX_KW];
     int64_t oh, q, kh, kw;
-    for (q = 0; q < blocks; q++)
-        for (kw = 0; kw < kw_n; kw++) {
-            m0[q][kw] = dlk_lanes16(q * 16 * sw + t->off[kw], iw_n);
-            m1[q][kw] = dlk_lanes16(q * 16 * sw + t->off[kw] + 16, iw_n);
-        }
     for (oh = 0; oh < oh_n; oh++)
         for (q = 0; q < blocks; q++) {
             const int64_t o = q * 16;
@@ -234,10 +247,10 @@ static void dlk_maxpool2d_plane_avx512_f32(const dlk_pool2d_task *t, const float
                     continue;
                 xr = xp + ih * iw_n + o * sw;
                 for (kw = 0; kw < kw_n; kw++) {
-                    __m512 v = _mm512_mask_loadu_ps(ninf, m0[q][kw], xr + t->off[kw]);
+                    __m512 v = _mm512_mask_loadu_ps(ninf, t->m0[q][kw], xr + t->off[kw]);
                     if (sw == 2)
                         v = _mm512_permutex2var_ps(v, even,
-                                                   _mm512_mask_loadu_ps(ninf, m1[q][kw], xr + t->off[kw] + 16));
+                                                   _mm512_mask_loadu_ps(ninf, t->m1[q][kw], xr + t->off[kw] + 16));
                     acc = _mm512_max_ps(v, acc);
                 }
             }
@@ -256,7 +269,7 @@ static void dlk_maxpool2d_run_f32(void *arg, int64_t begin, int64_t end)
     for (plane = begin; plane < end; plane++) {
         const float *xp = t->x + plane * ih_n * iw_n;
 #if defined(__AVX512F__)
-        if (sw <= 2 && ow_n <= 16 * DLK_MAXPOOL2D_MAX_BLOCKS) {
+        if (t->simd) {
             dlk_maxpool2d_plane_avx512_f32(t, xp, t->y + plane * oh_n * ow_n);
             continue;
         }
@@ -352,7 +365,7 @@ static void dlk_avgpool_f32(const dlk_pool_params *p, const float *x, float *y)
 }
 /*@end*/
 
-/*@ dlk_avgpool2d_f32 : dlk_pool2d_task dlk_lanes16 dlk_avgpool_parts dlk_parallel */
+/*@ dlk_avgpool2d_f32 : dlk_pool2d_task dlk_avgpool_parts dlk_parallel */
 /* 2-D AveragePool (kernel width up to DLK_AVGPOOL2D_MAX_KW, output width up
  * to DLK_AVGPOOL2D_MAX_W): the same sums and divisions as dlk_avgpool_f32
  * (taps added in order, the window's count along each axis multiplied),
@@ -361,7 +374,7 @@ static void dlk_avgpool_f32(const dlk_pool_params *p, const float *x, float *y)
  * AVX-512 (width stride 1 or 2, rows up to 512 outputs) each block of 16
  * outputs sums its taps in one register from loads masked to the row. */
 #define DLK_AVGPOOL2D_MAX_KW DLK_POOL2D_MAX_KW
-#define DLK_AVGPOOL2D_MAX_W 512
+#define DLK_AVGPOOL2D_MAX_W (16 * DLK_POOL2D_MAX_BLOCKS)   /* 512: the masks of dlk_pool2d_task cover it */
 
 typedef struct dlk_avgpool2d_task {
     dlk_pool2d_task cols;
@@ -377,9 +390,10 @@ static void dlk_avgpool2d_row_f32(const dlk_avgpool2d_task *t, const float *xp, 
     const float rows = (float)dlk_avgpool_count(p, 0, oh);
     int64_t kh, kw, o;
 #if defined(__AVX512F__)
-    if (sw <= 2) {
+    if (c->simd) {
         const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
         for (o = 0; o < ow_n; o += 16) {
+            const int64_t q = o / 16;
             const __mmask16 m = ow_n - o >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (ow_n - o)) - 1u);
             __m512 acc = _mm512_setzero_ps(), count;
             for (kh = 0; kh < p->kernel[0]; kh++) {
@@ -389,11 +403,9 @@ static void dlk_avgpool2d_row_f32(const dlk_avgpool2d_task *t, const float *xp, 
                     continue;
                 xr = xp + ih * p->in[1] + o * sw;
                 for (kw = 0; kw < p->kernel[1]; kw++) {
-                    const int64_t c0 = o * sw + c->off[kw];
-                    __m512 v = _mm512_maskz_loadu_ps(dlk_lanes16(c0, p->in[1]), xr + c->off[kw]);
+                    __m512 v = _mm512_maskz_loadu_ps(c->m0[q][kw], xr + c->off[kw]);
                     if (sw == 2)
-                        v = _mm512_permutex2var_ps(v, even, _mm512_maskz_loadu_ps(dlk_lanes16(c0 + 16, p->in[1]),
-                                                                                  xr + c->off[kw] + 16));
+                        v = _mm512_permutex2var_ps(v, even, _mm512_maskz_loadu_ps(c->m1[q][kw], xr + c->off[kw] + 16));
                     acc = _mm512_add_ps(acc, v);
                 }
             }

@@ -38,6 +38,7 @@
 #define DLK_WINOGRAD_H
 
 #include "common.h"
+#include "conv.h"
 #include "epilogue.h"
 #include "parallel.h"
 #include "sgemm.h"
@@ -160,7 +161,7 @@ static void dlk_winograd_weights_f32(int m, int64_t c_out, int64_t c_in, const f
 }
 /*@end*/
 
-/*@ dlk_winograd_f32 : dlk_winograd_params dlk_lanes16 dlk_sgemm_f32 dlk_sgemm_pack_rows_f32 dlk_epilogue_f32 dlk_parallel */
+/*@ dlk_winograd_f32 : dlk_winograd_params dlk_conv_range dlk_lanes16 dlk_sgemm_f32 dlk_sgemm_pack_rows_f32 dlk_epilogue_f32 dlk_parallel */
 /* Layout: the stack buffers of the transforms hold a block of tile rows
  * with one spare column per tile row: tile (ty, tx) at column
  * ty*(tw + 1) + tx. With it the column passes run over the whole block as
@@ -300,17 +301,6 @@ typedef struct dlk_winograd_job {
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
-#else
-/* The j of st*j + off in [0, limit), clipped to [0, n): [*lo, *hi). */
-static void dlk_winograd_range(int64_t st, int64_t off, int64_t limit, int64_t n, int64_t *lo, int64_t *hi)
-{
-    int64_t a = off >= 0 ? 0 : (-off + st - 1) / st;
-    int64_t b = limit - off <= 0 ? 0 : (limit - off - 1) / st + 1;
-    *lo = a < n ? a : n;
-    *hi = b < n ? b : n;
-    if (*hi < *lo)
-        *hi = *lo;
-}
 #endif
 
 
@@ -362,7 +352,7 @@ static void dlk_winograd_load_row(const dlk_winograd_job *jb, const float *xp, i
         const int64_t off = q - p->pads[1];
         int64_t lo = ts, hi = ts, j;
         if (iy >= 0 && iy < p->in[0])
-            dlk_winograd_range(st, off, w, ts, &lo, &hi);
+            dlk_conv_range(off, st, w, ts, &lo, &hi);
         for (j = 0; j < lo; j++)
             d[j] = 0.0f;
         if (hi > lo) {
