@@ -8,6 +8,7 @@
  * builds this file with -march=native, for its AVX-512 stride-2 path). */
 #include <check.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,32 +24,44 @@ static uint32_t next(void)
 }
 
 
+/* A random 2-D pool: kernels 1..7, strides 1..3, dilations 1..2, pads
+ * below the kernel, ceil_mode on odd trials; false when it has no output.
+ * *x gets its random input (the caller frees it). */
+static bool random_pool(int trial, dlk_pool_params *p, float **x)
+{
+    memset(p, 0, sizeof *p);
+    p->rank = 2;
+    p->n = 1 + (int64_t)(next() % 2);
+    p->c = 1 + (int64_t)(next() % 5);
+    for (int a = 0; a < 2; a++) {
+        p->kernel[a] = 1 + (int64_t)(next() % 7);
+        p->strides[a] = 1 + (int64_t)(next() % 3);
+        p->dilations[a] = 1 + (int64_t)(next() % 2);
+        p->pads[a] = (int64_t)(next() % (uint32_t)p->kernel[a]);
+        p->pads[2 + a] = (int64_t)(next() % (uint32_t)p->kernel[a]);
+        p->in[a] = 1 + (int64_t)(next() % 40);
+        p->out[a] = dlk_pool_out_dim(p->in[a], p->kernel[a], p->strides[a], p->dilations[a], p->pads[a],
+                                     p->pads[2 + a], (int)(trial % 2));   /* ceil_mode too */
+    }
+    if (p->out[0] <= 0 || p->out[1] <= 0)
+        return false;
+    int64_t nx = p->n * p->c * p->in[0] * p->in[1];
+    *x = malloc(sizeof(float) * (size_t)nx);
+    for (int64_t i = 0; i < nx; i++)
+        (*x)[i] = (float)(next() % 2001) / 100.0f - 10.0f;
+    return true;
+}
+
 START_TEST(maxpool2d_matches_general_kernel)
 {
     dlk_par three = {3, sequential_run, NULL};
     for (int trial = 0; trial < 500; trial++) {
         dlk_pool_params p;
-        memset(&p, 0, sizeof p);
-        p.rank = 2;
-        p.n = 1 + (int64_t)(next() % 2);
-        p.c = 1 + (int64_t)(next() % 5);
-        for (int a = 0; a < 2; a++) {
-            p.kernel[a] = 1 + (int64_t)(next() % 7);
-            p.strides[a] = 1 + (int64_t)(next() % 3);
-            p.dilations[a] = 1 + (int64_t)(next() % 2);
-            p.pads[a] = (int64_t)(next() % (uint32_t)p.kernel[a]);
-            p.pads[2 + a] = (int64_t)(next() % (uint32_t)p.kernel[a]);
-            p.in[a] = 1 + (int64_t)(next() % 40);
-            p.out[a] = dlk_pool_out_dim(p.in[a], p.kernel[a], p.strides[a], p.dilations[a], p.pads[a],
-                                        p.pads[2 + a], (int)(trial % 2));   /* ceil_mode too */
-        }
-        if (p.out[0] <= 0 || p.out[1] <= 0)
+        float *x;
+        if (!random_pool(trial, &p, &x))
             continue;
-        int64_t nx = p.n * p.c * p.in[0] * p.in[1], ny = p.n * p.c * p.out[0] * p.out[1];
-        float *x = malloc(sizeof(float) * (size_t)nx), *want = malloc(sizeof(float) * (size_t)ny);
-        float *y = malloc(sizeof(float) * (size_t)ny);
-        for (int64_t i = 0; i < nx; i++)
-            x[i] = (float)(next() % 2001) / 100.0f - 10.0f;
+        int64_t ny = p.n * p.c * p.out[0] * p.out[1];
+        float *want = malloc(sizeof(float) * (size_t)ny), *y = malloc(sizeof(float) * (size_t)ny);
         dlk_maxpool_f32(&p, x, want, NULL);
         for (int with_par = 0; with_par < 2; with_par++) {
             for (int64_t i = 0; i < ny; i++)
@@ -72,28 +85,12 @@ START_TEST(avgpool2d_matches_general_kernel)
     dlk_par three = {3, sequential_run, NULL};
     for (int trial = 0; trial < 500; trial++) {
         dlk_pool_params p;
-        memset(&p, 0, sizeof p);
-        p.rank = 2;
-        p.n = 1 + (int64_t)(next() % 2);
-        p.c = 1 + (int64_t)(next() % 5);
-        p.count_include_pad = trial % 3 == 0;
-        for (int a = 0; a < 2; a++) {
-            p.kernel[a] = 1 + (int64_t)(next() % 7);
-            p.strides[a] = 1 + (int64_t)(next() % 3);
-            p.dilations[a] = 1 + (int64_t)(next() % 2);
-            p.pads[a] = (int64_t)(next() % (uint32_t)p.kernel[a]);
-            p.pads[2 + a] = (int64_t)(next() % (uint32_t)p.kernel[a]);
-            p.in[a] = 1 + (int64_t)(next() % 40);
-            p.out[a] = dlk_pool_out_dim(p.in[a], p.kernel[a], p.strides[a], p.dilations[a], p.pads[a],
-                                        p.pads[2 + a], (int)(trial % 2));
-        }
-        if (p.out[0] <= 0 || p.out[1] <= 0)
+        float *x;
+        if (!random_pool(trial, &p, &x))
             continue;
-        int64_t nx = p.n * p.c * p.in[0] * p.in[1], ny = p.n * p.c * p.out[0] * p.out[1];
-        float *x = malloc(sizeof(float) * (size_t)nx), *want = malloc(sizeof(float) * (size_t)ny);
-        float *y = malloc(sizeof(float) * (size_t)ny);
-        for (int64_t i = 0; i < nx; i++)
-            x[i] = (float)(next() % 2001) / 100.0f - 10.0f;
+        p.count_include_pad = trial % 3 == 0;
+        int64_t ny = p.n * p.c * p.out[0] * p.out[1];
+        float *want = malloc(sizeof(float) * (size_t)ny), *y = malloc(sizeof(float) * (size_t)ny);
         dlk_avgpool_f32(&p, x, want);
         for (int with_par = 0; with_par < 2; with_par++) {
             for (int64_t i = 0; i < ny; i++)
