@@ -28,4 +28,45 @@ static __mmask16 dlk_lanes16(int64_t c0, int64_t n)
 #endif
 /*@end*/
 
+/*@ dlk_transpose16 : dlk_common */
+#if defined(__AVX512F__)
+#include <immintrin.h>
+/* v[i] lane j <-> v[j] lane i: a 16 x 16 block of floats transposed in
+ * registers (rows of channels in, rows of pixels out, and back). Pairs of
+ * rows interleave by 32 bits, then by 64; two rounds of 128-bit lane
+ * shuffles finish it: 64 shuffles for 256 values. */
+static inline void dlk_transpose16(__m512 v[16])
+{
+    __m512 t[16], u[16], s[16];
+    int i, e;
+    for (i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(v[i], v[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(v[i], v[i + 1]);
+    }
+    /* u[4g + e], 128-bit lane k: rows 4g .. 4g+3 at column 4k + e */
+    for (i = 0; i < 16; i += 4) {
+        u[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+        u[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+        u[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+        u[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+    }
+    /* s[e]: lanes 0 and 2 of u[e] and u[4+e]; s[4+e]: lanes 1 and 3; the
+     * same for rows 8 .. 15 in s[8+e], s[12+e] */
+    for (e = 0; e < 4; e++) {
+        s[e] = _mm512_shuffle_f32x4(u[e], u[4 + e], 0x88);
+        s[4 + e] = _mm512_shuffle_f32x4(u[e], u[4 + e], 0xDD);
+        s[8 + e] = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0x88);
+        s[12 + e] = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0xDD);
+    }
+    /* column 4k + e */
+    for (e = 0; e < 4; e++) {
+        v[e] = _mm512_shuffle_f32x4(s[e], s[8 + e], 0x88);
+        v[8 + e] = _mm512_shuffle_f32x4(s[e], s[8 + e], 0xDD);
+        v[4 + e] = _mm512_shuffle_f32x4(s[4 + e], s[12 + e], 0x88);
+        v[12 + e] = _mm512_shuffle_f32x4(s[4 + e], s[12 + e], 0xDD);
+    }
+}
+#endif
+/*@end*/
+
 #endif

@@ -3,6 +3,7 @@
  * random shapes: kernel 1/3/5/7, stride 1/2/3, dilation 1/2, asymmetric
  * pads, channel multiplier 1 and 2, batch 1 and 2, planes from 1 to 2900
  * wide (the stride-1 path in one band, in several, or too wide for one),
+ * 16 to 37 channels (the AVX-512 path that puts channels along the vector),
  * with and without bias,
  * activation and residual; run with no thread context and with a 3-way
  * context whose shares run one after the other (every plane written once). */
@@ -74,19 +75,25 @@ static void reference(const dlk_conv_params *p, const float *x, const float *w, 
 }
 
 /* large: planes big enough that the stride-1 path works in several bands
- * of rows (and some too wide for a band, which take the row path). */
-static void one_case(int trial, int large)
+ * of rows (and some too wide for a band, which take the row path).
+ * wide: 16 to 37 channels on planes up to 61 rows, so the AVX-512 path with
+ * channels along the vector runs whole groups of 16 and a partial one, in
+ * one tile or in bands of rows, and thread shares start inside a group. */
+static void one_case(int trial, int large, int wide)
 {
     static const int64_t ks[] = {1, 3, 3, 5, 7}, ss[] = {1, 1, 2, 3}, ds[] = {1, 1, 2}, ps[] = {0, 1, 2, 3};
     static const int64_t small_sizes[] = {1, 5, 8, 13, 17, 30}, large_sizes[] = {90, 150, 201, 2900};
-    const int64_t *sizes = large ? large_sizes : small_sizes;
-    const int n_sizes = large ? 4 : 6;
+    static const int64_t wide_sizes[] = {5, 7, 13, 30, 61}, wide_channels[] = {16, 21, 37};
+    const int64_t *sizes = large ? large_sizes : wide ? wide_sizes : small_sizes;
+    const int n_sizes = large ? 4 : wide ? 5 : 6;
     dlk_conv_params p;
     memset(&p, 0, sizeof p);
     p.rank = 2;
     p.n = large ? 1 : 1 + trial % 2;
     p.c_in = p.group = large ? 1 + trial % 2 : 1 + trial % 5;
     p.c_out = p.c_in * (trial % 3 == 2 ? 2 : 1);
+    if (wide)
+        p.c_in = p.group = p.c_out = pick(wide_channels, 3);
     for (int a = 0; a < 2; a++) {
         p.kernel[a] = pick(ks, 5);
         p.strides[a] = large ? 1 + trial % 2 : pick(ss, 4);   /* large: stride 2 too (the AVX-512 path) */
@@ -148,14 +155,21 @@ static void one_case(int trial, int large)
 START_TEST(depthwise_matches_direct_convolution)
 {
     for (int trial = 0; trial < 400; trial++)
-        one_case(trial, 0);
+        one_case(trial, 0, 0);
 }
 END_TEST
 
 START_TEST(depthwise_large_planes)
 {
     for (int trial = 0; trial < 24; trial++)
-        one_case(trial, 1);
+        one_case(trial, 1, 0);
+}
+END_TEST
+
+START_TEST(depthwise_channel_groups)
+{
+    for (int trial = 0; trial < 120; trial++)
+        one_case(trial, 0, 1);
 }
 END_TEST
 
@@ -192,6 +206,7 @@ int main(void)
     tcase_add_test(tc, depthwise_hand_computed);
     tcase_add_test(tc, depthwise_matches_direct_convolution);
     tcase_add_test(tc, depthwise_large_planes);
+    tcase_add_test(tc, depthwise_channel_groups);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
