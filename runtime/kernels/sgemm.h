@@ -177,10 +177,18 @@ DLK_SG_KERNEL(dlk_sgemm_micro12_f32, DLK_SG_ROWS)
 #define DLK_SG_DECLF(i) __m512 c##i##a, c##i##b;
 #define DLK_SG_FMAF(i)                                                          \
     {                                                                           \
-        const __m512 av = _mm512_set1_ps(DLK_SG_BASE(i)[(i % 3) * lda]);        \
+        const __m512 av = _mm512_set1_ps(DLK_SG_BASE(i)[(i % 3) * lda + d]);    \
         c##i##a = _mm512_fmadd_ps(av, b0, c##i##a);                             \
         if (nv == 2)                                                            \
             c##i##b = _mm512_fmadd_ps(av, b1, c##i##b);                         \
+    }
+#define DLK_SG_STEPF(D)                                                         \
+    {                                                                           \
+        const int64_t d = D;                                                    \
+        const __m512 b0 = _mm512_loadu_ps(bp + 32 * d);                         \
+        const __m512 b1 = nv == 2 ? _mm512_loadu_ps(bp + 32 * d + 16) : b0;     \
+        DLK_SG_PF                                                               \
+        DLK_SG_ROWS(DLK_SG_FMAF)                                                \
     }
 #define DLK_SG_FULL(NAME, NV)                                                                 \
     static void NAME(int64_t kc, const float *a, int64_t lda, int64_t nr, const float *bp,   \
@@ -195,16 +203,17 @@ DLK_SG_KERNEL(dlk_sgemm_micro12_f32, DLK_SG_ROWS)
         int64_t p;                                                                            \
         DLK_SG_ROWS(DLK_SG_DECLF)                                                             \
         DLK_SG_ROWS(DLK_SG_INIT)                                                              \
-        for (p = 0; p < kc; p++) {                                                            \
-            const __m512 b0 = _mm512_loadu_ps(bp), b1 = nv == 2 ? _mm512_loadu_ps(bp + 16) : b0; \
-            bp += 32;                                                                         \
-            DLK_SG_PF                                                                         \
-            DLK_SG_ROWS(DLK_SG_FMAF)                                                          \
-            r0++;                                                                             \
-            r3++;                                                                             \
-            r6++;                                                                             \
-            r9++;                                                                             \
+        for (p = 0; p + 2 <= kc; p += 2) {                                                    \
+            DLK_SG_STEPF(0)                                                                   \
+            DLK_SG_STEPF(1)                                                                   \
+            bp += 64;                                                                         \
+            r0 += 2;                                                                          \
+            r3 += 2;                                                                          \
+            r6 += 2;                                                                          \
+            r9 += 2;                                                                          \
         }                                                                                     \
+        if (p < kc)                                                                           \
+            DLK_SG_STEPF(0)                                                                   \
         DLK_SG_ROWS(DLK_SG_STORE)                                                             \
     }
 DLK_SG_FULL(dlk_sgemm_micro12f_f32, 2)
@@ -212,6 +221,7 @@ DLK_SG_FULL(dlk_sgemm_micro12x16f_f32, 1)
 #undef DLK_SG_BASE
 #undef DLK_SG_DECLF
 #undef DLK_SG_FMAF
+#undef DLK_SG_STEPF
 #undef DLK_SG_FULL
 DLK_SG_KERNEL(dlk_sgemm_micro8_f32, DLK_SG_ROWS8)
 DLK_SG_KERNEL(dlk_sgemm_micro4_f32, DLK_SG_ROWS4)
