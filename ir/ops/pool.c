@@ -160,6 +160,29 @@ static bool avgpool2d(const pool_attrs *a, const dlk_pool_params *kp)
            kp->out[1] <= DLK_AVGPOOL2D_MAX_W;
 }
 
+/* An AveragePool whose window is the whole unpadded plane (ResNet's and
+ * DenseNet's final 7x7 pools) is a GlobalAveragePool: its kernel splits the
+ * planes over the threads and sums each with vector loads (light ResNet-50's
+ * 2048 planes of 7x7: 0.117 -> 0.011 ms). */
+static bool avgpool_whole(const pool_attrs *a, const dlk_pool_params *kp)
+{
+    if (a->is_max || a->is_lp)
+        return false;
+    for (int64_t i = 0; i < kp->rank; i++)
+        if (kp->kernel[i] != kp->in[i] || kp->dilations[i] != 1 || kp->pads[i] != 0 ||
+            kp->pads[kp->rank + i] != 0 || kp->out[i] != 1)
+            return false;
+    return true;
+}
+
+static int64_t pool_plane(const dlk_pool_params *kp)
+{
+    int64_t size = 1;
+    for (int64_t i = 0; i < kp->rank; i++)
+        size *= kp->in[i];
+    return size;
+}
+
 /* ------------------------------------------------------------- op hooks */
 
 static int pool_infer(dl_graph *g, dl_node *n, dl_diag *d)
@@ -188,6 +211,8 @@ static int pool_eval(dl_graph *g, dl_node *n, dl_diag *d)
         return -1;
     if (a->is_lp) {
         dlk_lppool_f32(&kp, a->p, n->inputs[0]->data, n->outputs[0]->data);
+    } else if (avgpool_whole(a, &kp)) {
+        dlk_global_avgpool_f32(NULL, kp.n * kp.c, pool_plane(&kp), n->inputs[0]->data, n->outputs[0]->data);
     } else if (maxpool2d(a, &kp, n)) {
         dlk_maxpool2d_f32(NULL, &kp, n->inputs[0]->data, n->outputs[0]->data);
     } else if (a->is_max) {
@@ -212,6 +237,17 @@ static int pool_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
         return -1;
     if (dl_value_numel(n->outputs[0]) == 0)
         return 0;
+    if (avgpool_whole(a, &kp)) {
+        dl_lower_need(l, "dlk_global_avgpool_f32");
+        dl_lower_call(l, "dlk_global_avgpool_f32");
+        dl_lower_arg_par(l);
+        dl_lower_arg_int(l, kp.n * kp.c);
+        dl_lower_arg_int(l, pool_plane(&kp));
+        dl_lower_arg_value(l, n->inputs[0]);
+        dl_lower_arg_value(l, n->outputs[0]);
+        dl_lower_call_end(l);
+        return 0;
+    }
     if (maxpool2d(a, &kp, n))
         kernel = "dlk_maxpool2d_f32";
     else if (avgpool2d(a, &kp))
