@@ -225,6 +225,19 @@ static void dlk_gemm_packed_f32(const dlk_par *par, const dlk_gemm_params *p, co
     g.pack_ctx = p->trans_b ? (const void *)&cols : (const void *)&rows;
     g.c = y;
     g.ldc = n;
+    if (m == 1 && p->trans_b) {
+        /* A classifier (one row times the n x k weights transposed): as
+         * y^T = b a^T, a matrix-vector product reading the weights' rows in
+         * place, where packing them into panels cost more than the product. */
+        rows.b = a;
+        rows.ldb = 1;
+        g.m = n;
+        g.n = 1;
+        g.a = b;
+        g.pack = dlk_sgemm_pack_rows_f32;
+        g.pack_ctx = &rows;
+        g.ldc = 1;
+    }
     dlk_sgemm_f32(par, &g);
     if (c != NULL && p->beta != 0.0f) {
         for (i = 0; i < m; i++)

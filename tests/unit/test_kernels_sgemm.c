@@ -256,6 +256,10 @@ START_TEST(sgemm_large_k_and_n_cross_blocks)
     /* More rows than columns at 2 threads: the rows are split (a 7x7 layer). */
     check_sgemm(301, 49, 2 * DLK_SGEMM_KC + 7, 0, 0, 0, 1, epilogue_of(DLK_ACT_RELU, DLK_RES_BEFORE_ACT), 1);
     check_sgemm(301, 49, 2 * DLK_SGEMM_KC + 7, 0, 1, 1, 0, none, 1);
+    /* n = 1, a matrix-vector product: rows four at a time, then the rest. */
+    check_sgemm(1003, 1, 2 * DLK_SGEMM_KC + 9, 0, 0, 0, 1, none, 1);
+    check_sgemm(7, 1, 30, 1, 1, 1, 0, epilogue_of(DLK_ACT_RELU, DLK_RES_AFTER_ACT), 0);
+    check_sgemm(6, 1, DLK_SGEMM_GEMV_K + 300, 0, 1, 0, 1, none, 1);   /* a column too long to keep whole */
     /* k = 0: the bias (or c) alone. */
     check_sgemm(13, 40, 0, 0, 0, 0, 1, none, 0);
     check_sgemm(13, 40, 0, 2, 1, 0, 0, none, 1);
@@ -291,9 +295,10 @@ END_TEST
 START_TEST(gemm_packed_matches_plain_kernel)
 {
     static const int64_t c_shapes[4][2] = {{1, 1}, {0, 1}, {1, 0}, {0, 0}};   /* c_rs, c_cs as multipliers */
-    for (int t = 0; t < 24; t++) {
+    for (int t = 0; t < 32; t++) {   /* the last 8: one row, a classifier (transB: a matrix-vector product) */
         dlk_gemm_params p;
-        const int64_t m = rnd_int(16, 80), n = rnd_int(1, 150), k = rnd_int(1, 300);
+        const int64_t m = t < 24 ? rnd_int(16, 80) : 1, n = t < 24 ? rnd_int(1, 150) : rnd_int(1, 1100);
+        const int64_t k = t < 24 ? rnd_int(1, 300) : rnd_int(1, 700);
         float *a = rnd_array(m * k), *b = rnd_array(k * n), *c = rnd_array(m * n), *r = rnd_array(m * n);
         float *y = rnd_array(m * n), *want = rnd_array(m * n);
         double *wd = malloc((size_t)(m * n) * sizeof *wd);
