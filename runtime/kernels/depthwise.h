@@ -14,7 +14,7 @@
 #include "epilogue.h"
 #include "parallel.h"
 
-/*@ dlk_depthwise_f32 : dlk_conv_params dlk_conv_range dlk_lanes16 dlk_transpose16 dlk_epilogue_f32 dlk_parallel */
+/*@ dlk_depthwise_f32 : dlk_conv_params dlk_conv_range dlk_lanes16 dlk_transpose16 dlk_relu_clip_avx512 dlk_epilogue_f32 dlk_parallel */
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -184,6 +184,21 @@ static void dlk_depthwise_plane_s1_f32(const dlk_conv_params *p, const float *x,
  * and the column tap only: made once per plane. Rows run in order, so the
  * plane streams through the caches once. */
 #define DLK_DEPTHWISE_MAX_BLOCKS 32
+
+/* Relu or Clip with no residual (MobileNet's ReLU6) is applied to the
+ * registers before the store, so the plane needs no epilogue pass:
+ * the activation to apply, or NULL. */
+static const dlk_epilogue *dlk_depthwise_in_regs(const dlk_epilogue *e)
+{
+    return e->residual == DLK_RES_NONE && (e->act == DLK_ACT_RELU || e->act == DLK_ACT_CLIP) ? e : NULL;
+}
+
+static __m512 dlk_depthwise_act(const dlk_epilogue *act, __m512 v)
+{
+    return act != NULL ? dlk_relu_clip_avx512(v, act->act == DLK_ACT_RELU, act->act == DLK_ACT_CLIP, act->alpha,
+                                              act->beta)
+                       : v;
+}
 #define DLK_DEPTHWISE_MAX_IN_W 1088   /* input rows up to this wide (the padding's zero row) */
 
 /* What every plane of a layer shares, made once per call: the column taps'
@@ -219,7 +234,7 @@ static void dlk_depthwise_taps_init(dlk_depthwise_taps *t, const dlk_conv_params
 static inline void dlk_depthwise_rows_avx512_f32(const dlk_depthwise_taps *t,
                                                  const float *rows[4][DLK_DEPTHWISE_MAX_KW], int64_t nr,
                                                  const float *w, float bias, int64_t kh_n, int64_t kw_n,
-                                                 int64_t sw, int64_t ow_n, float *yr)
+                                                 int64_t sw, int64_t ow_n, const dlk_epilogue *act, float *yr)
 {
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     int64_t q, kh, kw, i;
@@ -241,7 +256,7 @@ static inline void dlk_depthwise_rows_avx512_f32(const dlk_depthwise_taps *t,
                 }
             }
         for (i = 0; i < nr; i++)
-            _mm512_mask_storeu_ps(yr + i * ow_n + o, m, acc[i]);
+            _mm512_mask_storeu_ps(yr + i * ow_n + o, m, dlk_depthwise_act(act, acc[i]));
     }
 }
 
@@ -250,6 +265,7 @@ static void dlk_depthwise_plane_avx512_f32(const dlk_conv_params *p, const dlk_d
 {
     const int64_t iw_n = p->in[1], oh_n = p->out[0], ow_n = p->out[1];
     const int64_t kh_n = p->kernel[0], kw_n = p->kernel[1], sw = p->strides[1];
+    const dlk_epilogue *act = dlk_depthwise_in_regs(&p->ep);
     const float *rows[4][DLK_DEPTHWISE_MAX_KW];
     int64_t oh, kh, i;
     for (oh = 0; oh < oh_n; oh += 4) {
@@ -261,17 +277,18 @@ static void dlk_depthwise_plane_avx512_f32(const dlk_conv_params *p, const dlk_d
                 rows[i][kh] = ih >= 0 && ih < p->in[0] ? x + ih * iw_n : t->zero;
             }
         if (nr == 4 && kh_n == 3 && kw_n == 3 && sw == 1)
-            dlk_depthwise_rows_avx512_f32(t, rows, 4, w, bias, 3, 3, 1, ow_n, yr);
+            dlk_depthwise_rows_avx512_f32(t, rows, 4, w, bias, 3, 3, 1, ow_n, act, yr);
         else if (nr == 4 && kh_n == 3 && kw_n == 3)
-            dlk_depthwise_rows_avx512_f32(t, rows, 4, w, bias, 3, 3, 2, ow_n, yr);
+            dlk_depthwise_rows_avx512_f32(t, rows, 4, w, bias, 3, 3, 2, ow_n, act, yr);
         else if (nr == 4 && kh_n == 5 && kw_n == 5 && sw == 1)
-            dlk_depthwise_rows_avx512_f32(t, rows, 4, w, bias, 5, 5, 1, ow_n, yr);
+            dlk_depthwise_rows_avx512_f32(t, rows, 4, w, bias, 5, 5, 1, ow_n, act, yr);
         else if (nr == 4 && kh_n == 5 && kw_n == 5)
-            dlk_depthwise_rows_avx512_f32(t, rows, 4, w, bias, 5, 5, 2, ow_n, yr);
+            dlk_depthwise_rows_avx512_f32(t, rows, 4, w, bias, 5, 5, 2, ow_n, act, yr);
         else   /* the last rows of a plane, other kernels */
-            dlk_depthwise_rows_avx512_f32(t, rows, nr, w, bias, kh_n, kw_n, sw, ow_n, yr);
+            dlk_depthwise_rows_avx512_f32(t, rows, nr, w, bias, kh_n, kw_n, sw, ow_n, act, yr);
     }
-    dlk_epilogue_f32(&p->ep, y, r, oh_n * ow_n);
+    if (act == NULL)
+        dlk_epilogue_f32(&p->ep, y, r, oh_n * ow_n);
 }
 #endif
 
@@ -366,7 +383,8 @@ static void dlk_depthwise_lanes_load(const dlk_conv_params *p, const float *x, i
  * finished outputs from *q0 on, put 16 at a time. */
 static inline void dlk_depthwise_lanes_sum(const dlk_conv_params *p, const float *tile, int64_t oh0, int64_t oh1,
                                            const float *wv, const int64_t *off, int64_t taps, __m512 bv,
-                                           int64_t nch, __m512 o[16], int64_t *nq, int64_t *q0, float *y)
+                                           const dlk_epilogue *act, int64_t nch, __m512 o[16], int64_t *nq,
+                                           int64_t *q0, float *y)
 {
     const int64_t ow_n = p->out[1], sh = p->strides[0], sw = p->strides[1];
     const int64_t wp = p->in[1] + p->pads[1] + p->pads[3], out_plane = p->out[0] * ow_n;
@@ -377,7 +395,7 @@ static inline void dlk_depthwise_lanes_sum(const dlk_conv_params *p, const float
             __m512 acc = bv;
             for (t = 0; t < taps; t++)
                 acc = _mm512_fmadd_ps(_mm512_load_ps(wv + t * 16), _mm512_load_ps(s + off[t]), acc);
-            o[(*nq)++] = acc;
+            o[(*nq)++] = dlk_depthwise_act(act, acc);
             if (*nq == 16) {
                 dlk_depthwise_lanes_put(o, *q0, 16, nch, out_plane, y);
                 *q0 += 16;
@@ -400,6 +418,7 @@ static void dlk_depthwise_lanes_f32(const dlk_conv_params *p, const float *x, co
     const int64_t span = (kh_n - 1) * p->dilations[0], band = dlk_depthwise_lanes_rows(p);
     const __mmask16 cm = (__mmask16)(nch >= 16 ? 0xFFFF : (1u << nch) - 1u);
     const __m512 bv = b != NULL ? _mm512_maskz_loadu_ps(cm, b) : _mm512_setzero_ps();
+    const dlk_epilogue *act = dlk_depthwise_in_regs(&p->ep);
     __m512 o[16];
     int64_t c, t, oh0, oh1, nq = 0, q0 = 0;
     for (t = 0; t < taps; t++) {
@@ -411,16 +430,17 @@ static void dlk_depthwise_lanes_f32(const dlk_conv_params *p, const float *x, co
         oh1 = oh_n - oh0 < band ? oh_n : oh0 + band;
         dlk_depthwise_lanes_load(p, x, nch, oh0 * sh, (oh1 - 1) * sh + span + 1, tile);
         if (taps == 9)
-            dlk_depthwise_lanes_sum(p, tile, oh0, oh1, wv, off, 9, bv, nch, o, &nq, &q0, y);
+            dlk_depthwise_lanes_sum(p, tile, oh0, oh1, wv, off, 9, bv, act, nch, o, &nq, &q0, y);
         else if (taps == 25)
-            dlk_depthwise_lanes_sum(p, tile, oh0, oh1, wv, off, 25, bv, nch, o, &nq, &q0, y);
+            dlk_depthwise_lanes_sum(p, tile, oh0, oh1, wv, off, 25, bv, act, nch, o, &nq, &q0, y);
         else
-            dlk_depthwise_lanes_sum(p, tile, oh0, oh1, wv, off, taps, bv, nch, o, &nq, &q0, y);
+            dlk_depthwise_lanes_sum(p, tile, oh0, oh1, wv, off, taps, bv, act, nch, o, &nq, &q0, y);
     }
     if (nq > 0)
         dlk_depthwise_lanes_put(o, q0, nq, nch, out_plane, y);
-    for (c = 0; c < nch; c++)
-        dlk_epilogue_f32(&p->ep, y + c * out_plane, r != NULL ? r + c * out_plane : NULL, out_plane);
+    if (act == NULL)
+        for (c = 0; c < nch; c++)
+            dlk_epilogue_f32(&p->ep, y + c * out_plane, r != NULL ? r + c * out_plane : NULL, out_plane);
 }
 #endif
 

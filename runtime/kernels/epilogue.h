@@ -39,6 +39,24 @@ typedef struct dlk_epilogue {
 } dlk_epilogue;
 /*@end*/
 
+/*@ dlk_relu_clip_avx512 : dlk_common */
+#if defined(__AVX512F__)
+#include <immintrin.h>
+/* Relu (relu) or Clip to [lo, hi] (clip) of 16 values in a register, for
+ * kernels that apply them before their store: Relu as max(v, 0) (NaN -> 0,
+ * as "v > 0 ? v : 0"); Clip as min(hi, max(lo, v)) (NaN kept, as the scalar
+ * clamp); the operand order decides both. */
+static __m512 dlk_relu_clip_avx512(__m512 v, int relu, int clip, float lo, float hi)
+{
+    if (relu)
+        return _mm512_max_ps(v, _mm512_setzero_ps());
+    if (clip)
+        return _mm512_min_ps(_mm512_set1_ps(hi), _mm512_max_ps(_mm512_set1_ps(lo), v));
+    return v;
+}
+#endif
+/*@end*/
+
 /*@ dlk_epilogue_simd : dlk_common */
 /* Sigmoid and SiLU over 16 lanes with AVX-512: libm's expf is a call per
  * element that no compiler vectorises without -ffast-math, and in SiLU

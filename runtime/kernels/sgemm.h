@@ -25,7 +25,7 @@
 #include "epilogue.h"
 #include "parallel.h"
 
-/*@ dlk_sgemm_kernel : dlk_common */
+/*@ dlk_sgemm_kernel : dlk_common dlk_relu_clip_avx512 */
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #define DLK_SGEMM_MR 12
@@ -75,16 +75,11 @@ typedef struct dlk_sgemm_fuse {
 
 #if defined(__AVX512F__)
 #define DLK_SGEMM_FUSES 1
-/* Relu as max(v, 0) (NaN -> 0, as "v > 0 ? v : 0"); Clip as min(hi, max(lo,
- * v)) (NaN kept, as the scalar clamp); the operand order decides both. */
 static __m512 dlk_sgemm_fix(const dlk_sgemm_fuse *f, __m512 v, int64_t row, int64_t col, __mmask16 m)
 {
     if (f->r != NULL && !f->res_after)
         v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, f->r + row * f->ldr + col));
-    if (f->relu)
-        v = _mm512_max_ps(v, _mm512_setzero_ps());
-    else if (f->clip)
-        v = _mm512_min_ps(_mm512_set1_ps(f->hi), _mm512_max_ps(_mm512_set1_ps(f->lo), v));
+    v = dlk_relu_clip_avx512(v, f->relu, f->clip, f->lo, f->hi);
     if (f->r != NULL && f->res_after)
         v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, f->r + row * f->ldr + col));
     return v;
