@@ -175,12 +175,14 @@ static bool avgpool_whole(const pool_attrs *a, const dlk_pool_params *kp)
     return true;
 }
 
-static int64_t pool_plane(const dlk_pool_params *kp)
+/* Planes (N*C) and elements per plane. */
+static void global_sizes(const dl_node *n, int64_t *planes, int64_t *size)
 {
-    int64_t size = 1;
-    for (int64_t i = 0; i < kp->rank; i++)
-        size *= kp->in[i];
-    return size;
+    const dl_value *x = n->inputs[0];
+    *planes = x->dims[0] * x->dims[1];
+    *size = 1;
+    for (int i = 2; i < x->rank; i++)
+        *size *= x->dims[i];
 }
 
 /* ------------------------------------------------------------- op hooks */
@@ -212,7 +214,9 @@ static int pool_eval(dl_graph *g, dl_node *n, dl_diag *d)
     if (a->is_lp) {
         dlk_lppool_f32(&kp, a->p, n->inputs[0]->data, n->outputs[0]->data);
     } else if (avgpool_whole(a, &kp)) {
-        dlk_global_avgpool_f32(NULL, kp.n * kp.c, pool_plane(&kp), n->inputs[0]->data, n->outputs[0]->data);
+        int64_t planes, size;
+        global_sizes(n, &planes, &size);
+        dlk_global_avgpool_f32(NULL, planes, size, n->inputs[0]->data, n->outputs[0]->data);
     } else if (maxpool2d(a, &kp, n)) {
         dlk_maxpool2d_f32(NULL, &kp, n->inputs[0]->data, n->outputs[0]->data);
     } else if (a->is_max) {
@@ -238,11 +242,13 @@ static int pool_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     if (dl_value_numel(n->outputs[0]) == 0)
         return 0;
     if (avgpool_whole(a, &kp)) {
+        int64_t planes, size;
+        global_sizes(n, &planes, &size);
         dl_lower_need(l, "dlk_global_avgpool_f32");
         dl_lower_call(l, "dlk_global_avgpool_f32");
         dl_lower_arg_par(l);
-        dl_lower_arg_int(l, kp.n * kp.c);
-        dl_lower_arg_int(l, pool_plane(&kp));
+        dl_lower_arg_int(l, planes);
+        dl_lower_arg_int(l, size);
         dl_lower_arg_value(l, n->inputs[0]);
         dl_lower_arg_value(l, n->outputs[0]);
         dl_lower_call_end(l);
@@ -326,16 +332,6 @@ static int global_infer(dl_graph *g, dl_node *n, dl_diag *d)
         dims[i] = i < 2 ? x->dims[i] : 1;
     dl_value_set_shape(n->outputs[0], DL_FLOAT, x->rank, dims);
     return 0;
-}
-
-/* Planes (N*C) and elements per plane. */
-static void global_sizes(const dl_node *n, int64_t *planes, int64_t *size)
-{
-    const dl_value *x = n->inputs[0];
-    *planes = x->dims[0] * x->dims[1];
-    *size = 1;
-    for (int i = 2; i < x->rank; i++)
-        *size *= x->dims[i];
 }
 
 static bool is_global_max(const dl_node *n)
