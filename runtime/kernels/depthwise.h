@@ -321,19 +321,18 @@ static int64_t dlk_depthwise_lanes_rows(const dlk_conv_params *p)
 
 static int dlk_depthwise_lanes_fit(const dlk_conv_params *p)
 {
-    return p->out[1] <= DLK_DEPTHWISE_LANES_MAX_W && p->c_in == p->group && p->c_out == p->group && p->kernel[0] * p->kernel[1] <= DLK_DEPTHWISE_LANE_TAPS &&
-           dlk_depthwise_lanes_rows(p) > 0;
+    return p->out[1] <= DLK_DEPTHWISE_LANES_MAX_W && p->c_in == p->group && p->c_out == p->group &&
+           p->kernel[0] * p->kernel[1] <= DLK_DEPTHWISE_LANE_TAPS && dlk_depthwise_lanes_rows(p) > 0;
 }
 
 /* Outputs q0 .. q0 + nq - 1 (flat, nq <= 16) of nch channels, from
  * o[i]: output q0 + i, channel c in lane c. */
 static void dlk_depthwise_lanes_put(__m512 o[16], int64_t q0, int64_t nq, int64_t nch, int64_t out_plane, float *y)
 {
-    const __mmask16 m = (__mmask16)(nq >= 16 ? 0xFFFF : (1u << nq) - 1u);
     int64_t c;
     dlk_transpose16(o);
     for (c = 0; c < nch; c++)
-        _mm512_mask_storeu_ps(y + c * out_plane + q0, m, o[c]);
+        _mm512_mask_storeu_ps(y + c * out_plane + q0, dlk_lanes16(0, nq), o[c]);
 }
 
 /* Padded input rows r0 .. r1 - 1 of nch planes into the tile's rows 0 ..
@@ -362,7 +361,7 @@ static void dlk_depthwise_lanes_load(const dlk_conv_params *p, const float *x, i
     iw = 0;
     for (q0 = a * iw_n; q0 < z * iw_n; q0 += 16) {
         const int64_t nq = z * iw_n - q0 < 16 ? z * iw_n - q0 : 16;
-        const __mmask16 m = (__mmask16)(nq >= 16 ? 0xFFFF : (1u << nq) - 1u);
+        const __mmask16 m = dlk_lanes16(0, nq);
         __m512 v[16];
         for (c = 0; c < 16; c++)
             v[c] = c < nch ? _mm512_maskz_loadu_ps(m, x + c * in_plane + q0) : zero;
@@ -416,8 +415,7 @@ static void dlk_depthwise_lanes_f32(const dlk_conv_params *p, const float *x, co
     const int64_t kh_n = p->kernel[0], kw_n = p->kernel[1], taps = kh_n * kw_n, sh = p->strides[0];
     const int64_t wp = p->in[1] + p->pads[1] + p->pads[3], oh_n = p->out[0], out_plane = oh_n * p->out[1];
     const int64_t span = (kh_n - 1) * p->dilations[0], band = dlk_depthwise_lanes_rows(p);
-    const __mmask16 cm = (__mmask16)(nch >= 16 ? 0xFFFF : (1u << nch) - 1u);
-    const __m512 bv = b != NULL ? _mm512_maskz_loadu_ps(cm, b) : _mm512_setzero_ps();
+    const __m512 bv = b != NULL ? _mm512_maskz_loadu_ps(dlk_lanes16(0, nch), b) : _mm512_setzero_ps();
     const dlk_epilogue *act = dlk_depthwise_in_regs(&p->ep);
     __m512 o[16];
     int64_t c, t, oh0, oh1, nq = 0, q0 = 0;
