@@ -137,10 +137,9 @@ static __m512 dlk_sgemm_fix(const dlk_sgemm_fuse *f, __m512 v, int64_t row, int6
 #define DLK_SG_KERNEL(NAME, ROWS)                                                             \
     static void NAME(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,       \
                      const float *bp, float *c, int64_t ldc, const float *bias, int acc,     \
-                     const dlk_sgemm_fuse *fz, const float *next)                            \
+                     const dlk_sgemm_fuse *fz)                                               \
     {                                                                                         \
         const float *ar[DLK_SGEMM_MR];                                                        \
-        DLK_SG_PF_DECL                                                                        \
         const __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1u);                \
         const __mmask16 m1 = (__mmask16)(nr >= 32 ? 0xffff : nr <= 16 ? 0 : (1u << (nr - 16)) - 1u); \
         int64_t p;                                                                            \
@@ -151,7 +150,6 @@ static __m512 dlk_sgemm_fix(const dlk_sgemm_fuse *f, __m512 v, int64_t row, int6
             for (p = 0; p < kc; p++) {                                                        \
                 const __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);         \
                 bp += 32;                                                                     \
-                DLK_SG_PF                                                                     \
                 ROWS(DLK_SG_FMA)                                                              \
             }                                                                                 \
             ROWS(DLK_SG_STORE)                                                                \
@@ -234,10 +232,9 @@ DLK_SG_KERNEL(dlk_sgemm_micro4_f32, DLK_SG_ROWS4)
         _mm512_mask_storeu_ps(c + i * ldc, m0, fz != NULL ? dlk_sgemm_fix(fz, c##i##a, i, 0, m0) : c##i##a);
 static void dlk_sgemm_micro12x16_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
                                      const float *bp, float *c, int64_t ldc, const float *bias, int acc,
-                                     const dlk_sgemm_fuse *fz, const float *next)
+                                     const dlk_sgemm_fuse *fz)
 {
     const float *ar[DLK_SGEMM_MR];
-    DLK_SG_PF_DECL
     const __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1u);
     int64_t p;
     dlk_sgemm_rows(a, lda, mr, ar);
@@ -247,7 +244,6 @@ static void dlk_sgemm_micro12x16_f32(int64_t kc, const float *a, int64_t lda, in
         for (p = 0; p < kc; p++) {
             const __m512 b0 = _mm512_loadu_ps(bp);
             bp += 32;
-            DLK_SG_PF
             DLK_SG_ROWS(DLK_SG_FMA16)
         }
         DLK_SG_ROWS(DLK_SG_STORE16)
@@ -256,7 +252,8 @@ static void dlk_sgemm_micro12x16_f32(int64_t kc, const float *a, int64_t lda, in
 
 /* The micro-kernel, with fz (NULL: none) applied before the store and the
  * next strip's rows of A (next: its first row at this k block; NULL: none)
- * prefetched. */
+ * prefetched. Only a whole strip is given a next one (a ragged strip is the
+ * last), so only the whole-strip kernels prefetch. */
 static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
                                 const float *bp, float *c, int64_t ldc, const float *bias, int acc,
                                 const dlk_sgemm_fuse *fz, const float *next)
@@ -264,15 +261,15 @@ static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t
     if (nr <= 16 && mr == DLK_SGEMM_MR)
         dlk_sgemm_micro12x16f_f32(kc, a, lda, nr, bp, c, ldc, bias, acc, fz, next);
     else if (nr <= 16)
-        dlk_sgemm_micro12x16_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc, fz, next);
+        dlk_sgemm_micro12x16_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc, fz);
     else if (mr == DLK_SGEMM_MR)
         dlk_sgemm_micro12f_f32(kc, a, lda, nr, bp, c, ldc, bias, acc, fz, next);
     else if (mr > 8)
-        dlk_sgemm_micro12_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc, fz, next);
+        dlk_sgemm_micro12_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc, fz);
     else if (mr > 4)
-        dlk_sgemm_micro8_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc, fz, next);
+        dlk_sgemm_micro8_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc, fz);
     else
-        dlk_sgemm_micro4_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc, fz, next);
+        dlk_sgemm_micro4_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc, fz);
 }
 #undef DLK_SG_KERNEL
 #undef DLK_SG_PF_DECL
@@ -521,7 +518,8 @@ static void dlk_sgemm_task_f32(void *arg, int64_t begin, int64_t end)
  * image, classifier layers): one 32-wide panel per product would waste 31
  * of its columns. Rows [begin, end) as dot products with sixteen (AVX-512:
  * vectors, four rows at a time) or eight partial sums, in an order fixed
- * per row whatever the thread count; B's column packed a KC block at a time. */
+ * per row whatever the thread count, over B's column packed whole (up to
+ * DLK_SGEMM_GEMV_K values; longer ones a KC block at a time). */
 static void dlk_sgemm_gemv_task_f32(void *arg, int64_t begin, int64_t end)
 {
     const dlk_sgemm_args *g = (const dlk_sgemm_args *)arg;
