@@ -231,8 +231,9 @@ static void dlk_conv_im2col_row2d_f32(const dlk_conv_im2col *c, int64_t row, int
                  * 32 loaded, loads and store masked to [a, b). */
                 if (s == 2) {
                     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-                    /* whole blocks whose 32 values all lie in the row need no masks */
-                    for (; i + 16 <= b && 2 * i + 32 <= 2 * (b - 1) + 1; i += 16)
+                    /* whole blocks whose 32 values all lie in the row need no masks:
+                     * src[2i + 31] comes before src[2(b - 1) + 1], so i + 17 <= b */
+                    for (; i + 17 <= b; i += 16)
                         _mm512_storeu_ps(d + i, _mm512_permutex2var_ps(_mm512_loadu_ps(src + 2 * i), even,
                                                                        _mm512_loadu_ps(src + 2 * i + 16)));
                     for (; i < b; i += 16) {
