@@ -106,6 +106,25 @@ void dlcc_model_info_free(dlcc_model_info *info)
     memset(info, 0, sizeof *info);
 }
 
+int dlcc_cpu_vector_bits(const char *name)
+{
+    if (name == NULL || strcmp(name, "native") == 0) {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512f"))
+            return 512;
+        return __builtin_cpu_supports("avx2") ? 256 : 0;
+#else
+        return 0;
+#endif
+    }
+    if (strcmp(name, "avx512") == 0)
+        return 512;
+    if (strcmp(name, "avx2") == 0)
+        return 256;
+    return strcmp(name, "generic") == 0 ? 0 : -1;
+}
+
 dl_graph *dlcc_build_graph(const dlcc_options *opt, dl_diag *d)
 {
     dl_load_options load = {opt->shapes, opt->n_shapes, opt->values, opt->n_values};
@@ -121,7 +140,7 @@ dl_graph *dlcc_build_graph(const dlcc_options *opt, dl_diag *d)
     int64_t fold_limit = opt->weights == DL_WEIGHTS_FILE ? FOLD_LIMIT_FILE_BYTES : FOLD_LIMIT_BYTES;
     dl_pass_context ctx = {d, opt->log, opt->dump_after, dump ? dump : stderr, opt->dump_dot, fold_limit,
                            opt->opt_level, opt->enable_passes, opt->disable_passes, opt->n_enable_passes,
-                           opt->n_disable_passes};
+                           opt->n_disable_passes, opt->cpu, dlcc_cpu_vector_bits(opt->cpu)};
     int rc = dl_run_passes(g, &ctx);
     if (dump)
         fclose(dump);

@@ -31,7 +31,7 @@ int cli_compare_command(int argc, char **argv);  /* dlcc compare */
 enum {
     OPT_NAME = 1000, OPT_SHAPE, OPT_BIND, OPT_WEIGHTS, OPT_DUMP_AFTER, OPT_DUMP_FILE, OPT_DUMP_FORMAT,
     OPT_INPUT, OPT_OUTPUT_DIR, OPT_RTOL, OPT_ATOL, OPT_KEEP, OPT_HELP, OPT_VERSION, OPT_LIST_OPS,
-    OPT_ENABLE_PASS, OPT_DISABLE_PASS, OPT_LIST_PASSES, OPT_REPORT, OPT_THREADS, OPT_PROFILE,
+    OPT_ENABLE_PASS, OPT_DISABLE_PASS, OPT_LIST_PASSES, OPT_REPORT, OPT_THREADS, OPT_PROFILE, OPT_CPU,
 };
 
 #define CLI_COMPILE_LONG_OPTIONS                                        \
@@ -45,6 +45,7 @@ enum {
     {"dump-file", required_argument, NULL, OPT_DUMP_FILE},              \
     {"dump-format", required_argument, NULL, OPT_DUMP_FORMAT},          \
     {"profile", no_argument, NULL, OPT_PROFILE},                        \
+    {"cpu", required_argument, NULL, OPT_CPU},                          \
     {"verbose", no_argument, NULL, 'v'},                                \
     {"help", no_argument, NULL, OPT_HELP}
 
@@ -57,6 +58,10 @@ enum {
     "                         with file, constants computed from constants (ConstantOfShape...) are\n" \
     "                         folded whatever their size (embedded: only up to 64 KiB each)\n"         \
     "  -O0, -O1, -O2, -O3     optimisation level (default -O2; see --list-passes)\n"                 \
+    "  --cpu=native|avx512|avx2|generic\n"                                                         \
+    "                         the CPU the generated C is built for (default native: this machine's);\n" \
+    "                         with 512-bit vectors the layout pass puts regions of convs in NCHW16c,\n" \
+    "                         whose kernels need the C compiler to target AVX-512 (-march=native)\n"  \
     "  --enable-pass=NAME     run a pass the -O level leaves out; repeatable\n"                       \
     "  --disable-pass=NAME    skip an optional pass; repeatable\n"                                      \
     "  --profile              time every node: the code keeps a static table (profile builds only; runs\n" \

@@ -182,6 +182,13 @@ int cli_compile_option(compile_args *a, int opt, const char *arg)
         a->opt.dump_dot = strcmp(arg, "dot") == 0;
         return 1;
     case OPT_PROFILE: a->opt.profile = true; return 1;
+    case OPT_CPU:
+        if (dlcc_cpu_vector_bits(arg) < 0) {
+            fprintf(stderr, "dlcc: error: --cpu=%s: expected native, avx512, avx2 or generic\n", arg);
+            return -1;
+        }
+        a->opt.cpu = arg;
+        return 1;
     case 'v': a->verbose = true; a->opt.log = stderr; return 1;
     case 'O':
         if (!arg || !strchr("0123", arg[0]) || !arg[0] || arg[1]) {

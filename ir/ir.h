@@ -83,6 +83,15 @@ typedef struct dl_node dl_node;
 typedef struct dl_graph dl_graph;
 typedef struct dl_op dl_op;
 
+/* How a value's elements lie in memory. Every value is PLAIN (row-major in
+ * its dims) but those of the layout pass (passes/layout.c): NCHW16C is a
+ * 4-D tensor N x C x H x W stored as the 5-D N x ceil(C/16) x H x W x 16
+ * (its dims are the stored ones; ir/ops/blocked.c). */
+typedef enum dl_layout {
+    DL_LAYOUT_PLAIN = 0,
+    DL_LAYOUT_NCHW16C = 1,
+} dl_layout;
+
 typedef struct dl_value {
     const char *name;       /* the ONNX tensor name */
     int id;                 /* index in graph->values */
@@ -94,6 +103,7 @@ typedef struct dl_value {
     dl_node **users;        /* each consuming node once per input slot */
     int n_users, cap_users;
     bool is_input, is_output;
+    dl_layout layout;
 
     /* Set by memory planning. */
     int64_t offset;         /* byte offset in the arena; -1: not in the arena */

@@ -17,6 +17,8 @@ typedef struct dl_pass_context {
     int opt_level;          /* -O0..-O3 */
     const char *const *enabled, *const *disabled; /* --enable-pass / --disable-pass names */
     int n_enabled, n_disabled;
+    const char *cpu;        /* --cpu as given (NULL: native), for messages */
+    int vector_bits;        /* the target's widest float vectors: 512, 256 or 0 (generic C) */
 } dl_pass_context;
 
 /* The level of a pass that no -O level runs: only --enable-pass does. */
@@ -57,6 +59,8 @@ int dl_simplify(dl_graph *g, dl_pass_context *ctx);
 int dl_fold_batchnorm(dl_graph *g, dl_pass_context *ctx);
 /* BatchNormalization [+ Relu] or a per-channel Mul feeding only a pointwise Conv -> its input prologue */
 int dl_fold_conv_prologue(dl_graph *g, dl_pass_context *ctx);
+/* layout (passes/layout.c): regions of convs -> NCHW16c (ConvNCHW16c) with reorders at their edges */
+int dl_select_layout(dl_graph *g, dl_pass_context *ctx);
 /* Rewrite helpers (simplify.c): re-run n's setup and infer after an edit;
  * turn MatMul mm into Gemm(A, B, c) in place (c may be NULL). */
 int dl_node_refresh(dl_graph *g, dl_node *n, dl_diag *d);

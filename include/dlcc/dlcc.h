@@ -20,6 +20,7 @@ typedef struct dlcc_options {
     dl_weights_mode weights;
     FILE *log;                  /* -v: one line per pass */
     int opt_level;              /* -O0..-O3; dlcc's default is 2 */
+    const char *cpu;            /* --cpu: native (NULL), avx512, avx2 or generic */
     const char *const *enable_passes, *const *disable_passes; /* --enable-pass / --disable-pass */
     int n_enable_passes, n_disable_passes;
     const char *dump_after;     /* --dump-after=PASS|all */
@@ -43,6 +44,10 @@ void dlcc_model_info_free(dlcc_model_info *info);
 /* Loads the model and runs the pass pipeline (opt's levels, passes, dumps);
  * NULL with messages in d. The caller frees the graph. */
 dl_graph *dlcc_build_graph(const dlcc_options *opt, dl_diag *d);
+
+/* The widest float vectors of --cpu=NAME in bits (512, 256, 0 for generic;
+ * native, or NULL: this machine's), or -1 for an unknown name. */
+int dlcc_cpu_vector_bits(const char *name);
 
 /* Returns 0, or -1 with messages in d. Never leaves partial output files. */
 int dlcc_compile(const dlcc_options *opt, dl_diag *d);

@@ -28,6 +28,7 @@ dlk_epilogue *dl_gemm_epilogue(dl_node *n);
 dlk_epilogue *dl_matmul_epilogue(dl_node *n);
 dlk_epilogue *dl_bn_epilogue(dl_node *n);
 dlk_epilogue *dl_winograd_epilogue(dl_node *n);   /* WinogradConv (winograd.c): X, U, B, R */
+dlk_epilogue *dl_conv16_epilogue(dl_node *n);     /* ConvNCHW16c (blocked.c): X, W, B, R */
 
 /* A Conv's input prologue (passes/bn_fold.c, conv-prologue): a pointwise
  * Conv may take its input through a per-channel scale (input 4) and shift
@@ -64,6 +65,8 @@ static inline dlk_epilogue *dl_node_epilogue(dl_node *n)
         return dl_bn_epilogue(n);
     if (strcmp(n->op_type, "WinogradConv") == 0)
         return dl_winograd_epilogue(n);
+    if (strcmp(n->op_type, "ConvNCHW16c") == 0)
+        return dl_conv16_epilogue(n);
     return NULL;
 }
 

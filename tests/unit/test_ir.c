@@ -84,7 +84,7 @@ END_TEST
 
 static int run_pipeline(dl_graph *g, dl_diag *d)
 {
-    dl_pass_context ctx = {d, NULL, NULL, NULL, false, 1 << 20, 0, NULL, NULL, 0, 0}; /* -O0: the plain plan */
+    dl_pass_context ctx = {d, NULL, NULL, NULL, false, 1 << 20, 0, NULL, NULL, 0, 0, NULL, 0}; /* -O0: the plain plan */
     return dl_run_passes(g, &ctx);
 }
 

@@ -115,7 +115,7 @@ static void run_fold_passes(const char *model, pass_result *r)
     ck_assert_msg(r->g != NULL, "load: %s", d.n_messages ? d.messages[0] : "?");
     FILE *log = fmemopen(r->log, sizeof r->log - 1, "w");
     memset(r->log, 0, sizeof r->log);
-    dl_pass_context ctx = {&d, log, NULL, NULL, false, 1 << 20, 0, enabled, NULL, 2, 0};
+    dl_pass_context ctx = {&d, log, NULL, NULL, false, 1 << 20, 0, enabled, NULL, 2, 0, NULL, 0};
     int rc = dl_run_passes(r->g, &ctx);
     fclose(log);
     ck_assert_msg(rc == 0, "passes: %s", d.n_messages ? d.messages[0] : "?");

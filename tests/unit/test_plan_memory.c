@@ -119,7 +119,7 @@ static void run(dl_graph *g, int level)
     dl_diag d;
     dl_diag_init(&d, "plan.onnx");
     dl_pass_context ctx = {&d, getenv("PLAN_LOG") ? stderr : NULL, NULL, NULL, false, 1 << 16, level,
-                           level == 3 ? opt_in : NULL, NULL, level == 3, 0};
+                           level == 3 ? opt_in : NULL, NULL, level == 3, 0, NULL, 0};
     int rc = dl_graph_sort(g, &d) || dl_run_passes(g, &ctx);
     ck_assert_msg(rc == 0, "passes failed at -O%d: %s", level, d.n_messages ? d.messages[0] : "?");
     dl_diag_free(&d);

@@ -97,7 +97,7 @@ static const int64_t *infer(builder *b)
     dl_graph_add_output(b->g, b->cur);
     dl_diag d;
     dl_diag_init(&d, "shapes.onnx");
-    dl_pass_context ctx = {&d, NULL, NULL, NULL, false, 1 << 16, 2, NULL, NULL, 0, 0};
+    dl_pass_context ctx = {&d, NULL, NULL, NULL, false, 1 << 16, 2, NULL, NULL, 0, 0, NULL, 0};
     int rc = dl_graph_sort(b->g, &d) || dl_infer_and_fold(b->g, &ctx);
     ck_assert_msg(rc == 0, "inference failed: %s", d.n_messages ? d.messages[0] : "?");
     dl_diag_free(&d);
@@ -259,7 +259,7 @@ START_TEST(conv_channel_mismatch_is_an_error)
     dl_graph_add_output(b.g, b.cur);
     dl_diag d;
     dl_diag_init(&d, "shapes.onnx");
-    dl_pass_context ctx = {&d, NULL, NULL, NULL, false, 1 << 16, 2, NULL, NULL, 0, 0};
+    dl_pass_context ctx = {&d, NULL, NULL, NULL, false, 1 << 16, 2, NULL, NULL, 0, 0, NULL, 0};
     ck_assert_int_eq(dl_infer_and_fold(b.g, &ctx), -1);
     ck_assert_int_eq(d.n_messages, 1);
     ck_assert_ptr_nonnull(strstr(d.messages[0], "shapes.onnx: node 'n0' (Conv): "));

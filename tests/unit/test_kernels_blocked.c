@@ -1,0 +1,193 @@
+/* The NCHW16c kernels (runtime/kernels/blocked.h) against a direct
+ * convolution written here from the ONNX definition: the reorders both
+ * ways (lanes past C zero), and dlk_conv16_f32 on random shapes (channel
+ * counts on and off the 16 boundary, 1..5 kernels, strides 1..3,
+ * dilations 1..2, asymmetric pads, rows from 1 to 40 wide so that tiles of
+ * one and of two rows, whole and ragged, guarded and not, all run), every
+ * epilogue kind with and without a residual, one image or two, split over
+ * 1..3 threads. Built twice: portable, and -march=native (the AVX-512
+ * tiles). */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/blocked.h"
+#include "sequential_pool.h"
+
+static unsigned seed = 12345u;
+
+static int rnd(int lo, int hi)
+{
+    seed = seed * 1664525u + 1013904223u;
+    return lo + (int)((seed >> 8) % (unsigned)(hi - lo + 1));
+}
+
+static float frand(void)
+{
+    return (float)rnd(0, 65535) / 32768.0f - 1.0f;
+}
+
+static float *floats(int64_t n)
+{
+    float *v = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+    ck_assert_ptr_nonnull(v);
+    for (int64_t i = 0; i < n; i++)
+        v[i] = frand();
+    return v;
+}
+
+START_TEST(test_reorder_round_trip)
+{
+    for (int it = 0; it < 60; it++) {
+        const int64_t n = rnd(1, 2), c = rnd(1, 40), hw = rnd(1, 70), cb = dlk_blocks16(c);
+        dlk_par par = {rnd(1, 3), sequential_run, NULL};
+        float *x = floats(n * c * hw), *b = floats(n * cb * hw * 16), *y = floats(n * c * hw);
+        dlk_to_blocked_f32(&par, n, c, hw, x, b);
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t ch = 0; ch < cb * 16; ch++)
+                for (int64_t p = 0; p < hw; p++) {
+                    const float got = b[((i * cb + ch / 16) * hw + p) * 16 + ch % 16];
+                    const float want = ch < c ? x[(i * c + ch) * hw + p] : 0.0f;
+                    ck_assert_msg(got == want, "c %d hw %d: image %d channel %d pixel %d: %g, expected %g", (int)c,
+                                  (int)hw, (int)i, (int)ch, (int)p, (double)got, (double)want);
+                }
+        dlk_from_blocked_f32(&par, n, c, hw, b, y);
+        ck_assert_int_eq(memcmp(x, y, sizeof(float) * (size_t)(n * c * hw)), 0);
+        free(x);
+        free(b);
+        free(y);
+    }
+}
+END_TEST
+
+/* y = conv(x, w) + b, then the epilogue, in NCHW: the ONNX definition. */
+static void reference(const dlk_conv_params *p, const float *x, const float *w, const float *b, const float *r,
+                      float *y)
+{
+    for (int64_t i = 0; i < p->n; i++)
+        for (int64_t o = 0; o < p->c_out; o++)
+            for (int64_t oh = 0; oh < p->out[0]; oh++)
+                for (int64_t ow = 0; ow < p->out[1]; ow++) {
+                    double acc = b ? b[o] : 0.0;
+                    const int64_t at = ((i * p->c_out + o) * p->out[0] + oh) * p->out[1] + ow;
+                    float v;
+                    for (int64_t c = 0; c < p->c_in; c++)
+                        for (int64_t kh = 0; kh < p->kernel[0]; kh++)
+                            for (int64_t kw = 0; kw < p->kernel[1]; kw++) {
+                                const int64_t ih = oh * p->strides[0] - p->pads[0] + kh * p->dilations[0];
+                                const int64_t iw = ow * p->strides[1] - p->pads[1] + kw * p->dilations[1];
+                                if (ih < 0 || ih >= p->in[0] || iw < 0 || iw >= p->in[1])
+                                    continue;
+                                acc += (double)x[((i * p->c_in + c) * p->in[0] + ih) * p->in[1] + iw] *
+                                       w[((o * p->c_in + c) * p->kernel[0] + kh) * p->kernel[1] + kw];
+                            }
+                    v = (float)acc;
+                    dlk_epilogue_f32(&p->ep, &v, r ? r + at : NULL, 1);
+                    y[at] = v;
+                }
+}
+
+static const int64_t acts[] = {DLK_ACT_NONE, DLK_ACT_RELU, DLK_ACT_CLIP, DLK_ACT_SIGMOID, DLK_ACT_LEAKY};
+
+START_TEST(test_conv16_random)
+{
+    for (int it = 0; it < 400; it++) {
+        dlk_conv_params p;
+        int64_t cbi, cbo, xs, ys, ws;
+        float *x, *w, *b, *r, *bp, *xb, *wb, *rb, *yb, *y, *want;
+        dlk_par par = {rnd(1, 3), sequential_run, NULL};
+        int wide = it % 4 == 0;
+        memset(&p, 0, sizeof p);
+        p.n = rnd(1, 2);
+        p.c_in = rnd(1, 40);
+        p.c_out = rnd(1, 50);
+        p.group = 1;
+        p.rank = 2;
+        for (int a = 0; a < 2; a++) {
+            p.kernel[a] = rnd(1, 5);
+            p.strides[a] = rnd(1, 3);
+            p.dilations[a] = rnd(1, 4) == 4 ? 2 : 1;
+            p.pads[a] = rnd(0, 2);
+            p.pads[2 + a] = rnd(0, 2);
+            p.in[a] = rnd(1, a == 1 && wide ? 48 : 16);
+            p.out[a] = dlk_conv_out_dim(p.in[a], p.kernel[a], p.strides[a], p.dilations[a], p.pads[a], p.pads[2 + a]);
+            if (p.out[a] < 1) {
+                p.pads[a] = p.pads[2 + a] = (p.kernel[a] - 1) * p.dilations[a];
+                p.out[a] = dlk_conv_out_dim(p.in[a], p.kernel[a], p.strides[a], p.dilations[a], p.pads[a],
+                                            p.pads[2 + a]);
+            }
+        }
+        p.ep.act = acts[rnd(0, 4)];
+        p.ep.alpha = p.ep.act == DLK_ACT_CLIP ? -0.5f : 0.1f;
+        p.ep.beta = 0.75f;
+        p.ep.residual = rnd(0, 2);
+        cbi = dlk_blocks16(p.c_in);
+        cbo = dlk_blocks16(p.c_out);
+        xs = p.n * p.c_in * p.in[0] * p.in[1];
+        ys = p.n * p.c_out * p.out[0] * p.out[1];
+        ws = p.c_out * p.c_in * p.kernel[0] * p.kernel[1];
+        x = floats(xs);
+        w = floats(ws);
+        b = rnd(0, 3) ? floats(p.c_out) : NULL;
+        r = p.ep.residual ? floats(ys) : NULL;
+        bp = calloc((size_t)cbo * 16, sizeof(float));
+        xb = floats(p.n * cbi * 16 * p.in[0] * p.in[1]);
+        wb = floats(cbo * cbi * 256 * p.kernel[0] * p.kernel[1]);
+        rb = floats(p.n * cbo * 16 * p.out[0] * p.out[1]);
+        yb = floats(p.n * cbo * 16 * p.out[0] * p.out[1]);
+        y = floats(ys);
+        want = floats(ys);
+        if (b)
+            memcpy(bp, b, sizeof(float) * (size_t)p.c_out);
+        dlk_to_blocked_f32(NULL, p.n, p.c_in, p.in[0] * p.in[1], x, xb);
+        if (r)
+            dlk_to_blocked_f32(NULL, p.n, p.c_out, p.out[0] * p.out[1], r, rb);
+        dlk_conv16_weights_f32(p.c_out, p.c_in, p.kernel[0], p.kernel[1], w, wb);
+        dlk_conv16_f32(&par, &p, xb, wb, b ? bp : NULL, r ? rb : NULL, yb);
+        reference(&p, x, w, b, r, want);
+        for (int64_t i = 0; i < p.n * cbo * 16 * p.out[0] * p.out[1]; i++) {
+            const int64_t ch = (i / (p.out[0] * p.out[1] * 16)) % cbo * 16 + i % 16;
+            if (ch >= p.c_out)
+                ck_assert_msg(yb[i] == 0.0f, "case %d: lane %d past C_out %d is %g", it, (int)ch, (int)p.c_out,
+                              (double)yb[i]);
+        }
+        dlk_from_blocked_f32(NULL, p.n, p.c_out, p.out[0] * p.out[1], yb, y);
+        for (int64_t i = 0; i < ys; i++)
+            ck_assert_msg(fabsf(y[i] - want[i]) <= 1e-4f * (1.0f + fabsf(want[i])),
+                          "case %d (n %d, %d -> %d, in %dx%d, k %dx%d, s %dx%d, d %dx%d, pads %d %d %d %d, act %d, "
+                          "residual %d, %d threads): y[%d] = %g, expected %g",
+                          it, (int)p.n, (int)p.c_in, (int)p.c_out, (int)p.in[0], (int)p.in[1], (int)p.kernel[0],
+                          (int)p.kernel[1], (int)p.strides[0], (int)p.strides[1], (int)p.dilations[0],
+                          (int)p.dilations[1], (int)p.pads[0], (int)p.pads[1], (int)p.pads[2], (int)p.pads[3],
+                          (int)p.ep.act, (int)p.ep.residual, par.threads, (int)i, (double)y[i], (double)want[i]);
+        free(x);
+        free(w);
+        free(b);
+        free(r);
+        free(bp);
+        free(xb);
+        free(wb);
+        free(rb);
+        free(yb);
+        free(y);
+        free(want);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("kernels_blocked");
+    TCase *tc = tcase_create("nchw16c");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_reorder_round_trip);
+    tcase_add_test(tc, test_conv16_random);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
