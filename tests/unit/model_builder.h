@@ -205,6 +205,31 @@ static void mb_attr_int(Onnx__NodeProto *n, const char *name, int64_t v)
     n->attribute[n->n_attribute++] = a;
 }
 
+/* n pseudo-random floats in [-1, 1) from seed (one LCG for every test). */
+static float *mb_random_floats(int64_t n, unsigned seed)
+{
+    float *v = mb_alloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+    for (int64_t i = 0; i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        v[i] = (float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f;
+    }
+    return v;
+}
+
+static int64_t mb_count(int rank, const int64_t *dims)
+{
+    int64_t n = 1;
+    for (int i = 0; i < rank; i++)
+        n *= dims[i];
+    return n;
+}
+
+/* A float initializer with pseudo-random contents. */
+static void mb_init_random(mb_model *m, const char *name, int rank, const int64_t *dims, unsigned seed)
+{
+    mb_init_f32(m, name, rank, dims, mb_random_floats(mb_count(rank, dims), seed));
+}
+
 static int mb_save(const mb_model *m, const char *path)
 {
     size_t size = onnx__model_proto__get_packed_size(&m->model);

@@ -23,36 +23,6 @@
 #include "model_builder.h"
 #include "passes/passes.h"
 
-
-/* Deterministic values in [-1, 1). */
-static float next_value(unsigned *state)
-{
-    *state = *state * 1664525u + 1013904223u;
-    return (float)((*state >> 8) & 0xffff) / 32768.0f - 1.0f;
-}
-
-static float *random_floats(int64_t n, unsigned seed)
-{
-    float *v = mb_alloc(sizeof(float) * (size_t)n);
-    for (int64_t i = 0; i < n; i++)
-        v[i] = next_value(&seed);
-    return v;
-}
-
-static int64_t count_of(int rank, const int64_t *dims)
-{
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    return n;
-}
-
-/* A float initializer with pseudo-random contents. */
-static void init_random(mb_model *m, const char *name, int rank, const int64_t *dims, unsigned seed)
-{
-    mb_init_f32(m, name, rank, dims, random_floats(count_of(rank, dims), seed));
-}
-
 /* ------------------------------------------------------- structure checks */
 
 typedef struct pass_run {
@@ -126,8 +96,8 @@ static float *run_dlcc(const char *model, int level, int64_t *count)
 static void check_levels_agree(const char *model, int rank, const int64_t *x_dims)
 {
     char err[256];
-    int64_t n = count_of(rank, x_dims), n0, n3;
-    dlrt_tensor x = {1, rank, {0}, random_floats(n, 7u), (size_t)n * sizeof(float)};
+    int64_t n = mb_count(rank, x_dims), n0, n3;
+    dlrt_tensor x = {1, rank, {0}, mb_random_floats(n, 7u), (size_t)n * sizeof(float)};
     memcpy(x.dims, x_dims, sizeof(int64_t) * (size_t)rank);
     ck_assert_int_eq(dlrt_write_npy(path("x.npy"), &x, err, sizeof err), 0);
     float *y0 = run_dlcc(model, 0, &n0), *y3 = run_dlcc(model, 3, &n3);
@@ -158,12 +128,12 @@ static void build_merge(const char *file, bool relu)
                          p1[4] = {1, 1, 1, 1};
     mb_model *m = mb_new(13);
     mb_input(m, "x", 4, merge_x);
-    init_random(m, "wa", 4, wa, 1);
-    init_random(m, "ba", 1, b2, 2);
-    init_random(m, "wb", 4, wb, 3);
-    init_random(m, "wc", 4, wc, 4);
-    init_random(m, "wd", 4, wd, 5);
-    init_random(m, "bd", 1, b5, 6);
+    mb_init_random(m, "wa", 4, wa, 1);
+    mb_init_random(m, "ba", 1, b2, 2);
+    mb_init_random(m, "wb", 4, wb, 3);
+    mb_init_random(m, "wc", 4, wc, 4);
+    mb_init_random(m, "wd", 4, wd, 5);
+    mb_init_random(m, "bd", 1, b5, 6);
     mb_node(m, "Conv", "a", "x,wa,ba", relu ? "ya" : "ra");
     mb_node(m, "Conv", "b", "x,wb", relu ? "yb" : "rb");
     mb_attr_ints(mb_node(m, "Conv", "c", "x,wc", "yc"), "strides", 2, s2);
@@ -276,9 +246,9 @@ START_TEST(test_fold_chain_declined)
     make_dir();
     mb_model *m = mb_new(13);
     mb_input(m, "x", 4, xd);
-    init_random(m, "w1", 4, w1d, 11);
-    init_random(m, "w2", 4, w2d, 12);
-    init_random(m, "w3", 4, w3d, 13);
+    mb_init_random(m, "w1", 4, w1d, 11);
+    mb_init_random(m, "w2", 4, w2d, 12);
+    mb_init_random(m, "w3", 4, w3d, 13);
     mb_node(m, "Conv", "c1", "x,w1", "t");
     mb_node(m, "Conv", "c2", "t,w2", "u");
     mb_node(m, "Relu", "r", "u", "v");
@@ -305,10 +275,10 @@ static void build_dwpw(const char *file, const int64_t *xd, int64_t co, int64_t 
     static const float lo = 0, hi = 6;
     mb_model *m = mb_new(13);
     mb_input(m, "x", 4, xd);
-    init_random(m, "dw", 4, dwd, 21);
-    init_random(m, "db", 1, dbd, 22);
-    init_random(m, "pw", 4, pwd, 23);
-    init_random(m, "pb", 1, pbd, 24);
+    mb_init_random(m, "dw", 4, dwd, 21);
+    mb_init_random(m, "db", 1, dbd, 22);
+    mb_init_random(m, "pw", 4, pwd, 23);
+    mb_init_random(m, "pb", 1, pbd, 24);
     mb_init_f32(m, "lo", 0, NULL, &lo);
     mb_init_f32(m, "hi", 0, NULL, &hi);
     Onnx__NodeProto *dw = mb_node(m, "Conv", "dwconv", "x,dw,db", "t");
@@ -356,8 +326,8 @@ START_TEST(test_dwpw_shared_not_fused)
     make_dir();
     mb_model *m = mb_new(13);
     mb_input(m, "x", 4, xd);
-    init_random(m, "dw", 4, dwd, 31);
-    init_random(m, "pw", 4, pwd, 32);
+    mb_init_random(m, "dw", 4, dwd, 31);
+    mb_init_random(m, "pw", 4, pwd, 32);
     mb_attr_int(mb_node(m, "Conv", "dwconv", "x,dw", "t"), "group", 4);
     mb_node(m, "Conv", "pwconv", "t,pw", "y");
     mb_output(m, "y");
@@ -429,9 +399,9 @@ static void check_kernel(int64_t n, int64_t c, int64_t co, int64_t h, int64_t w,
     p.act1 = act1, p.act2 = act2;
     p.lo1 = -0.25f, p.hi1 = 0.5f, p.lo2 = -FLT_MAX, p.hi2 = 0.75f;
     int64_t ny = n * co * p.out[0] * p.out[1];
-    float *x = random_floats(n * c * h * w, 41), *dw = random_floats(c * k * k, 42),
-          *db = biases ? random_floats(c, 43) : NULL, *pw = random_floats(co * c, 44),
-          *pb = biases ? random_floats(co, 45) : NULL;
+    float *x = mb_random_floats(n * c * h * w, 41), *dw = mb_random_floats(c * k * k, 42),
+          *db = biases ? mb_random_floats(c, 43) : NULL, *pw = mb_random_floats(co * c, 44),
+          *pb = biases ? mb_random_floats(co, 45) : NULL;
     float *y = mb_alloc(sizeof(float) * (size_t)ny), *want = mb_alloc(sizeof(float) * (size_t)ny);
     dlk_dwpw_conv_f32(&p, x, dw, db, pw, pb, y);
     reference_dwpw(&p, x, dw, db, pw, pb, want);

@@ -23,29 +23,6 @@
 #include "model_builder.h"
 #include "passes/passes.h"
 
-static float *random_floats(int64_t n, unsigned seed)
-{
-    float *v = mb_alloc(sizeof(float) * (size_t)n);
-    for (int64_t i = 0; i < n; i++) {
-        seed = seed * 1664525u + 1013904223u;
-        v[i] = (float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f;
-    }
-    return v;
-}
-
-static int64_t count_of(int rank, const int64_t *dims)
-{
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    return n;
-}
-
-static void init_random(mb_model *m, const char *name, int rank, const int64_t *dims, unsigned seed)
-{
-    mb_init_f32(m, name, rank, dims, random_floats(count_of(rank, dims), seed));
-}
-
 /* x[1,64,28,28]:
  *   a: 3x3 pads 1, 64 -> 96, bias, Relu            -> blocked (+Relu)
  *   b: 1x1 on a's output, 96 -> 64, + x, Relu      -> blocked (+Add,Relu; residual x, reordered once with a's input)
@@ -62,12 +39,12 @@ static void build_model(const char *file)
                          wd[4] = {8, 64, 1, 1}, we[4] = {32, 32, 3, 3}, s2[2] = {2, 2}, p1[4] = {1, 1, 1, 1};
     mb_model *m = mb_new(13);
     mb_input(m, "x", 4, x_dims);
-    init_random(m, "wa", 4, wa, 1);
-    init_random(m, "ba", 1, ba, 2);
-    init_random(m, "wb", 4, wb, 3);
-    init_random(m, "wc", 4, wc, 4);
-    init_random(m, "wd", 4, wd, 5);
-    init_random(m, "we", 4, we, 6);
+    mb_init_random(m, "wa", 4, wa, 1);
+    mb_init_random(m, "ba", 1, ba, 2);
+    mb_init_random(m, "wb", 4, wb, 3);
+    mb_init_random(m, "wc", 4, wc, 4);
+    mb_init_random(m, "wd", 4, wd, 5);
+    mb_init_random(m, "we", 4, we, 6);
     mb_attr_ints(mb_node(m, "Conv", "a", "x,wa,ba", "ya"), "pads", 4, p1);
     mb_node(m, "Relu", "relu_a", "ya", "ra");
     mb_node(m, "Conv", "b", "ra,wb", "yb");
@@ -165,7 +142,7 @@ START_TEST(test_structure)
     ck_assert_int_eq((int)a->inputs[1]->dims[0], 6);
     ck_assert_int_eq((int)a->inputs[1]->dims[1], 4);
     {
-        const float *w = a->inputs[1]->data, *w0 = random_floats(96 * 64 * 9, 1);
+        const float *w = a->inputs[1]->data, *w0 = mb_random_floats(96 * 64 * 9, 1);
         const int64_t o = 37, i = 21;   /* block 2 lane 5, block 1 lane 5 */
         ck_assert(w[((((2 * 4 + 1) * 3 + 0) * 3 + 0) * 16 + 5) * 16 + 5] == w0[(o * 64 + i) * 9]);
     }
@@ -229,8 +206,8 @@ START_TEST(test_levels_agree)
         "-v --cpu=avx512 --enable-pass=layout --disable-pass=winograd",
         "-v --cpu=avx512 --enable-pass=layout --disable-pass=winograd --threads 2"};
     char err[256];
-    int64_t n = count_of(4, x_dims);
-    dlrt_tensor x = {1, 4, {0}, random_floats(n, 7u), (size_t)n * sizeof(float)};
+    int64_t n = mb_count(4, x_dims);
+    dlrt_tensor x = {1, 4, {0}, mb_random_floats(n, 7u), (size_t)n * sizeof(float)};
     make_dir();
     build_model(path("ly.onnx"));
     memcpy(x.dims, x_dims, sizeof x_dims);

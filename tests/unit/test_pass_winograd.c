@@ -21,29 +21,6 @@
 #include "model_builder.h"
 #include "passes/passes.h"
 
-static float *random_floats(int64_t n, unsigned seed)
-{
-    float *v = mb_alloc(sizeof(float) * (size_t)n);
-    for (int64_t i = 0; i < n; i++) {
-        seed = seed * 1664525u + 1013904223u;
-        v[i] = (float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f;
-    }
-    return v;
-}
-
-static int64_t count_of(int rank, const int64_t *dims)
-{
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    return n;
-}
-
-static void init_random(mb_model *m, const char *name, int rank, const int64_t *dims, unsigned seed)
-{
-    mb_init_f32(m, name, rank, dims, random_floats(count_of(rank, dims), seed));
-}
-
 /* x[1,16,24,24] (6 x 6 = 36 output tiles):
  *   a: 3x3 pads 1, 16 -> 16, bias, then Relu          -> rewritten (+Relu)
  *   b: 3x3 pads 1 on a's output, no bias, + x, Relu   -> rewritten (+Add,Relu, residual x)
@@ -61,14 +38,14 @@ static void build_model(const char *file)
                          p1[4] = {1, 1, 1, 1}, pe[4] = {0, 1, 1, 0}, k2[2] = {2, 2};
     mb_model *m = mb_new(13);
     mb_input(m, "x", 4, x_dims);
-    init_random(m, "wa", 4, w16, 1);
-    init_random(m, "ba", 1, b16, 2);
-    init_random(m, "wb", 4, w16, 3);
-    init_random(m, "wc", 4, w16, 4);
-    init_random(m, "wd", 4, w8, 5);
-    init_random(m, "we", 4, w16, 6);
-    init_random(m, "wf", 4, w16, 8);
-    init_random(m, "bf", 1, b16, 9);
+    mb_init_random(m, "wa", 4, w16, 1);
+    mb_init_random(m, "ba", 1, b16, 2);
+    mb_init_random(m, "wb", 4, w16, 3);
+    mb_init_random(m, "wc", 4, w16, 4);
+    mb_init_random(m, "wd", 4, w8, 5);
+    mb_init_random(m, "we", 4, w16, 6);
+    mb_init_random(m, "wf", 4, w16, 8);
+    mb_init_random(m, "bf", 1, b16, 9);
     mb_attr_ints(mb_node(m, "Conv", "a", "x,wa,ba", "ya"), "pads", 4, p1);
     mb_node(m, "Relu", "relu_a", "ya", "ra");
     mb_attr_ints(mb_node(m, "Conv", "b", "ra,wb", "yb"), "pads", 4, p1);
@@ -193,8 +170,8 @@ START_TEST(test_levels_agree)
 {
     static const char *const outs[] = {"y", "ye", "yf"};
     char err[256];
-    int64_t n = count_of(4, x_dims);
-    dlrt_tensor x = {1, 4, {0}, random_floats(n, 7u), (size_t)n * sizeof(float)};
+    int64_t n = mb_count(4, x_dims);
+    dlrt_tensor x = {1, 4, {0}, mb_random_floats(n, 7u), (size_t)n * sizeof(float)};
     make_dir();
     build_model(path("wg.onnx"));
     memcpy(x.dims, x_dims, sizeof x_dims);
