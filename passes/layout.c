@@ -27,7 +27,6 @@
 #include <string.h>
 
 #include "ir/ops/epilogue.h"
-#include "ir/ops/window.h"
 #include "kernels/blocked.h"
 #include "passes/passes.h"
 
@@ -40,49 +39,24 @@ static bool is_f32(const dl_value *v)
     return v != NULL && v->dtype == DL_FLOAT && v->rank >= 0;
 }
 
-/* The conv's geometry when the blocked kernel takes it (see the header). */
+/* The conv's parameters when the blocked kernel takes it (see the header). */
 static bool is_candidate(dl_node *n, dl_diag *d, dlk_conv_params *kp)
 {
-    const dl_value *x, *w, *y;
+    const dl_value *x, *w;
     const int64_t *prologue;
-    dl_window_attrs win;
     if (n->dead || n->op == NULL || strcmp(n->op_type, "Conv") != 0 || n->n_outputs != 1 || n->n_inputs < 2)
         return false;
     x = n->inputs[0];
     w = n->inputs[1];
-    y = n->outputs[0];
     prologue = dl_conv_prologue(n);
     if (!is_f32(x) || x->rank != 4 || x->data != NULL || x->layout != DL_LAYOUT_PLAIN || !is_f32(w) ||
-        w->data == NULL || w->rank != 4 || !is_f32(y) || y->rank != 4)
+        w->data == NULL || (prologue != NULL && *prologue != DL_CONV_PROLOGUE_NONE))
         return false;
-    if ((prologue != NULL && *prologue != DL_CONV_PROLOGUE_NONE) || dl_attr_int(n, "group", 1) != 1)
+    if (n->n_inputs > 2 && n->inputs[2] != NULL && n->inputs[2]->data == NULL)
         return false;
-    if (n->n_inputs > 2 && n->inputs[2] != NULL && (!is_f32(n->inputs[2]) || n->inputs[2]->data == NULL))
+    if (dl_conv_params(d, n, kp) < 0)
         return false;
-    if (x->dims[1] < DLK_BLOCK || w->dims[0] < DLK_BLOCK || w->dims[1] != x->dims[1])
-        return false;
-    memset(kp, 0, sizeof *kp);
-    if (dl_window_read_attrs(d, n, &win) < 0 ||
-        dl_window_axes(d, n, &win, 2, kp->strides, kp->dilations, kp->pads) < 0)
-        return false;
-    kp->n = x->dims[0];
-    kp->c_in = x->dims[1];
-    kp->c_out = w->dims[0];
-    kp->group = 1;
-    kp->rank = 2;
-    for (int i = 0; i < 2; i++) {
-        kp->in[i] = x->dims[2 + i];
-        kp->kernel[i] = w->dims[2 + i];
-        dl_window_auto_pads(win.auto_pad, kp->in[i], kp->kernel[i], kp->strides[i], kp->dilations[i], &kp->pads[i],
-                            &kp->pads[2 + i]);
-        if (kp->pads[i] < 0 || kp->pads[2 + i] < 0)
-            return false;
-        kp->out[i] = dlk_conv_out_dim(kp->in[i], kp->kernel[i], kp->strides[i], kp->dilations[i], kp->pads[i],
-                                      kp->pads[2 + i]);
-        if (kp->out[i] != y->dims[2 + i])
-            return false;
-    }
-    return kp->strides[1] <= 2;
+    return kp->group == 1 && kp->c_in >= DLK_BLOCK && kp->c_out >= DLK_BLOCK && kp->strides[1] <= 2;
 }
 
 /* ----------------------------------------------------------- regions */
@@ -326,8 +300,6 @@ static int rewrite(layout_state *s, int i, dl_node *conv, int *reorders)
 {
     dl_graph *g = s->g;
     const dlk_conv_params *kp = &s->kp[i];
-    const dlk_epilogue *cep = dl_node_epilogue(conv);
-    const dlk_epilogue ep = cep != NULL ? *cep : (dlk_epilogue){0};
     dl_value *y = conv->outputs[0], *ins[4] = {NULL, NULL, NULL, NULL}, *yb;
     const bool plain = s->plain[i];
     const int n_in = conv->n_inputs > 3 && conv->inputs[3] != NULL ? 4 : 3;
@@ -364,7 +336,7 @@ static int rewrite(layout_state *s, int i, dl_node *conv, int *reorders)
     n->fused = conv->fused;
     if (n->op->setup(g, n, s->ctx->diag) < 0)
         return -1;
-    *dl_conv16_epilogue(n) = ep;
+    *dl_conv16_epilogue(n) = kp->ep;
     if (n->op->infer(g, n, s->ctx->diag) < 0)
         return -1;
     s->blocked[y->id] = yb;

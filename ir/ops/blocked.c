@@ -25,25 +25,11 @@ typedef struct blocked_attrs {
     dlk_epilogue ep;   /* ConvNCHW16c: set by passes/layout.c; zero: none */
 } blocked_attrs;
 
-static int read_ints(dl_diag *d, const dl_node *n, const char *name, int want, int64_t fallback, int64_t min,
-                     int64_t *out)
-{
-    const int64_t *v;
-    int count = dl_attr_ints(n, name, &v);
-    if (count != -1 && count != want)
-        return dl_error(d, n, "attribute '%s' has %d values; expected %d", name, count, want);
-    for (int i = 0; i < want; i++) {
-        out[i] = count == -1 ? fallback : v[i];
-        if (out[i] < min)
-            return dl_error(d, n, "attribute '%s'[%d] is %" PRId64 "; expected >= %" PRId64, name, i, out[i], min);
-    }
-    return 0;
-}
-
 static int blocked_setup(dl_graph *g, dl_node *n, dl_diag *d)
 {
     const bool conv = strcmp(n->op_type, "ConvNCHW16c") == 0, to = strcmp(n->op_type, "ToNCHW16c") == 0;
     blocked_attrs *a;
+    dl_window_attrs win;
     if (dl_check_inputs(d, n, conv ? 2 : 1, conv ? 4 : 1) < 0)
         return -1;
     a = dl_node_params(g, n, sizeof *a);
@@ -57,8 +43,8 @@ static int blocked_setup(dl_graph *g, dl_node *n, dl_diag *d)
                         a->channels);
     if (!conv)
         return 0;
-    if (read_ints(d, n, "strides", 2, 1, 1, a->strides) < 0 || read_ints(d, n, "dilations", 2, 1, 1, a->dilations) < 0 ||
-        read_ints(d, n, "pads", 4, 0, 0, a->pads) < 0)
+    /* strides, dilations and pads read and checked as every window op's */
+    if (dl_window_read_attrs(d, n, &win) < 0 || dl_window_axes(d, n, &win, 2, a->strides, a->dilations, a->pads) < 0)
         return -1;
     return 0;
 }

@@ -210,6 +210,11 @@ static int conv_make_params(dl_diag *d, const dl_node *n, dlk_conv_params *kp)
     return a->transpose ? conv_transpose_geometry(d, n, a, kp) : conv_geometry(d, n, a, kp);
 }
 
+int dl_conv_params(dl_diag *d, const dl_node *n, struct dlk_conv_params *kp)
+{
+    return conv_make_params(d, n, kp);
+}
+
 dlk_epilogue *dl_conv_epilogue(dl_node *n)
 {
     conv_attrs *a = n->params;

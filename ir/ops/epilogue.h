@@ -42,6 +42,12 @@ dlk_epilogue *dl_conv16_epilogue(dl_node *n);     /* ConvNCHW16c (blocked.c): X,
 #define DL_CONV_PROLOGUE_SCALE 3    /* x s */
 int64_t *dl_conv_prologue(dl_node *n);
 
+/* A Conv's kernel parameters (geometry with auto_pad resolved, the
+ * epilogue), as its eval and lower compute them, for passes that rewrite
+ * it (passes/layout.c); -1 with an error in d for a node that fails them. */
+struct dlk_conv_params;
+int dl_conv_params(dl_diag *d, const dl_node *n, struct dlk_conv_params *kp);
+
 /* The input slot that holds the residual of an epilogue-carrying op. */
 static inline int dl_epilogue_residual_slot(const dl_node *n)
 {
