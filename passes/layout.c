@@ -160,7 +160,10 @@ static int keep_paying_regions(layout_state *s, int *kept_convs, int *dropped)
                 cost[root] += 2.0 * (double)dl_value_bytes(v) / REORDER_BYTES;
             }
         }
-        if (needed_plain(s, n->outputs[0]))
+        /* a reorder out (a region is closed under the tensors between its convs, so dropping
+         * other regions does not change this) */
+        s->plain[i] = needed_plain(s, n->outputs[0]);
+        if (s->plain[i])
             cost[root] += 2.0 * (double)dl_value_bytes(n->outputs[0]) / REORDER_BYTES;
     }
     *kept_convs = 0;
@@ -395,8 +398,6 @@ int dl_select_layout(dl_graph *g, dl_pass_context *ctx)
         rc = oom(ctx);
         goto done;
     }
-    for (int i = 0; i < nodes; i++)
-        s.plain[i] = s.cand[i] && needed_plain(&s, g->nodes[i]->outputs[0]);
     /* in the original order: each conv's readers come after it */
     for (int i = 0; i < nodes && rc == 0; i++)
         if (s.cand[i])
