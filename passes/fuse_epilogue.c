@@ -16,7 +16,14 @@
  * the residual becomes its extra last input, its output becomes the chain's
  * last value (names and graph outputs stay), the absorbed nodes are removed,
  * and `fused` lists their op types ("Add,Relu"). The graph is re-sorted,
- * since the residual's producer may have come after the node. */
+ * since the residual's producer may have come after the node.
+ *
+ * fuse-shuffle (-O2), after it: a grouped Conv (not depthwise) of G groups
+ * followed by ShuffleNet's channel shuffle, Reshape to [N, G, C/G, ...] ->
+ * Transpose of axes 1 and 2 -> Reshape back, stores its output shuffled
+ * (dl_conv_shuffle) and the three nodes go: each group's rows of the packed
+ * product land G channels apart, so the copy the Transpose made (16 of
+ * them in ShuffleNet v1) costs nothing. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -386,6 +393,74 @@ static void compact_nodes(dl_graph *g)
             at++;
         }
     g->n_nodes = at;
+}
+
+/* ---------------------------------------------------------- fuse-shuffle */
+
+static int64_t product(const int64_t *d, int from, int to)
+{
+    int64_t p = 1;
+    for (int i = from; i < to; i++)
+        p *= d[i];
+    return p;
+}
+
+/* v (N x C x spatial) -> Reshape to [N, G, C/G, rest] with rest the
+ * spatial size -> Transpose perm [0, 2, 1, 3, ...] -> Reshape to v's
+ * shape: the chain into c. */
+static bool match_shuffle(fe_chain *c, dl_value *v, int64_t groups)
+{
+    dl_node *r1 = sole_user(v), *tr, *r2;
+    const int64_t *perm;
+    int n_perm;
+    c->n_absorbed = 0;
+    c->residual = NULL;
+    if (!is_op(r1, "Reshape") || r1->inputs[0] != v || v->rank < 3)
+        return false;
+    const dl_value *s = r1->outputs[0];
+    if (s->rank < 4 || s->dims[0] != v->dims[0] || s->dims[1] != groups || s->dims[2] * groups != v->dims[1] ||
+        product(s->dims, 3, s->rank) != product(v->dims, 2, v->rank))
+        return false;
+    tr = sole_user(r1->outputs[0]);
+    if (!is_op(tr, "Transpose") || (n_perm = dl_attr_ints(tr, "perm", &perm)) != s->rank)
+        return false;
+    for (int i = 0; i < n_perm; i++)
+        if (perm[i] != (i == 1 ? 2 : i == 2 ? 1 : i))
+            return false;
+    r2 = sole_user(tr->outputs[0]);
+    if (!is_op(r2, "Reshape") || r2->inputs[0] != tr->outputs[0] || !same_shape(r2->outputs[0], v))
+        return false;
+    return absorb(c, r1) && absorb(c, tr) && absorb(c, r2);
+}
+
+int dl_fuse_shuffle(dl_graph *g, dl_pass_context *ctx)
+{
+    int fused = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        dl_node *n = g->nodes[i];
+        int64_t *shuffle = is_op(n, "Conv") ? dl_conv_shuffle(n) : NULL;
+        dl_value *y = n->outputs[0];
+        fe_chain c;
+        if (shuffle == NULL || *shuffle || y == NULL || y->data != NULL || y->dtype != DL_FLOAT || y->rank < 3)
+            continue;
+        const int64_t groups = dl_attr_int(n, "group", 1);
+        /* depthwise convs run their own kernel, which has no shuffled store */
+        if (groups < 2 || groups == n->inputs[0]->dims[1] || !match_shuffle(&c, y, groups))
+            continue;
+        if (record_fused(g, n, &c))
+            return ctx->diag->out_of_memory = true, dl_error(ctx->diag, n, "out of memory");
+        for (int k = 0; k < c.n_absorbed; k++)
+            dl_node_remove(g, c.absorbed[k]);
+        y->producer = NULL;
+        dl_node_set_output(n, 0, c.out);
+        *shuffle = 1;
+        fused++;
+    }
+    if (fused > 0)
+        compact_nodes(g);
+    dl_pass_log(ctx, "fuse-shuffle", "%d channel shuffles (Reshape -> Transpose -> Reshape) stored by the grouped Conv "
+                "before them", fused);
+    return 0;
 }
 
 int dl_fuse_epilogue(dl_graph *g, dl_pass_context *ctx)

@@ -73,6 +73,8 @@ int dl_fold_1x1_chain(dl_graph *g, dl_pass_context *ctx);
 int dl_fuse_dw_pw(dl_graph *g, dl_pass_context *ctx);
 /* epilogue fusion (passes/fuse_epilogue.c) */
 int dl_fuse_epilogue(dl_graph *g, dl_pass_context *ctx);
+/* a grouped Conv's output channel shuffle (Reshape -> Transpose -> Reshape) done by its stores */
+int dl_fuse_shuffle(dl_graph *g, dl_pass_context *ctx);
 /* 3x3 stride-1 convs -> WinogradConv (passes/winograd.c) */
 int dl_winograd(dl_graph *g, dl_pass_context *ctx);
 

@@ -24,6 +24,7 @@ typedef struct conv_attrs {
     dl_window_ints output_padding, output_shape;   /* ConvTranspose */
     dlk_epilogue ep;                               /* Conv: set by fuse-epilogue; zero: none */
     int64_t prologue;                              /* Conv: set by conv-prologue (see dl_conv_prologue) */
+    int64_t shuffle;                               /* Conv: set by fuse-shuffle (see dl_conv_shuffle) */
 } conv_attrs;
 
 /* ------------------------------------------------------------ attributes */
@@ -205,6 +206,7 @@ static int conv_make_params(dl_diag *d, const dl_node *n, dlk_conv_params *kp)
         return -1;
     r = (int)kp->rank;
     kp->ep = a->ep;
+    kp->shuffle = a->shuffle;
     if (dl_window_axes(d, n, &a->win, r, kp->strides, kp->dilations, kp->pads) < 0)
         return -1;
     return a->transpose ? conv_transpose_geometry(d, n, a, kp) : conv_geometry(d, n, a, kp);
@@ -225,6 +227,12 @@ int64_t *dl_conv_prologue(dl_node *n)
 {
     conv_attrs *a = n->params;
     return a != NULL && !a->transpose ? &a->prologue : NULL;
+}
+
+int64_t *dl_conv_shuffle(dl_node *n)
+{
+    conv_attrs *a = n->params;
+    return a != NULL && !a->transpose ? &a->shuffle : NULL;
 }
 
 /* The residual input of a fused Conv, or NULL. */
@@ -272,6 +280,16 @@ static int check_prologue(dl_diag *d, const dl_node *n, const conv_attrs *a, con
     return 0;
 }
 
+/* A shuffled output (dlk_conv_params.shuffle) is written by the packed
+ * product's stores, one group's rows group channels apart. */
+static int check_shuffle(dl_diag *d, const dl_node *n, const dlk_conv_params *kp)
+{
+    if (kp->shuffle && (kp->group < 2 || conv_is_depthwise(kp)))
+        return dl_error(d, n, "a fused channel shuffle needs a grouped, not depthwise, conv (group %" PRId64 ")",
+                        kp->group);
+    return 0;
+}
+
 /* ------------------------------------------------------------- op hooks */
 
 static int conv_infer(dl_graph *g, dl_node *n, dl_diag *d)
@@ -286,6 +304,8 @@ static int conv_infer(dl_graph *g, dl_node *n, dl_diag *d)
     for (int i = 0; i < kp.rank; i++)
         dims[2 + i] = kp.out[i];
     dl_value_set_shape(n->outputs[0], DL_FLOAT, (int)kp.rank + 2, dims);
+    if (check_shuffle(d, n, &kp) < 0)
+        return -1;
     if (conv_residual(n) != NULL && dl_value_numel(conv_residual(n)) != dl_value_numel(n->outputs[0]))
         return dl_error(d, n, "the fused residual input has %" PRId64 " elements; the output has %" PRId64,
                         dl_value_numel(conv_residual(n)), dl_value_numel(n->outputs[0]));
@@ -305,7 +325,7 @@ static int conv_eval(dl_graph *g, dl_node *n, dl_diag *d)
     const char *kernel;
     if (conv_make_params(d, n, &kp) < 0)
         return -1;
-    if (check_prologue(d, n, a, &kp) < 0)
+    if (check_prologue(d, n, a, &kp) < 0 || check_shuffle(d, n, &kp) < 0)
         return -1;
     kernel = conv_kernel(a, &kp);
     if (a->transpose)
@@ -335,7 +355,7 @@ static int conv_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
         return -1;
     if (dl_value_numel(n->outputs[0]) == 0)
         return 0;
-    if (check_prologue(d, n, a, &kp) < 0)
+    if (check_prologue(d, n, a, &kp) < 0 || check_shuffle(d, n, &kp) < 0)
         return -1;
     kernel = conv_kernel(a, &kp);
     r = (int)kp.rank;
@@ -347,6 +367,8 @@ static int conv_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_lower_param_int(l, "group", kp.group);
     dl_lower_param_int(l, "rank", kp.rank);
     dl_window_lower_geometry(l, r, kp.in, kp.out, kp.kernel, kp.strides, kp.dilations, kp.pads);
+    if (kp.shuffle)
+        dl_lower_param_int(l, "shuffle", kp.shuffle);
     dl_epilogue_lower(l, &kp.ep);
     dl_lower_params_end(l);
     dl_lower_call(l, kernel);

@@ -42,6 +42,13 @@ dlk_epilogue *dl_conv16_epilogue(dl_node *n);     /* ConvNCHW16c (blocked.c): X,
 #define DL_CONV_PROLOGUE_SCALE 3    /* x s */
 int64_t *dl_conv_prologue(dl_node *n);
 
+/* A grouped Conv's output may come channel-shuffled (passes/fuse_epilogue.c,
+ * fuse-shuffle): 1 when output channel i of group g is stored as channel
+ * i x group + g, the Reshape -> Transpose -> Reshape of ShuffleNet's channel
+ * shuffle done by the conv's stores (dlk_conv_params.shuffle). The pointer
+ * is into n->params (NULL for ConvTranspose or a node without params). */
+int64_t *dl_conv_shuffle(dl_node *n);
+
 /* A Conv's kernel parameters (geometry with auto_pad resolved, the
  * epilogue), as its eval and lower compute them, for passes that rewrite
  * it (passes/layout.c); -1 with an error in d for a node that fails them. */

@@ -87,6 +87,12 @@ typedef struct dlk_conv_params {
     int64_t strides[DLK_MAX_RANK];
     int64_t dilations[DLK_MAX_RANK];
     int64_t pads[2 * DLK_MAX_RANK];      /* ONNX order: all begins, then all ends */
+    /* Conv through the packed product only (dlk_conv_gemm_f32), group > 1:
+     * 1 when a channel shuffle of `group` groups follows (ShuffleNet's
+     * Reshape -> Transpose -> Reshape, taken in by the fuse-shuffle pass):
+     * output channel i of group g is stored as channel i x group + g; the
+     * residual is read in the unshuffled order. 0: none. */
+    int64_t shuffle;
     dlk_epilogue ep;
 } dlk_conv_params;
 
@@ -334,10 +340,12 @@ static void dlk_conv_gemm_one_f32(const dlk_par *par, const dlk_conv_gemm_job *t
     const int64_t icg = p->c_in / p->group, ocg = p->c_out / p->group;
     dlk_conv_im2col col;
     dlk_sgemm_args g;
-    int64_t out_plane = 1, a, y_off;
+    int64_t out_plane = 1, a, y_off, r_off;
     for (a = 0; a < p->rank; a++)
         out_plane *= p->out[a];
-    y_off = (img * p->c_out + grp * ocg) * out_plane + j0;
+    /* with a shuffle, row i of the group's product is channel i x group + grp */
+    y_off = (img * p->c_out + (p->shuffle ? grp : grp * ocg)) * out_plane + j0;
+    r_off = (img * p->c_out + grp * ocg) * out_plane + j0;
     dlk_conv_im2col_init(&col, p);
     col.relu = t->relu;
     col.j_off = j0;
@@ -354,8 +362,9 @@ static void dlk_conv_gemm_one_f32(const dlk_par *par, const dlk_conv_gemm_job *t
     g.pack_ctx = &col;
     g.bias = t->b != NULL ? t->b + grp * ocg : NULL;
     g.c = t->y + y_off;
-    g.ldc = g.ldr = out_plane;
-    g.r = t->r != NULL ? t->r + y_off : NULL;
+    g.ldc = p->shuffle ? p->group * out_plane : out_plane;
+    g.ldr = out_plane;
+    g.r = t->r != NULL ? t->r + r_off : NULL;
     g.ep = &p->ep;
     dlk_sgemm_f32(par, &g);
 }

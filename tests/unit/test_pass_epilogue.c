@@ -2,7 +2,8 @@
  * absorbs, its `fused` list and residual input) and the numbers: each model
  * is also compiled and run by the real dlcc at -O0 (no fusion) and -O2, and
  * the outputs must agree within 1e-5 relative; small cases are checked
- * against hand-computed values too. */
+ * against hand-computed values too. Also fuse-shuffle (a channel shuffle
+ * stored by the grouped conv before it), in the same file as its pass. */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
 #include <math.h>
@@ -413,6 +414,135 @@ START_TEST(disabled_pass_leaves_graph)
 }
 END_TEST
 
+/* ------------------------------------------------------------ fuse-shuffle */
+
+/* Conv (group G) [-> Add(skip)] -> Relu -> Reshape [N, G, C/G, rest] ->
+ * Transpose [0, 2, 1, 3...] -> Reshape [N, C, H, W]: ShuffleNet's channel
+ * shuffle. rank5: rest is H, W (else H*W); groups_seen: the G of the
+ * Reshape (the conv's group or not); perm_ok: the Transpose swaps axes 1, 2. */
+static mb_model *shuffle_model(const int64_t *xd, int64_t c_out, int64_t group, int64_t groups_seen, bool rank5,
+                               bool residual, bool perm_ok, unsigned seed)
+{
+    const int64_t wd[4] = {c_out, xd[1] / group, 3, 3}, bd[1] = {c_out}, pads[4] = {1, 1, 1, 1};
+    const int64_t s1[5] = {xd[0], groups_seen, c_out / groups_seen, xd[2], xd[3]};
+    const int64_t s1f[4] = {xd[0], groups_seen, c_out / groups_seen, xd[2] * xd[3]};
+    const int64_t s2[4] = {xd[0], c_out, xd[2], xd[3]};
+    const int64_t perm5[5] = {0, 2, 1, 3, 4}, perm4[4] = {0, 2, 1, 3}, same5[5] = {0, 1, 2, 4, 3};
+    mb_model *m = mb_new(13);
+    mb_input(m, "x", 4, xd);
+    mb_init_random(m, "w", 4, wd, seed);
+    mb_init_random(m, "b", 1, bd, seed + 1);
+    mb_init_i64(m, "s1", rank5 ? 5 : 4, rank5 ? s1 : s1f);
+    mb_init_i64(m, "s2", 4, s2);
+    Onnx__NodeProto *cv = mb_node(m, "Conv", "conv", "x,w,b", "y");
+    mb_attr_ints(cv, "pads", 4, pads);
+    mb_attr_int(cv, "group", group);
+    if (residual) {
+        mb_node(m, "Add", "add", "y,x", "z");   /* x has c_out channels here */
+        mb_node(m, "Relu", "relu", "z", "r");
+    } else {
+        mb_node(m, "Relu", "relu", "y", "r");
+    }
+    mb_node(m, "Reshape", "split", "r,s1", "g");
+    mb_attr_ints(mb_node(m, "Transpose", "shuffle", "g", "t"), "perm", rank5 ? 5 : 4,
+                 !perm_ok ? same5 : rank5 ? perm5 : perm4);
+    mb_node(m, "Reshape", "join", "t,s2", "out");
+    mb_output(m, "out");
+    return m;
+}
+
+/* -O0 (the conv, then the Transpose kernel's copy), -O2 and -O2 on two
+ * threads (the grouped conv's items split over (group, pixels)) agree. */
+static void check_shuffle_numbers(mb_model *m, const int64_t *xd, unsigned seed)
+{
+    const int64_t n = mb_count(4, xd);
+    float *x = mb_random_floats(n, seed);
+    dlrt_tensor y2 = run_both(m, x, 4, xd, n), yt;
+    run_model("-O2 --threads 2", x, 4, xd, n, &yt);
+    ck_assert_int_eq((int)yt.bytes, (int)y2.bytes);
+    for (size_t i = 0; i < y2.bytes / sizeof(float); i++)
+        ck_assert_float_eq(((float *)yt.data)[i], ((float *)y2.data)[i]);
+    dlrt_tensor_free(&y2);
+    dlrt_tensor_free(&yt);
+    free(x);
+}
+
+/* The three nodes go into the conv, which stores its output shuffled.
+ * Hand check, 1x1 conv of 2 groups, x = [1, 2, 3, 4] (1x4x1x1), W
+ * diagonal (o + 1): conv [1, 4, 9, 16], groups [1, 4] [9, 16], shuffled
+ * [1, 9, 4, 16]. Then 3x3 convs of 4 groups, batch 1 and 2, the shuffle
+ * split as [N, G, C/G, H, W] or [N, G, C/G, H*W], with a fused residual. */
+START_TEST(conv_channel_shuffle)
+{
+    static const int64_t xd[4] = {1, 4, 1, 1}, wd[4] = {4, 2, 1, 1}, s1[5] = {1, 2, 2, 1, 1}, s2[4] = {1, 4, 1, 1};
+    static const int64_t perm[5] = {0, 2, 1, 3, 4};
+    static const float w[8] = {1, 0, 0, 2, 3, 0, 0, 4}, x[4] = {1, 2, 3, 4}, want[4] = {1, 9, 4, 16};
+    dl_diag d;
+    make_dir();
+    mb_model *m = mb_new(13);
+    mb_input(m, "x", 4, xd);
+    mb_init_f32(m, "w", 4, wd, w);
+    mb_init_i64(m, "s1", 5, s1);
+    mb_init_i64(m, "s2", 4, s2);
+    mb_attr_int(mb_node(m, "Conv", "conv", "x,w", "y"), "group", 2);
+    mb_node(m, "Reshape", "split", "y,s1", "g");
+    mb_attr_ints(mb_node(m, "Transpose", "shuffle", "g", "t"), "perm", 5, perm);
+    mb_node(m, "Reshape", "join", "t,s2", "out");
+    mb_output(m, "out");
+    dl_graph *g = compile_graph(m, &d, true);
+    ck_assert_int_eq(live_nodes(g), 1);
+    ck_assert_str_eq(find_op(g, "Conv")->fused, "Reshape,Transpose,Reshape");
+    ck_assert_int_eq(*dl_conv_shuffle(find_op(g, "Conv")), 1);
+    ck_assert_ptr_eq(find_op(g, "Conv")->outputs[0], g->outputs[0]);
+    dl_graph_free(g);
+    dl_diag_free(&d);
+    dlrt_tensor y = run_both(m, x, 4, xd, 4);
+    for (int i = 0; i < 4; i++)
+        ck_assert_float_eq(((float *)y.data)[i], want[i]);
+    dlrt_tensor_free(&y);
+
+    for (int k = 0; k < 4; k++) {
+        const int64_t xs[4] = {k == 3 ? 2 : 1, 12, 5, 7};
+        const bool rank5 = k != 1, residual = k >= 2;
+        m = shuffle_model(xs, 12, 4, 4, rank5, residual, true, 10u + (unsigned)k);
+        g = compile_graph(m, &d, true);
+        ck_assert_int_eq(live_nodes(g), 1);
+        ck_assert_str_eq(find_op(g, "Conv")->fused, residual ? "Add,Relu,Reshape,Transpose,Reshape"
+                                                             : "Relu,Reshape,Transpose,Reshape");
+        ck_assert_int_eq(*dl_conv_shuffle(find_op(g, "Conv")), 1);
+        dl_graph_free(g);
+        dl_diag_free(&d);
+        check_shuffle_numbers(m, xs, 20u + (unsigned)k);
+    }
+    remove_dir();
+}
+END_TEST
+
+/* Not a shuffle the conv can store: the Reshape's groups differ from the
+ * conv's, the Transpose swaps other axes, the conv is depthwise (its own
+ * kernel) or group 1. The nodes stay and the numbers hold. */
+START_TEST(shuffle_not_fused)
+{
+    static const int64_t xd[4] = {1, 12, 4, 5};
+    static const struct { int64_t group, seen; bool perm_ok; } cases[] = {
+        {4, 2, true}, {4, 4, false}, {12, 4, true}, {1, 4, true},
+    };
+    dl_diag d;
+    make_dir();
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        mb_model *m = shuffle_model(xd, 12, cases[k].group, cases[k].seen, true, false, cases[k].perm_ok,
+                                    30u + (unsigned)k);
+        dl_graph *g = compile_graph(m, &d, true);
+        ck_assert_ptr_nonnull(find_op(g, "Transpose"));
+        ck_assert_int_eq(*dl_conv_shuffle(find_op(g, "Conv")), 0);
+        dl_graph_free(g);
+        dl_diag_free(&d);
+        check_shuffle_numbers(m, xd, 40u + (unsigned)k);
+    }
+    remove_dir();
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("pass_epilogue");
@@ -426,6 +556,8 @@ static Suite *suite(void)
     tcase_add_test(tc, not_fused_when_shared);
     tcase_add_test(tc, disabled_pass_leaves_graph);
     tcase_add_test(tc, conv1x1_lowers_to_gemm);
+    tcase_add_test(tc, conv_channel_shuffle);
+    tcase_add_test(tc, shuffle_not_fused);
     suite_add_tcase(s, tc);
     return s;
 }
