@@ -21,6 +21,7 @@
 #define SCRATCH_TAG "conv1x1"
 #include "scratch_dir.h"
 #include "model_builder.h"
+#include "pass_checks.h"
 #include "passes/passes.h"
 
 /* ------------------------------------------------------- structure checks */
@@ -95,20 +96,10 @@ static float *run_dlcc(const char *model, int level, int64_t *count)
 /* -O0 (no rewrites) and -O3 agree within 1e-5 relative (of the largest |y|). */
 static void check_levels_agree(const char *model, int rank, const int64_t *x_dims)
 {
-    char err[256];
-    int64_t n = mb_count(rank, x_dims), n0, n3;
-    dlrt_tensor x = {1, rank, {0}, mb_random_floats(n, 7u), (size_t)n * sizeof(float)};
-    memcpy(x.dims, x_dims, sizeof(int64_t) * (size_t)rank);
-    ck_assert_int_eq(dlrt_write_npy(path("x.npy"), &x, err, sizeof err), 0);
+    int64_t n0, n3;
+    pc_write_random_input(path("x.npy"), rank, x_dims, 7u);
     float *y0 = run_dlcc(model, 0, &n0), *y3 = run_dlcc(model, 3, &n3);
-    ck_assert_int_eq((int)n0, (int)n3);
-    double scale = 0;
-    for (int64_t i = 0; i < n0; i++)
-        scale = fmax(scale, fabs(y0[i]));
-    ck_assert(scale > 0);
-    for (int64_t i = 0; i < n0; i++)
-        ck_assert_msg(fabs(y0[i] - y3[i]) <= 1e-5 * scale, "y[%d]: -O0 %g, -O3 %g", (int)i, (double)y0[i],
-                      (double)y3[i]);
+    pc_expect_close(y0, n0, y3, n3, 1e-5, "y");
     free(y0);
     free(y3);
 }

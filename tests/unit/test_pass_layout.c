@@ -21,6 +21,7 @@
 #define SCRATCH_TAG "layout"
 #include "scratch_dir.h"
 #include "model_builder.h"
+#include "pass_checks.h"
 #include "passes/passes.h"
 
 /* x[1,64,28,28]:
@@ -64,14 +65,6 @@ static void build_model(const char *file)
     ck_assert_int_eq(mb_save(m, file), 0);
 }
 
-static dl_node *find_named(const dl_graph *g, const char *name)
-{
-    for (int i = 0; i < g->n_nodes; i++)
-        if (!g->nodes[i]->dead && strcmp(g->nodes[i]->name, name) == 0)
-            return g->nodes[i];
-    return NULL;
-}
-
 static int count_op(const dl_graph *g, const char *op)
 {
     int n = 0;
@@ -113,8 +106,8 @@ START_TEST(test_structure)
     char log[1024];
     dl_diag diag;
     dl_graph *g = run_layout("avx512", log, sizeof log, &diag);
-    dl_node *a = find_named(g, "a"), *b = find_named(g, "b"), *c = find_named(g, "c"), *d = find_named(g, "d"),
-            *e = find_named(g, "e");
+    dl_node *a = pc_find_named(g, "a"), *b = pc_find_named(g, "b"), *c = pc_find_named(g, "c"), *d = pc_find_named(g, "d"),
+            *e = pc_find_named(g, "e");
     ck_assert_str_eq(log, "layout: 3 convs in 1 regions -> NCHW16c, 3 reorders; 0 regions (0 convs) stay NCHW: their "
                           "reorders would cost more than the direct kernel saves; 2 other convs stay NCHW (grouped, "
                           "under 16 channels, row stride > 2, an input prologue)\n");
@@ -127,7 +120,7 @@ START_TEST(test_structure)
     ck_assert_int_eq(count_op(g, "FromNCHW16c"), 2);
     /* a reads x through the one reorder; b reads it again as its residual */
     ck_assert_str_eq(a->inputs[0]->producer->op_type, "ToNCHW16c");
-    ck_assert_ptr_eq(a->inputs[0]->producer->inputs[0], find_named(g, "d")->inputs[0]);
+    ck_assert_ptr_eq(a->inputs[0]->producer->inputs[0], pc_find_named(g, "d")->inputs[0]);
     ck_assert_ptr_eq(b->inputs[3], a->inputs[0]);
     ck_assert_int_eq((int)dl_node_epilogue(b)->residual, DLK_RES_BEFORE_ACT);
     ck_assert_int_eq((int)dl_node_epilogue(b)->act, DLK_ACT_RELU);
@@ -149,12 +142,12 @@ START_TEST(test_structure)
     ck_assert_int_eq((int)dl_value_numel(a->inputs[2]), 96);
     /* y: blocked for c, and a FromNCHW16c writes the graph output */
     ck_assert_ptr_eq(c->inputs[0], b->outputs[0]);
-    ck_assert_str_eq(find_named(g, "y_nchw")->op_type, "FromNCHW16c");
-    ck_assert_str_eq(find_named(g, "y_nchw")->outputs[0]->name, "y");
+    ck_assert_str_eq(pc_find_named(g, "y_nchw")->op_type, "FromNCHW16c");
+    ck_assert_str_eq(pc_find_named(g, "y_nchw")->outputs[0]->name, "y");
     /* c: 40 channels in 3 blocks, 14 x 14 */
     ck_assert_int_eq((int)c->outputs[0]->dims[1], 3);
     ck_assert_int_eq((int)c->outputs[0]->dims[2], 14);
-    ck_assert_str_eq(find_named(g, "yc_nchw")->outputs[0]->name, "yc");
+    ck_assert_str_eq(pc_find_named(g, "yc_nchw")->outputs[0]->name, "yc");
     dl_graph_free(g);
     dl_diag_free(&diag);
 }
@@ -205,13 +198,9 @@ START_TEST(test_levels_agree)
     static const char *const flags[] = {
         "-v --cpu=avx512 --enable-pass=layout --disable-pass=winograd",
         "-v --cpu=avx512 --enable-pass=layout --disable-pass=winograd --threads 2"};
-    char err[256];
-    int64_t n = mb_count(4, x_dims);
-    dlrt_tensor x = {1, 4, {0}, mb_random_floats(n, 7u), (size_t)n * sizeof(float)};
     make_dir();
     build_model(path("ly.onnx"));
-    memcpy(x.dims, x_dims, sizeof x_dims);
-    ck_assert_int_eq(dlrt_write_npy(path("x.npy"), &x, err, sizeof err), 0);
+    pc_write_random_input(path("x.npy"), 4, x_dims, 7u);
     run_dlcc("-O0", "O0");
     for (int native = 0; native < 2; native++) {
         setenv("CFLAGS", native ? "-march=native -Wall -Wextra -pedantic -Werror" : "-Wall -Wextra -pedantic -Werror", 1);
@@ -232,14 +221,9 @@ START_TEST(test_levels_agree)
             for (int k = 0; k < 4; k++) {
                 int64_t n0, n2;
                 float *y0 = read_output("O0", outs[k], &n0), *y2 = read_output("layout", outs[k], &n2);
-                double scale = 0;
-                ck_assert_int_eq((int)n0, (int)n2);
-                for (int64_t i = 0; i < n0; i++)
-                    scale = fmax(scale, fabs(y0[i]));
-                ck_assert(scale > 0);
-                for (int64_t i = 0; i < n0; i++)
-                    ck_assert_msg(fabs(y0[i] - y2[i]) <= 1e-4 * scale, "%s[%d] (%s, CFLAGS %s): -O0 %g, layout %g",
-                                  outs[k], (int)i, flags[f], getenv("CFLAGS"), (double)y0[i], (double)y2[i]);
+                char what[512];
+                snprintf(what, sizeof what, "%s (%s, CFLAGS %s)", outs[k], flags[f], getenv("CFLAGS"));
+                pc_expect_close(y0, n0, y2, n2, 1e-4, what);
                 free(y0);
                 free(y2);
             }

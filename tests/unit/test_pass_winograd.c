@@ -19,6 +19,7 @@
 #define SCRATCH_TAG "winograd"
 #include "scratch_dir.h"
 #include "model_builder.h"
+#include "pass_checks.h"
 #include "passes/passes.h"
 
 /* x[1,16,24,24] (6 x 6 = 36 output tiles):
@@ -68,14 +69,6 @@ static void build_model(const char *file)
     ck_assert_int_eq(mb_save(m, file), 0);
 }
 
-static dl_node *find_named(const dl_graph *g, const char *name)
-{
-    for (int i = 0; i < g->n_nodes; i++)
-        if (!g->nodes[i]->dead && strcmp(g->nodes[i]->name, name) == 0)
-            return g->nodes[i];
-    return NULL;
-}
-
 START_TEST(test_structure)
 {
     char log[1024];
@@ -103,8 +96,8 @@ START_TEST(test_structure)
     ck_assert_str_eq(log, "winograd: 4 3x3 stride-1 convs -> WinogradConv (3 F(4x4), 1 F(2x2)), 1 left (too few "
                           "tiles or channels)\n");
 
-    dl_node *a = find_named(g, "a"), *b = find_named(g, "b"), *c = find_named(g, "c"), *d = find_named(g, "d"),
-            *e = find_named(g, "e"), *fc = find_named(g, "f");
+    dl_node *a = pc_find_named(g, "a"), *b = pc_find_named(g, "b"), *c = pc_find_named(g, "c"), *d = pc_find_named(g, "d"),
+            *e = pc_find_named(g, "e"), *fc = pc_find_named(g, "f");
     ck_assert_ptr_nonnull(a);
     ck_assert_ptr_nonnull(b);
     ck_assert_ptr_nonnull(e);
@@ -169,26 +162,15 @@ static float *run_dlcc(const char *flags, const char *tag, const char *name, int
 START_TEST(test_levels_agree)
 {
     static const char *const outs[] = {"y", "ye", "yf"};
-    char err[256];
-    int64_t n = mb_count(4, x_dims);
-    dlrt_tensor x = {1, 4, {0}, mb_random_floats(n, 7u), (size_t)n * sizeof(float)};
     make_dir();
     build_model(path("wg.onnx"));
-    memcpy(x.dims, x_dims, sizeof x_dims);
-    ck_assert_int_eq(dlrt_write_npy(path("x.npy"), &x, err, sizeof err), 0);
+    pc_write_random_input(path("x.npy"), 4, x_dims, 7u);
     for (int k = 0; k < 3; k++)
         for (int threads = 1; threads <= 2; threads++) {
             int64_t n0, n3;
             float *y0 = run_dlcc("-O0", "O0", outs[k], &n0);
             float *y3 = run_dlcc(threads == 1 ? "-O3" : "-O3 --threads 2", "O3", outs[k], &n3);
-            double scale = 0;
-            ck_assert_int_eq((int)n0, (int)n3);
-            for (int64_t i = 0; i < n0; i++)
-                scale = fmax(scale, fabs(y0[i]));
-            ck_assert(scale > 0);
-            for (int64_t i = 0; i < n0; i++)
-                ck_assert_msg(fabs(y0[i] - y3[i]) <= 1e-4 * scale, "%s[%d]: -O0 %g, -O3 %g", outs[k], (int)i,
-                              (double)y0[i], (double)y3[i]);
+            pc_expect_close(y0, n0, y3, n3, 1e-4, outs[k]);
             free(y0);
             free(y3);
         }
