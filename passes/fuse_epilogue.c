@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "ir/ops/epilogue.h"
+#include "kernels/conv.h"
 #include "passes/passes.h"
 
 #define FE_MAX_ABSORBED 8
@@ -440,12 +441,13 @@ int dl_fuse_shuffle(dl_graph *g, dl_pass_context *ctx)
         dl_node *n = g->nodes[i];
         int64_t *shuffle = is_op(n, "Conv") ? dl_conv_shuffle(n) : NULL;
         dl_value *y = n->outputs[0];
+        dlk_conv_params kp;
         fe_chain c;
         if (shuffle == NULL || *shuffle || y == NULL || y->data != NULL || y->dtype != DL_FLOAT || y->rank < 3)
             continue;
-        const int64_t groups = dl_attr_int(n, "group", 1);
-        /* depthwise convs run their own kernel, which has no shuffled store */
-        if (groups < 2 || groups == n->inputs[0]->dims[1] || !match_shuffle(&c, y, groups))
+        if (dl_conv_params(ctx->diag, n, &kp) < 0)
+            return -1;
+        if (!dl_conv_shuffle_fits(&kp) || !match_shuffle(&c, y, kp.group))
             continue;
         if (record_fused(g, n, &c))
             return ctx->diag->out_of_memory = true, dl_error(ctx->diag, n, "out of memory");

@@ -281,10 +281,16 @@ static int check_prologue(dl_diag *d, const dl_node *n, const conv_attrs *a, con
 }
 
 /* A shuffled output (dlk_conv_params.shuffle) is written by the packed
- * product's stores, one group's rows group channels apart. */
+ * product's stores, one group's rows group channels apart: a grouped conv
+ * that is not depthwise (that kernel has no shuffled store). */
+bool dl_conv_shuffle_fits(const dlk_conv_params *kp)
+{
+    return kp->group > 1 && !conv_is_depthwise(kp);
+}
+
 static int check_shuffle(dl_diag *d, const dl_node *n, const dlk_conv_params *kp)
 {
-    if (kp->shuffle && (kp->group < 2 || conv_is_depthwise(kp)))
+    if (kp->shuffle && !dl_conv_shuffle_fits(kp))
         return dl_error(d, n, "a fused channel shuffle needs a grouped, not depthwise, conv (group %" PRId64 ")",
                         kp->group);
     return 0;

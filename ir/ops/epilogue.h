@@ -51,9 +51,12 @@ int64_t *dl_conv_shuffle(dl_node *n);
 
 /* A Conv's kernel parameters (geometry with auto_pad resolved, the
  * epilogue), as its eval and lower compute them, for passes that rewrite
- * it (passes/layout.c); -1 with an error in d for a node that fails them. */
+ * it (passes/layout.c, fuse-shuffle); -1 with an error in d for a node that
+ * fails them. dl_conv_shuffle_fits: whether such a conv can store its
+ * output shuffled (grouped, not depthwise). */
 struct dlk_conv_params;
 int dl_conv_params(dl_diag *d, const dl_node *n, struct dlk_conv_params *kp);
+bool dl_conv_shuffle_fits(const struct dlk_conv_params *kp);
 
 /* The input slot that holds the residual of an epilogue-carrying op. */
 static inline int dl_epilogue_residual_slot(const dl_node *n)
