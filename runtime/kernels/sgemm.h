@@ -219,6 +219,50 @@ DLK_SG_FULL(dlk_sgemm_micro12x16f_f32, 1)
 DLK_SG_KERNEL(dlk_sgemm_micro8_f32, DLK_SG_ROWS8)
 DLK_SG_KERNEL(dlk_sgemm_micro4_f32, DLK_SG_ROWS4)
 
+/* A whole strip's last panel of 16 v + e columns, v = 0 or 1 and e = 1 ..
+ * DLK_SGEMM_DOT_MAX (a 7x7 output's 49 = 32 + 17 columns, 14x14's 196 =
+ * 6 x 32 + 4): the 16 v columns run as usual, and each of the e others as
+ * twelve dot products of A's rows with the column, 16 values of k at a
+ * time, instead of a vector with 16 - e lanes idle. A 49-column product
+ * then costs about 3.1 vectors of multiply-adds per row and k instead of 4.
+ * The column is copied out of its panel first (kc <= KC values). */
+#define DLK_SGEMM_DOT_MAX 4
+static void dlk_sgemm_micro12e_f32(int64_t kc, const float *a, int64_t lda, int64_t nr, const float *bp,
+                                   float *c, int64_t ldc, const float *bias, int acc,
+                                   const dlk_sgemm_fuse *fz, const float *next)
+{
+    const int64_t v = nr / 16, e = nr % 16;
+    const __mmask16 me = (__mmask16)((1u << e) - 1u);
+    float col[DLK_SGEMM_KC], dots[DLK_SGEMM_MR][16];
+    int64_t i, j, p;
+    for (j = 0; j < e; j++) {
+        __m512 d[DLK_SGEMM_MR];
+        for (p = 0; p < kc; p++)
+            col[p] = bp[p * DLK_SGEMM_NR + 16 * v + j];
+        for (i = 0; i < DLK_SGEMM_MR; i++)
+            d[i] = _mm512_setzero_ps();
+        for (p = 0; p < kc; p += 16) {
+            const __mmask16 m = kc - p >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (kc - p)) - 1u);
+            const __m512 b = _mm512_maskz_loadu_ps(m, col + p);
+            for (i = 0; i < DLK_SGEMM_MR; i++)
+                d[i] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i * lda + p), b, d[i]);
+        }
+        for (i = 0; i < DLK_SGEMM_MR; i++)
+            dots[i][j] = _mm512_reduce_add_ps(d[i]);
+    }
+    if (v == 1)
+        dlk_sgemm_micro12x16f_f32(kc, a, lda, 16, bp, c, ldc, bias, acc, fz, next);
+    for (i = 0; i < DLK_SGEMM_MR; i++) {
+        float *ci = c + i * ldc + 16 * v;
+        __m512 x = _mm512_maskz_loadu_ps(me, dots[i]);
+        x = _mm512_add_ps(x, acc ? _mm512_maskz_loadu_ps(me, ci)
+                                 : _mm512_set1_ps(bias != NULL ? bias[i] : 0.0f));
+        if (fz != NULL)
+            x = dlk_sgemm_fix(fz, x, i, 16 * v, me);
+        _mm512_mask_storeu_ps(ci, me, x);
+    }
+}
+
 /* The last panel of a row holding at most 16 columns (196 = 6 x 32 + 4,
  * 784 = 24 x 32 + 16) needs only the first of the two vectors: half the
  * multiply-adds of the full kernel. */
@@ -258,7 +302,9 @@ static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t
                                 const float *bp, float *c, int64_t ldc, const float *bias, int acc,
                                 const dlk_sgemm_fuse *fz, const float *next)
 {
-    if (nr <= 16 && mr == DLK_SGEMM_MR)
+    if (mr == DLK_SGEMM_MR && nr > 16 && nr <= 16 + DLK_SGEMM_DOT_MAX)
+        dlk_sgemm_micro12e_f32(kc, a, lda, nr, bp, c, ldc, bias, acc, fz, next);
+    else if (nr <= 16 && mr == DLK_SGEMM_MR)
         dlk_sgemm_micro12x16f_f32(kc, a, lda, nr, bp, c, ldc, bias, acc, fz, next);
     else if (nr <= 16)
         dlk_sgemm_micro12x16_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc, fz);

@@ -276,6 +276,26 @@ START_TEST(sgemm_every_epilogue)
 }
 END_TEST
 
+/* Row ends of 16 + e columns (a 7x7 output: 49 = 32 + 17): with AVX-512 a
+ * whole strip's last panel runs its e <= 4 extra columns as dot products
+ * over k (dlk_sgemm_micro12e_f32); e = 5 takes the vector kernel again.
+ * k below one block and across blocks with a remainder that is not a
+ * multiple of 16; rows: two whole strips and a short one; every residual
+ * placement, accumulate or bias, 1 and 2 threads. */
+START_TEST(sgemm_dot_tail_columns)
+{
+    const int64_t ks[2] = {37, 2 * DLK_SGEMM_KC + 21};
+    for (int64_t e = 1; e <= 5; e++)
+        for (int ik = 0; ik < 2; ik++)
+            for (int res = DLK_RES_NONE; res <= DLK_RES_AFTER_ACT; res++) {
+                dlk_epilogue ep = epilogue_of(res == DLK_RES_NONE ? DLK_ACT_NONE : DLK_ACT_RELU, res);
+                check_sgemm(2 * 12 + 5, 32 + 16 + e, ks[ik], (e + res) % 2, res == DLK_RES_AFTER_ACT, 0,
+                            res != DLK_RES_AFTER_ACT, ep, (int)(e + ik) % 2);
+                check_sgemm(12, 16 + e, ks[ik], 0, 0, (int)e % 2, 1, ep, ik);
+            }
+}
+END_TEST
+
 START_TEST(sgemm_random_shapes)
 {
     for (int t = 0; t < 60; t++) {
@@ -589,6 +609,7 @@ static Suite *sgemm_suite(void)
     tcase_add_test(tc, sgemm_every_epilogue);
     tcase_add_test(tc, sgemm_nan_through_epilogue);
     tcase_add_test(tc, sgemm_random_shapes);
+    tcase_add_test(tc, sgemm_dot_tail_columns);
     tcase_add_test(tc, gemm_packed_matches_plain_kernel);
     tcase_add_test(tc, matmul_packed_matches_plain_kernel);
     tcase_add_test(tc, conv_2d_all_combinations);
