@@ -219,26 +219,29 @@ DLK_SG_FULL(dlk_sgemm_micro12x16f_f32, 1)
 DLK_SG_KERNEL(dlk_sgemm_micro8_f32, DLK_SG_ROWS8)
 DLK_SG_KERNEL(dlk_sgemm_micro4_f32, DLK_SG_ROWS4)
 
-/* A whole strip's last panel of 16 v + e columns, v = 0 or 1 and e = 1 ..
- * DLK_SGEMM_DOT_MAX (a 7x7 output's 49 = 32 + 17 columns, 14x14's 196 =
- * 6 x 32 + 4): the 16 v columns run as usual, and each of the e others as
- * twelve dot products of A's rows with the column, 16 values of k at a
- * time, instead of a vector with 16 - e lanes idle. A 49-column product
- * then costs about 3.1 vectors of multiply-adds per row and k instead of 4.
- * The column is copied out of its panel first (kc <= KC values). */
+/* A whole strip's last panel of 16 + e columns, e = 1 .. DLK_SGEMM_DOT_MAX
+ * (a 7x7 output's 49 = 32 + 17 columns): the first 16 run on the one-vector
+ * kernel, and each of the e others as twelve dot products of A's rows with
+ * the column, 16 values of k at a time, instead of a second vector with
+ * 16 - e lanes idle. The column is copied out of its panel first (kc <= KC
+ * values). One thread, operands from L2/L3: 512 x 4608 x 49 1.79-1.83 ->
+ * 1.76 ms, 2048 x 512 x 49 0.78-0.81 -> 0.77 ms; light ResNet-50's 7x7
+ * layers 14.5 -> 13.9 ms. A panel of e columns alone (196 = 6 x 32 + 4)
+ * ran slower as dot products than as one vector (1024 x 256 x 196: 0.64 ->
+ * 0.65 ms), so it stays on the vector kernel. */
 #define DLK_SGEMM_DOT_MAX 4
 static void dlk_sgemm_micro12e_f32(int64_t kc, const float *a, int64_t lda, int64_t nr, const float *bp,
                                    float *c, int64_t ldc, const float *bias, int acc,
                                    const dlk_sgemm_fuse *fz, const float *next)
 {
-    const int64_t v = nr / 16, e = nr % 16;
+    const int64_t e = nr - 16;
     const __mmask16 me = (__mmask16)((1u << e) - 1u);
     float col[DLK_SGEMM_KC], dots[DLK_SGEMM_MR][16];
     int64_t i, j, p;
     for (j = 0; j < e; j++) {
         __m512 d[DLK_SGEMM_MR];
         for (p = 0; p < kc; p++)
-            col[p] = bp[p * DLK_SGEMM_NR + 16 * v + j];
+            col[p] = bp[p * DLK_SGEMM_NR + 16 + j];
         for (i = 0; i < DLK_SGEMM_MR; i++)
             d[i] = _mm512_setzero_ps();
         for (p = 0; p < kc; p += 16) {
@@ -250,15 +253,14 @@ static void dlk_sgemm_micro12e_f32(int64_t kc, const float *a, int64_t lda, int6
         for (i = 0; i < DLK_SGEMM_MR; i++)
             dots[i][j] = _mm512_reduce_add_ps(d[i]);
     }
-    if (v == 1)
-        dlk_sgemm_micro12x16f_f32(kc, a, lda, 16, bp, c, ldc, bias, acc, fz, next);
+    dlk_sgemm_micro12x16f_f32(kc, a, lda, 16, bp, c, ldc, bias, acc, fz, next);
     for (i = 0; i < DLK_SGEMM_MR; i++) {
-        float *ci = c + i * ldc + 16 * v;
+        float *ci = c + i * ldc + 16;
         __m512 x = _mm512_maskz_loadu_ps(me, dots[i]);
         x = _mm512_add_ps(x, acc ? _mm512_maskz_loadu_ps(me, ci)
                                  : _mm512_set1_ps(bias != NULL ? bias[i] : 0.0f));
         if (fz != NULL)
-            x = dlk_sgemm_fix(fz, x, i, 16 * v, me);
+            x = dlk_sgemm_fix(fz, x, i, 16, me);
         _mm512_mask_storeu_ps(ci, me, x);
     }
 }
