@@ -48,17 +48,9 @@ static float *rnd(int64_t count, unsigned seed, float lo, float hi)
     return v;
 }
 
-static int64_t numel(int rank, const int64_t *dims)
-{
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    return n;
-}
-
 static void init_rnd(mb_model *m, const char *name, int rank, const int64_t *dims, unsigned seed, float lo, float hi)
 {
-    mb_init_f32(m, name, rank, dims, rnd(numel(rank, dims), seed, lo, hi));
+    mb_init_f32(m, name, rank, dims, rnd(mb_count(rank, dims), seed, lo, hi));
 }
 
 /* BN statistics NAME_{g,b,m,v} for c channels (var > 0). */
@@ -186,7 +178,7 @@ static void check_numbers(mb_model *m, const char *name, int x_rank, const int64
     char model[64], err[256];
     snprintf(model, sizeof model, "%s.onnx", name);
     ck_assert_int_eq(mb_save(m, path(model)), 0);
-    int64_t xn = numel(x_rank, x_dims);
+    int64_t xn = mb_count(x_rank, x_dims);
     dlrt_tensor x = {1, x_rank, {0}, rnd(xn, 99, -2, 2), (size_t)xn * sizeof(float)};
     memcpy(x.dims, x_dims, sizeof(int64_t) * (size_t)x_rank);
     ck_assert_int_eq(dlrt_write_npy(path("x.npy"), &x, err, sizeof err), 0);
