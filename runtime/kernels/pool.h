@@ -274,8 +274,7 @@ static void dlk_maxpool2d_plane_avx512_f32(const dlk_pool2d_task *t, const float
             __m512 a = dlk_maxpool2d_cols16(rows, nr, -pl, iw_n), b = dlk_maxpool2d_cols16(rows, nr, 16 - pl, iw_n);
             __m512 e = _mm512_permutex2var_ps(a, even, b), o = _mm512_permutex2var_ps(a, odd, b);
             for (q = 0; q < blocks; q++) {
-                const int64_t left = ow_n - q * 16;
-                const __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+                const __mmask16 m = dlk_lanes16(q * 16, ow_n);
                 __m512 en, on, acc = e;
                 a = dlk_maxpool2d_cols16(rows, nr, 32 * q + 32 - pl, iw_n);
                 b = dlk_maxpool2d_cols16(rows, nr, 32 * q + 48 - pl, iw_n);
@@ -293,8 +292,7 @@ static void dlk_maxpool2d_plane_avx512_f32(const dlk_pool2d_task *t, const float
         } else {
             __m512 u = dlk_maxpool2d_cols16(rows, nr, -pl, iw_n);
             for (q = 0; q < blocks; q++) {
-                const int64_t left = ow_n - q * 16;
-                const __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+                const __mmask16 m = dlk_lanes16(q * 16, ow_n);
                 const __m512 un = dlk_maxpool2d_cols16(rows, nr, 16 * q + 16 - pl, iw_n);
                 __m512 acc = u;
                 for (k = 1; k < kw_n; k++)
@@ -443,7 +441,7 @@ static void dlk_avgpool2d_row_f32(const dlk_avgpool2d_task *t, const float *xp, 
         const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
         for (o = 0; o < ow_n; o += 16) {
             const int64_t q = o / 16;
-            const __mmask16 m = ow_n - o >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (ow_n - o)) - 1u);
+            const __mmask16 m = dlk_lanes16(o, ow_n);
             __m512 acc = _mm512_setzero_ps(), count;
             for (kh = 0; kh < p->kernel[0]; kh++) {
                 const int64_t ih = oh * p->strides[0] - p->pads[0] + kh * p->dilations[0];
