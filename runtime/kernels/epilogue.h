@@ -60,44 +60,69 @@ static __m512 dlk_relu_clip_avx512(__m512 v, int relu, int clip, float lo, float
 /*@ dlk_epilogue_simd : dlk_common */
 /* Sigmoid and SiLU over 16 lanes with AVX-512: libm's expf is a call per
  * element that no compiler vectorises without -ffast-math, and in SiLU
- * networks (EfficientNet) it costs more than the convolutions. exp(x) =
- * 2^n exp(r), n = round(x log2 e), r = x - n ln 2 in two parts (exact-ish
- * Cody-Waite reduction), exp(r) by a degree-7 minimax polynomial in r
- * (relative error under 1e-7 against double exp over [-87, 88]; the
- * scalar fallback keeps libm's expf). */
+ * networks it costs about as much as the convolutions it follows
+ * (EfficientNet-B0: 6.2 M values, 17 % of the model). exp(x) = 2^n exp(r),
+ * n = round(x log2 e) (adding 1.5 x 2^23 rounds; n then sits in the sum's
+ * low mantissa bits), r = x - n ln 2 in two parts (Cody-Waite), exp(r) by a
+ * degree-5 polynomial fitted for this kernel (least squares weighted to
+ * relative error, on Chebyshev nodes of |r| <= ln 2 / 2: 2.1e-7 evaluated
+ * in float), and 2^n added to the exponent field (x is clamped to [-86, 88]
+ * so the result stays a normal float; 1 + exp(-86) is 1). Sigmoid and SiLU
+ * come out within 3.0e-7 of double precision over [-90, 90]. 13 vector
+ * instructions for exp where a degree-7 polynomial with the rounding and
+ * scaling instructions took 16, and two vectors a step: SiLU 0.28 -> 0.22 ns
+ * a value on one Sapphire Rapids core, EfficientNet-B0 3-4 % faster.
+ * The scalar fallback keeps libm's expf. */
 #if defined(__AVX512F__)
 #include <immintrin.h>
 
 static __m512 dlk_exp_avx512(__m512 x)
 {
     const __m512 r_hi = _mm512_set1_ps(0.693359375f), r_lo = _mm512_set1_ps(-2.12194440e-4f);
-    __m512 n, r, p;
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.33654f)), _mm512_set1_ps(88.0f));
-    n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m512 shift = _mm512_set1_ps(12582912.0f);
+    __m512 t, n, r, p;
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-86.0f)), _mm512_set1_ps(88.0f));
+    t = _mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), shift);
+    n = _mm512_sub_ps(t, shift);
     r = _mm512_fnmadd_ps(n, r_hi, x);
     r = _mm512_fnmadd_ps(n, r_lo, r);
-    p = _mm512_fmadd_ps(_mm512_set1_ps(1.9875691500e-4f), r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(p, n);
+    p = _mm512_fmadd_ps(_mm512_set1_ps(8.2976548e-3f), r, _mm512_set1_ps(4.1915383e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6667575e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.9998894e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(9.9999970e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0000001f));
+    return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(p), _mm512_slli_epi32(_mm512_castps_si512(t), 23)));
 }
 
-/* y = sigmoid(alpha y) (silu 0) or y sigmoid(alpha y) (silu 1), in place. */
+/* sigmoid(alpha v) (silu 0) or v sigmoid(alpha v) (silu 1) of 16 values:
+ * 1 / (1 + exp(-alpha v)) with the reciprocal to 14 bits and one Newton step.
+ * The clamp sends a NaN to -86 (max and min return their second operand
+ * then), so Sigmoid passes NaN lanes through itself; SiLU's v x s is NaN. */
+static __m512 dlk_sigmoid16_avx512(__m512 v, __m512 minus_alpha, int silu)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512 d = _mm512_add_ps(one, dlk_exp_avx512(_mm512_mul_ps(v, minus_alpha)));
+    const __m512 r0 = _mm512_rcp14_ps(d);
+    const __m512 s = _mm512_fmadd_ps(r0, _mm512_fnmadd_ps(d, r0, one), r0);
+    return silu ? _mm512_mul_ps(v, s) : _mm512_mask_mov_ps(s, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), v);
+}
+
+/* y = sigmoid(alpha y) (silu 0) or y sigmoid(alpha y) (silu 1), in place;
+ * two vectors a step, so each step's two chains of dependent operations
+ * overlap. */
 static void dlk_sigmoid_avx512(float *y, int64_t n, float alpha, int silu)
 {
-    const __m512 one = _mm512_set1_ps(1.0f), minus_alpha = _mm512_set1_ps(-alpha);
+    const __m512 minus_alpha = _mm512_set1_ps(-alpha);
     int64_t i;
-    for (i = 0; i < n; i += 16) {
+    for (i = 0; i + 32 <= n; i += 32) {
+        const __m512 a = dlk_sigmoid16_avx512(_mm512_loadu_ps(y + i), minus_alpha, silu);
+        const __m512 b = dlk_sigmoid16_avx512(_mm512_loadu_ps(y + i + 16), minus_alpha, silu);
+        _mm512_storeu_ps(y + i, a);
+        _mm512_storeu_ps(y + i + 16, b);
+    }
+    for (; i < n; i += 16) {
         const __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1u);
-        const __m512 v = _mm512_maskz_loadu_ps(m, y + i);
-        const __m512 d = _mm512_add_ps(one, dlk_exp_avx512(_mm512_mul_ps(v, minus_alpha)));
-        const __m512 r0 = _mm512_rcp14_ps(d);   /* 1/d to 14 bits, then one Newton step */
-        const __m512 s = _mm512_fmadd_ps(r0, _mm512_fnmadd_ps(d, r0, one), r0);
-        _mm512_mask_storeu_ps(y + i, m, silu ? _mm512_mul_ps(v, s) : s);
+        _mm512_mask_storeu_ps(y + i, m, dlk_sigmoid16_avx512(_mm512_maskz_loadu_ps(m, y + i), minus_alpha, silu));
     }
 }
 #endif
