@@ -368,6 +368,41 @@ START_TEST(lrn_beta_three_quarters)
 }
 END_TEST
 
+/* Planes wider than a vector and windows clipped at both ends: 7 channels
+ * of 37 pixels (two blocks of 16 and a rest of 5), window sizes 5 and 4
+ * (before 2 / 1, after 2 / 2), beta 0.75 (the in-register path with
+ * AVX-512) and 0.6 (powf), against double precision. */
+START_TEST(lrn_planes_against_double)
+{
+    enum { C = 7, S = 37 };
+    static const int64_t sizes[2] = {5, 4};
+    static const float betas[2] = {0.75f, 0.6f};
+    float x[C * S], y[C * S];
+    unsigned seed = 7;
+    for (int i = 0; i < C * S; i++) {
+        seed = seed * 1103515245u + 12345u;
+        x[i] = (float)((seed >> 9) % 2001) / 100.0f - 10.0f;
+    }
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++) {
+            dlk_lrn_params p = {1, C, S, sizes[a], 0.3f, betas[b], 1.5f};
+            const int64_t before = (p.size - 1) / 2, after = p.size / 2;
+            dlk_lrn_f32(NULL, &p, x, y);
+            for (int c = 0; c < C; c++)
+                for (int i = 0; i < S; i++) {
+                    double sum = 0, want;
+                    for (int64_t cc = c - before; cc <= c + after; cc++)
+                        if (cc >= 0 && cc < C)
+                            sum += (double)x[cc * S + i] * x[cc * S + i];
+                    want = x[c * S + i] / pow(1.5 + 0.3 / (double)p.size * sum, (double)betas[b]);
+                    ck_assert_msg(fabs(y[c * S + i] - want) <= 1e-6 * fabs(want) + 1e-30,
+                                  "size %d beta %g: y[%d][%d] = %.9g, want %.9g", (int)p.size, (double)betas[b], c,
+                                  i, (double)y[c * S + i], want);
+                }
+        }
+}
+END_TEST
+
 /* ----------------------------------------------------------------- gemm */
 
 START_TEST(gemm_transposes_and_broadcast_c)
@@ -521,6 +556,7 @@ int main(void)
     tcase_add_test(norm, batchnorm_per_channel);
     tcase_add_test(norm, lrn_windows);
     tcase_add_test(norm, lrn_beta_three_quarters);
+    tcase_add_test(norm, lrn_planes_against_double);
     tcase_add_test(gemm, gemm_transposes_and_broadcast_c);
     tcase_add_test(gemm, gemm_matches_naive_loops);
     tcase_add_test(gemm, matmul_batched_broadcast);
