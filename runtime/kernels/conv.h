@@ -360,6 +360,10 @@ static void dlk_conv_gemm_one_f32(const dlk_par *par, const dlk_conv_gemm_job *t
     g.lda = g.k;
     g.pack = dlk_conv_im2col_pack_f32;
     g.pack_ctx = &col;
+    if (col.pointwise && col.ps == NULL) {   /* B is x itself: a product of few rows reads it in place */
+        g.b = col.x + j0;
+        g.ldb = col.in_plane;
+    }
     g.bias = t->b != NULL ? t->b + grp * ocg : NULL;
     g.c = t->y + y_off;
     g.ldc = p->shuffle ? p->group * out_plane : out_plane;

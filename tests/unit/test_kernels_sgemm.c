@@ -158,6 +158,10 @@ static dlk_epilogue epilogue_of(int kind, int residual)
 
 /* ----------------------------------------------------------- the gemm */
 
+/* Whether check_sgemm also gives B (when not transposed) as a plain matrix
+ * (dlk_sgemm_args.b), which products of few rows read in place. */
+static int plain_b;
+
 /* One case: C (m x n, ldc) = or += A (m x k, lda) x B (k x n, ldb; or given
  * transposed) + bias, then epilogue e with residual r (ldr). */
 static void check_sgemm(int64_t m, int64_t n, int64_t k, int64_t pad, int acc, int trans_b,
@@ -195,6 +199,10 @@ static void check_sgemm(int64_t m, int64_t n, int64_t k, int64_t pad, int acc, i
     g.lda = lda;
     g.pack = trans_b ? dlk_sgemm_pack_cols_f32 : dlk_sgemm_pack_rows_f32;
     g.pack_ctx = trans_b ? (const void *)&cols : (const void *)&rows;
+    if (plain_b && !trans_b) {
+        g.b = b;
+        g.ldb = ldb;
+    }
     g.bias = with_bias ? bias : NULL;
     g.acc = acc;
     g.c = c;
@@ -206,9 +214,10 @@ static void check_sgemm(int64_t m, int64_t n, int64_t k, int64_t pad, int acc, i
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++)
             got[i * n + j] = c[i * ldc + j];
-    snprintf(what, sizeof what, "sgemm m=%lld n=%lld k=%lld pad=%lld acc=%d transB=%d bias=%d act=%d res=%d thr=%d",
-             (long long)m, (long long)n, (long long)k, (long long)pad, acc, trans_b, with_bias,
-             (int)e.act, (int)e.residual, two_threads ? 2 : 1);
+    snprintf(what, sizeof what,
+             "sgemm m=%lld n=%lld k=%lld pad=%lld acc=%d transB=%d plainB=%d bias=%d act=%d res=%d thr=%d",
+             (long long)m, (long long)n, (long long)k, (long long)pad, acc, trans_b, plain_b && !trans_b,
+             with_bias, (int)e.act, (int)e.residual, two_threads ? 2 : 1);
     expect_close(got, want, scale, m * n, what);
     /* The padding between rows is never written. */
     for (int64_t i = 0; i < m; i++)
@@ -293,6 +302,29 @@ START_TEST(sgemm_dot_tail_columns)
                             res != DLK_RES_AFTER_ACT, ep, (int)(e + ik) % 2);
                 check_sgemm(12, 16 + e, ks[ik], 0, 0, (int)e % 2, 1, ep, ik);
             }
+}
+END_TEST
+
+/* B given as a plain matrix too: with AVX-512, products of up to 16 rows
+ * and k up to 512 read it in place (8 x 48 tiles, dlk_sgemm_small_task_f32);
+ * others (m = 17, k = 513) and other builds still pack it. Rows: one, a
+ * partial strip, one and two whole strips; columns: under one vector,
+ * across the 16 / 32 / 48 lane boundaries, several tiles with a ragged
+ * last one; every epilogue (fused Relu / Clip / residual in the tile,
+ * the others after it), accumulate or bias, padded rows, 1 and 2 threads. */
+START_TEST(sgemm_small_m_plain_b)
+{
+    static const int64_t ms[] = {1, 5, 8, 9, 16, 17}, ns[] = {3, 16, 31, 47, 48, 49, 97, 300};
+    static const int64_t ks[] = {1, 13, 64, 300, 512, 513};
+    int t = 0;
+    plain_b = 1;
+    for (int im = 0; im < 6; im++)
+        for (int in = 0; in < 8; in++)
+            for (int ik = 0; ik < 6; ik++, t++) {
+                dlk_epilogue e = epilogue_of(t % (DLK_ACT_GELU_TANH + 1), (t / 3) % 3);
+                check_sgemm(ms[im], ns[in], ks[ik], t % 3, t % 2, 0, (t / 2) % 2, e, (t / 5) % 2);
+            }
+    plain_b = 0;
 }
 END_TEST
 
@@ -609,6 +641,7 @@ static Suite *sgemm_suite(void)
     tcase_add_test(tc, sgemm_every_epilogue);
     tcase_add_test(tc, sgemm_nan_through_epilogue);
     tcase_add_test(tc, sgemm_random_shapes);
+    tcase_add_test(tc, sgemm_small_m_plain_b);
     tcase_add_test(tc, sgemm_dot_tail_columns);
     tcase_add_test(tc, gemm_packed_matches_plain_kernel);
     tcase_add_test(tc, matmul_packed_matches_plain_kernel);
