@@ -75,6 +75,8 @@ int dl_fuse_dw_pw(dl_graph *g, dl_pass_context *ctx);
 int dl_fuse_epilogue(dl_graph *g, dl_pass_context *ctx);
 /* a grouped Conv's output channel shuffle (Reshape -> Transpose -> Reshape) done by its stores */
 int dl_fuse_shuffle(dl_graph *g, dl_pass_context *ctx);
+/* a GlobalAveragePool of a depthwise conv's output taken by the conv (a second output) */
+int dl_fuse_mean(dl_graph *g, dl_pass_context *ctx);
 /* 3x3 stride-1 convs -> WinogradConv (passes/winograd.c) */
 int dl_winograd(dl_graph *g, dl_pass_context *ctx);
 

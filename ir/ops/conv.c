@@ -288,6 +288,24 @@ bool dl_conv_shuffle_fits(const dlk_conv_params *kp)
     return kp->group > 1 && !conv_is_depthwise(kp);
 }
 
+/* A second output, the mean of each output plane (N x C_out x 1 x 1: a
+ * GlobalAveragePool taken in by passes/fuse_epilogue.c, fuse-mean), is
+ * written by the depthwise kernel. */
+bool dl_conv_mean_fits(const dlk_conv_params *kp)
+{
+    return conv_is_depthwise(kp) && !kp->shuffle;
+}
+
+static int check_mean(dl_diag *d, const dl_node *n, const conv_attrs *a, const dlk_conv_params *kp)
+{
+    if (n->n_outputs <= 1)
+        return 0;
+    if (n->n_outputs != 2 || a->transpose || a->prologue != DL_CONV_PROLOGUE_NONE || !dl_conv_mean_fits(kp))
+        return dl_error(d, n, "has %d outputs; a second one (the channels' means) needs a 2-D depthwise Conv",
+                        n->n_outputs);
+    return 0;
+}
+
 static int check_shuffle(dl_diag *d, const dl_node *n, const dlk_conv_params *kp)
 {
     if (kp->shuffle && !dl_conv_shuffle_fits(kp))
@@ -310,8 +328,12 @@ static int conv_infer(dl_graph *g, dl_node *n, dl_diag *d)
     for (int i = 0; i < kp.rank; i++)
         dims[2 + i] = kp.out[i];
     dl_value_set_shape(n->outputs[0], DL_FLOAT, (int)kp.rank + 2, dims);
-    if (check_shuffle(d, n, &kp) < 0)
+    if (check_shuffle(d, n, &kp) < 0 || check_mean(d, n, n->params, &kp) < 0)
         return -1;
+    if (n->n_outputs == 2) {
+        const int64_t mean_dims[4] = {kp.n, kp.c_out, 1, 1};
+        dl_value_set_shape(n->outputs[1], DL_FLOAT, 4, mean_dims);
+    }
     if (conv_residual(n) != NULL && dl_value_numel(conv_residual(n)) != dl_value_numel(n->outputs[0]))
         return dl_error(d, n, "the fused residual input has %" PRId64 " elements; the output has %" PRId64,
                         dl_value_numel(conv_residual(n)), dl_value_numel(n->outputs[0]));
@@ -331,10 +353,13 @@ static int conv_eval(dl_graph *g, dl_node *n, dl_diag *d)
     const char *kernel;
     if (conv_make_params(d, n, &kp) < 0)
         return -1;
-    if (check_prologue(d, n, a, &kp) < 0 || check_shuffle(d, n, &kp) < 0)
+    if (check_prologue(d, n, a, &kp) < 0 || check_shuffle(d, n, &kp) < 0 || check_mean(d, n, a, &kp) < 0)
         return -1;
     kernel = conv_kernel(a, &kp);
-    if (a->transpose)
+    if (n->n_outputs == 2)
+        dlk_depthwise_mean_f32(NULL, &kp, input_data(n, 0), input_data(n, 1), input_data(n, 2), input_data(n, 3),
+                               n->outputs[0]->data, n->outputs[1]->data);
+    else if (a->transpose)
         dlk_conv_transpose_f32(&kp, input_data(n, 0), input_data(n, 1), input_data(n, 2),
                                n->outputs[0]->data);
     else if (strcmp(kernel, "dlk_conv_gemm_prologue_f32") == 0)
@@ -361,9 +386,9 @@ static int conv_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
         return -1;
     if (dl_value_numel(n->outputs[0]) == 0)
         return 0;
-    if (check_prologue(d, n, a, &kp) < 0 || check_shuffle(d, n, &kp) < 0)
+    if (check_prologue(d, n, a, &kp) < 0 || check_shuffle(d, n, &kp) < 0 || check_mean(d, n, a, &kp) < 0)
         return -1;
-    kernel = conv_kernel(a, &kp);
+    kernel = n->n_outputs == 2 ? "dlk_depthwise_mean_f32" : conv_kernel(a, &kp);
     r = (int)kp.rank;
     dl_lower_need(l, kernel);
     dl_lower_params_begin(l, "dlk_conv_params");
@@ -392,6 +417,8 @@ static int conv_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
         dl_lower_arg_int(l, a->prologue == DL_CONV_PROLOGUE_RELU);
     }
     dl_lower_arg_value(l, n->outputs[0]);
+    if (n->n_outputs == 2)
+        dl_lower_arg_value(l, n->outputs[1]);
     dl_lower_call_end(l);
     return 0;
 }

@@ -57,6 +57,9 @@ int64_t *dl_conv_shuffle(dl_node *n);
 struct dlk_conv_params;
 int dl_conv_params(dl_diag *d, const dl_node *n, struct dlk_conv_params *kp);
 bool dl_conv_shuffle_fits(const struct dlk_conv_params *kp);
+/* Whether such a conv can also write its output planes' means as a second
+ * output (depthwise; passes/fuse_epilogue.c, fuse-mean). */
+bool dl_conv_mean_fits(const struct dlk_conv_params *kp);
 
 /* The input slot that holds the residual of an epilogue-carrying op. */
 static inline int dl_epilogue_residual_slot(const dl_node *n)

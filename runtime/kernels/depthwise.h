@@ -13,8 +13,9 @@
 #include "conv.h"
 #include "epilogue.h"
 #include "parallel.h"
+#include "pool.h"
 
-/*@ dlk_depthwise_f32 : dlk_conv_params dlk_conv_range dlk_lanes16 dlk_transpose16 dlk_relu_clip_avx512 dlk_epilogue_f32 dlk_parallel */
+/*@ dlk_depthwise_f32 : dlk_conv_params dlk_conv_range dlk_lanes16 dlk_transpose16 dlk_relu_clip_avx512 dlk_epilogue_f32 dlk_parallel dlk_plane_mean_f32 */
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -445,7 +446,7 @@ static void dlk_depthwise_lanes_f32(const dlk_conv_params *p, const float *x, co
 typedef struct dlk_depthwise_task {
     const dlk_conv_params *p;
     const float *x, *w, *b, *r;
-    float *y;
+    float *y, *mean;   /* mean: NULL, or each output plane's mean (N x C_out) */
 } dlk_depthwise_task;
 
 /* Items are (image, output channel) planes. */
@@ -478,7 +479,11 @@ static void dlk_depthwise_run_f32(void *arg, int64_t begin, int64_t end)
                 nch = end - item;
             dlk_depthwise_lanes_f32(p, x, t->w + oc * ksize, t->b != NULL ? t->b + oc : NULL, r, t->y + y_off,
                                     nch);
+            if (t->mean != NULL)
+                for (int64_t c = 0; c < nch; c++)
+                    t->mean[item + c] = dlk_plane_mean_f32(t->y + y_off + c * out_plane, out_plane);
             item += nch - 1;
+            continue;
         } else if (direct)
             dlk_depthwise_plane_avx512_f32(p, &taps, x, t->w + oc * ksize, bias, r, t->y + y_off);
 #else
@@ -487,6 +492,8 @@ static void dlk_depthwise_run_f32(void *arg, int64_t begin, int64_t end)
 #endif
         else
             dlk_depthwise_plane_f32(p, x, t->w + oc * ksize, bias, r, t->y + y_off);
+        if (t->mean != NULL)   /* the plane is still in cache */
+            t->mean[item] = dlk_plane_mean_f32(t->y + y_off, out_plane);
     }
 }
 
@@ -503,6 +510,27 @@ static void dlk_depthwise_f32(const dlk_par *par, const dlk_conv_params *p, cons
     t.b = b;
     t.r = r;
     t.y = y;
+    t.mean = NULL;
+    dlk_parallel_for(par, dlk_depthwise_run_f32, &t, p->n * p->c_out);
+}
+/*@end*/
+
+/*@ dlk_depthwise_mean_f32 : dlk_depthwise_f32 */
+/* The same, and mean (N x C_out) = each output plane's mean, taken while
+ * the plane is in cache: a GlobalAveragePool that reads y (squeeze-
+ * excitation), fused by passes/fuse_epilogue.c (fuse-mean), with that
+ * kernel's summation (dlk_plane_mean_f32): the same bits. */
+static void dlk_depthwise_mean_f32(const dlk_par *par, const dlk_conv_params *p, const float *x, const float *w,
+                                   const float *b, const float *r, float *y, float *mean)
+{
+    dlk_depthwise_task t;
+    t.p = p;
+    t.x = x;
+    t.w = w;
+    t.b = b;
+    t.r = r;
+    t.y = y;
+    t.mean = mean;
     dlk_parallel_for(par, dlk_depthwise_run_f32, &t, p->n * p->c_out);
 }
 /*@end*/

@@ -558,10 +558,29 @@ static void dlk_global_lppool_f32(int64_t planes, int64_t size, float pw, const 
 }
 /*@end*/
 
-/*@ dlk_global_avgpool_f32 : dlk_parallel */
+/*@ dlk_plane_mean_f32 : dlk_common */
+/* The mean of x[0 .. size): eight partial sums keep the loop vectorised
+ * and the summation order fixed. GlobalAveragePool and a depthwise conv
+ * that takes the pool after it (fuse-mean) both use it: the same bits. */
+static float dlk_plane_mean_f32(const float *x, int64_t size)
+{
+    const int64_t size8 = size - size % 8;
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s;
+    int64_t i;
+    int k;
+    for (i = 0; i < size8; i += 8)
+        for (k = 0; k < 8; k++)
+            acc[k] += x[i + k];
+    s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (i = size8; i < size; i++)
+        s += x[i];
+    return size > 0 ? s / (float)size : 0.0f;
+}
+/*@end*/
+
+/*@ dlk_global_avgpool_f32 : dlk_parallel dlk_plane_mean_f32 */
 /* y[i] = mean of x[i*size : (i+1)*size]: GlobalAveragePool over planes of
- * `size` elements, planes split over the threads. Eight partial sums keep
- * the loop vectorised and the summation order fixed. */
+ * `size` elements, planes split over the threads. */
 typedef struct dlk_global_avgpool_task {
     int64_t size;
     const float *x;
@@ -571,20 +590,9 @@ typedef struct dlk_global_avgpool_task {
 static void dlk_global_avgpool_run_f32(void *arg, int64_t begin, int64_t end)
 {
     const dlk_global_avgpool_task *t = (const dlk_global_avgpool_task *)arg;
-    const int64_t size = t->size, size8 = size - size % 8;
-    int64_t pl, i;
-    int k;
-    for (pl = begin; pl < end; pl++) {
-        const float *xp = t->x + pl * size;
-        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s;
-        for (i = 0; i < size8; i += 8)
-            for (k = 0; k < 8; k++)
-                acc[k] += xp[i + k];
-        s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-        for (i = size8; i < size; i++)
-            s += xp[i];
-        t->y[pl] = size > 0 ? s / (float)size : 0.0f;
-    }
+    int64_t pl;
+    for (pl = begin; pl < end; pl++)
+        t->y[pl] = dlk_plane_mean_f32(t->x + pl * t->size, t->size);
 }
 
 static void dlk_global_avgpool_f32(const dlk_par *par, int64_t planes, int64_t size, const float *x, float *y)

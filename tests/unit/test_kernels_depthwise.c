@@ -6,7 +6,9 @@
  * 16 to 37 channels (the AVX-512 path that puts channels along the vector),
  * with and without bias,
  * activation and residual; run with no thread context and with a 3-way
- * context whose shares run one after the other (every plane written once). */
+ * context whose shares run one after the other (every plane written once).
+ * The variant that also writes each plane's mean (fuse-mean) must give the
+ * same output and GlobalAveragePool's means of it, bit for bit. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -143,6 +145,21 @@ static void one_case(int trial, int large, int wide)
                           (long long)p.in[0], (long long)p.in[1], (long long)p.c_in, (long long)p.c_out,
                           (long long)p.ep.act, (long long)p.ep.residual, with_par, (long long)i, (double)y[i],
                           want[i]);
+    }
+    {   /* with each plane's mean too (fuse-mean): y bit for bit, and the means as
+         * GlobalAveragePool's kernel computes them from y */
+        const int64_t planes = p.n * p.c_out, plane = p.out[0] * p.out[1];
+        float *y2 = malloc(sizeof(float) * (size_t)ny), *mean = malloc(sizeof(float) * (size_t)planes);
+        float *want_mean = malloc(sizeof(float) * (size_t)planes);
+        dlk_depthwise_mean_f32(trial % 2 ? &three : NULL, &p, x, w, bias, res, y2, mean);
+        dlk_global_avgpool_f32(NULL, planes, plane, y, want_mean);
+        ck_assert_msg(memcmp(y2, y, sizeof(float) * (size_t)ny) == 0, "trial %d: y with the means differs", trial);
+        for (int64_t i = 0; i < planes; i++)
+            ck_assert_msg(memcmp(&mean[i], &want_mean[i], sizeof(float)) == 0, "trial %d: mean[%lld] = %.9g, want %.9g",
+                          trial, (long long)i, (double)mean[i], (double)want_mean[i]);
+        free(y2);
+        free(mean);
+        free(want_mean);
     }
     free(x);
     free(w);

@@ -3,7 +3,8 @@
  * is also compiled and run by the real dlcc at -O0 (no fusion) and -O2, and
  * the outputs must agree within 1e-5 relative; small cases are checked
  * against hand-computed values too. Also fuse-shuffle (a channel shuffle
- * stored by the grouped conv before it), in the same file as its pass. */
+ * stored by the grouped conv before it) and fuse-mean (a GlobalAveragePool
+ * taken by the depthwise conv before it), in the same file as their passes. */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
 #include <math.h>
@@ -546,6 +547,96 @@ START_TEST(shuffle_not_fused)
 }
 END_TEST
 
+/* ------------------------------------------------------------- fuse-mean */
+
+/* Squeeze-excitation after a conv (EfficientNet): conv [-> SiLU] = a;
+ * GlobalAveragePool(a) -> 1x1 conv -> Relu -> 1x1 conv -> Sigmoid = s;
+ * out = a * s. group: the first conv's (c: depthwise). */
+static mb_model *se_model(const int64_t *xd, int64_t group, unsigned seed)
+{
+    const int64_t c = xd[1], wd[4] = {c, c / group, 3, 3}, bd[1] = {c}, pads[4] = {1, 1, 1, 1};
+    const int64_t w1d[4] = {4, c, 1, 1}, w2d[4] = {c, 4, 1, 1};
+    mb_model *m = mb_new(13);
+    mb_input(m, "x", 4, xd);
+    mb_init_random(m, "w", 4, wd, seed);
+    mb_init_random(m, "b", 1, bd, seed + 1);
+    mb_init_random(m, "w1", 4, w1d, seed + 2);
+    mb_init_random(m, "w2", 4, w2d, seed + 3);
+    Onnx__NodeProto *cv = mb_node(m, "Conv", "dw", "x,w,b", "y");
+    mb_attr_ints(cv, "pads", 4, pads);
+    mb_attr_int(cv, "group", group);
+    mb_node(m, "Sigmoid", "sig", "y", "ys");
+    mb_node(m, "Mul", "silu", "y,ys", "a");
+    mb_node(m, "GlobalAveragePool", "squeeze", "a", "m");
+    mb_node(m, "Conv", "reduce", "m,w1", "r");
+    mb_node(m, "Relu", "relu", "r", "rr");
+    mb_node(m, "Conv", "expand", "rr,w2", "e");
+    mb_node(m, "Sigmoid", "gate", "e", "s");
+    mb_node(m, "Mul", "scale", "a,s", "out");
+    mb_output(m, "out");
+    return m;
+}
+
+/* The depthwise conv takes the pool (a second output) and keeps its SiLU;
+ * -O0, -O2 and -O2 on two threads agree. A conv of group 1 keeps its pool. */
+START_TEST(depthwise_takes_global_average_pool)
+{
+    static const int64_t xds[2][4] = {{1, 16, 13, 11}, {2, 24, 40, 37}};
+    make_dir();
+    for (int k = 0; k < 3; k++) {
+        const int64_t *xd = xds[k == 1];
+        const int64_t group = k == 2 ? 1 : xd[1];
+        mb_model *m = se_model(xd, group, 50u + (unsigned)k);
+        dl_diag d;
+        dl_graph *g = compile_graph(m, &d, true);
+        dl_node *pool = find_op(g, "GlobalAveragePool");
+        if (group > 1) {
+            dl_node *dw = NULL;
+            ck_assert_ptr_null(pool);
+            for (int i = 0; i < g->n_nodes; i++)
+                if (!g->nodes[i]->dead && strcmp(g->nodes[i]->op_type, "Conv") == 0 && g->nodes[i]->n_outputs == 2)
+                    dw = g->nodes[i];
+            ck_assert_ptr_nonnull(dw);
+            ck_assert_ptr_nonnull(dw->fused);
+            ck_assert_str_eq(dw->fused, "Sigmoid,Mul,GlobalAveragePool");
+            ck_assert_str_eq(dw->outputs[1]->name, "m");
+            ck_assert_int_eq(dw->outputs[1]->rank, 4);
+            ck_assert_int_eq(dw->outputs[1]->dims[1], xd[1]);
+            ck_assert_int_eq(dw->outputs[1]->dims[2] * dw->outputs[1]->dims[3], 1);
+        } else {
+            ck_assert_ptr_nonnull(pool);
+        }
+        dl_graph_free(g);
+        dl_diag_free(&d);
+        {   /* fuse-mean changes no bit (the pool's own summation), at 1 and 2 threads; against
+             * -O0 the fused SiLU's exp (3e-7) is what differs, through the gate */
+            static const char *const levels[3] = {"-O2 --disable-pass=fuse-mean", "-O2 --threads 2", "-O0"};
+            const int64_t n = mb_count(4, xd);
+            float *x = mb_random_floats(n, 60u + (unsigned)k);
+            dlrt_tensor y2, yl;
+            ck_assert_int_eq(mb_save(m, path("model.onnx")), 0);
+            run_model("-O2", x, 4, xd, n, &y2);
+            for (int l = 0; l < 3; l++) {
+                run_model(levels[l], x, 4, xd, n, &yl);
+                ck_assert_int_eq((int)yl.bytes, (int)y2.bytes);
+                for (size_t i = 0; i < y2.bytes / sizeof(float); i++) {
+                    const float a = ((float *)yl.data)[i], b = ((float *)y2.data)[i];
+                    if (l < 2)
+                        ck_assert_msg(a == b, "%s: y[%d] = %.9g, -O2 %.9g", levels[l], (int)i, (double)a, (double)b);
+                    else
+                        ck_assert_msg(fabsf(a - b) <= 1e-4f * fmaxf(fabsf(a), 1e-2f), "-O0: y[%d] = %g, -O2 %g",
+                                      (int)i, (double)a, (double)b);
+                }
+                dlrt_tensor_free(&yl);
+            }
+            dlrt_tensor_free(&y2);
+            free(x);
+        }
+    }
+    remove_dir();
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("pass_epilogue");
@@ -555,6 +646,7 @@ static Suite *suite(void)
     tcase_add_test(tc, conv_relu_then_add);
     tcase_add_test(tc, gemm_activations);
     tcase_add_test(tc, conv_silu);
+    tcase_add_test(tc, depthwise_takes_global_average_pool);
     tcase_add_test(tc, matmul_gelu);
     tcase_add_test(tc, not_fused_when_shared);
     tcase_add_test(tc, disabled_pass_leaves_graph);
