@@ -15,7 +15,7 @@
 #include "parallel.h"
 #include "pool.h"
 
-/*@ dlk_depthwise_f32 : dlk_conv_params dlk_conv_range dlk_lanes16 dlk_transpose16 dlk_relu_clip_avx512 dlk_epilogue_f32 dlk_parallel dlk_plane_mean_f32 */
+/*@ dlk_depthwise_body_f32 : dlk_conv_params dlk_conv_range dlk_lanes16 dlk_transpose16 dlk_relu_clip_avx512 dlk_epilogue_f32 dlk_parallel dlk_plane_mean_f32 */
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -497,31 +497,9 @@ static void dlk_depthwise_run_f32(void *arg, int64_t begin, int64_t end)
     }
 }
 
-/* ONNX Conv with rank 2, group == c_in (each output channel reads the input
- * channel oc / (c_out / group)) and kernel[1] <= DLK_DEPTHWISE_MAX_KW; r is
- * the residual or NULL. y must not overlap x or r. */
-static void dlk_depthwise_f32(const dlk_par *par, const dlk_conv_params *p, const float *x, const float *w,
-                              const float *b, const float *r, float *y)
-{
-    dlk_depthwise_task t;
-    t.p = p;
-    t.x = x;
-    t.w = w;
-    t.b = b;
-    t.r = r;
-    t.y = y;
-    t.mean = NULL;
-    dlk_parallel_for(par, dlk_depthwise_run_f32, &t, p->n * p->c_out);
-}
-/*@end*/
-
-/*@ dlk_depthwise_mean_f32 : dlk_depthwise_f32 */
-/* The same, and mean (N x C_out) = each output plane's mean, taken while
- * the plane is in cache: a GlobalAveragePool that reads y (squeeze-
- * excitation), fused by passes/fuse_epilogue.c (fuse-mean), with that
- * kernel's summation (dlk_plane_mean_f32): the same bits. */
-static void dlk_depthwise_mean_f32(const dlk_par *par, const dlk_conv_params *p, const float *x, const float *w,
-                                   const float *b, const float *r, float *y, float *mean)
+/* Runs the planes over par; mean NULL or each plane's mean. */
+static void dlk_depthwise_planes_f32(const dlk_par *par, const dlk_conv_params *p, const float *x, const float *w,
+                                     const float *b, const float *r, float *y, float *mean)
 {
     dlk_depthwise_task t;
     t.p = p;
@@ -532,6 +510,29 @@ static void dlk_depthwise_mean_f32(const dlk_par *par, const dlk_conv_params *p,
     t.y = y;
     t.mean = mean;
     dlk_parallel_for(par, dlk_depthwise_run_f32, &t, p->n * p->c_out);
+}
+/*@end*/
+
+/*@ dlk_depthwise_f32 : dlk_depthwise_body_f32 */
+/* ONNX Conv with rank 2, group == c_in (each output channel reads the input
+ * channel oc / (c_out / group)) and kernel[1] <= DLK_DEPTHWISE_MAX_KW; r is
+ * the residual or NULL. y must not overlap x or r. */
+static void dlk_depthwise_f32(const dlk_par *par, const dlk_conv_params *p, const float *x, const float *w,
+                              const float *b, const float *r, float *y)
+{
+    dlk_depthwise_planes_f32(par, p, x, w, b, r, y, NULL);
+}
+/*@end*/
+
+/*@ dlk_depthwise_mean_f32 : dlk_depthwise_body_f32 */
+/* The same, and mean (N x C_out) = each output plane's mean, taken while
+ * the plane is in cache: a GlobalAveragePool that reads y (squeeze-
+ * excitation), fused by passes/fuse_epilogue.c (fuse-mean), with that
+ * kernel's summation (dlk_plane_mean_f32): the same bits. */
+static void dlk_depthwise_mean_f32(const dlk_par *par, const dlk_conv_params *p, const float *x, const float *w,
+                                   const float *b, const float *r, float *y, float *mean)
+{
+    dlk_depthwise_planes_f32(par, p, x, w, b, r, y, mean);
 }
 /*@end*/
 
