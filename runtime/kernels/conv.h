@@ -364,6 +364,7 @@ static void dlk_conv_gemm_one_f32(const dlk_par *par, const dlk_conv_gemm_job *t
         g.b = col.x + j0;
         g.ldb = col.in_plane;
     }
+    g.cheap_pack = col.pointwise && (col.ps == NULL || (col.pt == NULL && !col.relu));
     g.bias = t->b != NULL ? t->b + grp * ocg : NULL;
     g.c = t->y + y_off;
     g.ldc = p->shuffle ? p->group * out_plane : out_plane;

@@ -534,6 +534,9 @@ typedef struct dlk_sgemm_args {
      * rows read it in place instead of packing it (AVX-512 builds). */
     const float *b;
     int64_t ldb;
+    /* 1: packing B is a plain copy or a scaled one (a pointwise conv), cheap
+     * enough that two threads may each pack all of it (see dlk_sgemm_f32) */
+    int cheap_pack;
     int64_t row_blocks, col_blocks, mc, nc;   /* the work split, set by dlk_sgemm_f32: row blocks of
                                                * mc rows, column parts, blocks of <= nc columns */
 } dlk_sgemm_args;
@@ -616,6 +619,15 @@ static void dlk_sgemm_task_f32(void *arg, int64_t begin, int64_t end)
  * than threads are rows split too (every row block packs its columns
  * again, which costs as much as the product itself when K is large and M
  * small). Fields of g past ldr are set here. */
+/* Products of few columns (14x14 images: 196 = 6 x 32 + 4) split their
+ * columns 3 + 4 panels over 2 threads and ran 1.0-1.3x as fast as on one;
+ * when packing B is cheap, splitting the rows instead (each thread packs all
+ * of B) ran EfficientNet-B0's 1x1 convs on 14x14 at 2 threads 1.3-1.45x. A
+ * BN -> Relu prologue or an im2col makes the doubled packing cost more
+ * (DenseNet-121 lost 5 % when every product did it). */
+#ifndef DLK_SGEMM_ROWS_SPLIT
+#define DLK_SGEMM_ROWS_SPLIT 5
+#endif
 /* The longest column of B a matrix-vector product keeps whole (64 KB). */
 #ifndef DLK_SGEMM_GEMV_K
 #define DLK_SGEMM_GEMV_K 16384
@@ -777,7 +789,8 @@ static void dlk_sgemm_f32(const dlk_par *par, dlk_sgemm_args *g)
     /* More of A than of B (7x7 and 14x14 layers: m x k weights, k x n
      * pixels): split the rows instead, so each thread reads half of A and
      * packs all of the smaller B. */
-    if (threads > 1 && g->m > g->n && strips >= threads)
+    if (threads > 1 && strips >= threads &&
+        (g->m > g->n || (g->cheap_pack && g->m >= 48 && g->m * DLK_SGEMM_ROWS_SPLIT > g->n)))
         g->col_blocks = 1;
     if (threads > 1 && g->col_blocks < threads) {
         rb = (threads + g->col_blocks - 1) / g->col_blocks;

@@ -575,6 +575,17 @@ START_TEST(conv_wide_image_cross_blocks)
 }
 END_TEST
 
+/* A dlk_par of two threads whose shares run one after the other. */
+static void two_shares(const dlk_par *par, dlk_task task, void *arg, int64_t n)
+{
+    for (int t = 0; t < par->threads; t++) {
+        int64_t b, e;
+        dlk_parallel_share(n, t, par->threads, &b, &e);
+        if (e > b)
+            task(arg, b, e);
+    }
+}
+
 START_TEST(conv_pointwise_prologue)
 {
     /* dlk_conv_gemm_prologue_f32 = naive conv of relu ? max(x s + t, 0) : x s + t
@@ -594,6 +605,11 @@ START_TEST(conv_pointwise_prologue)
             dlk_conv_gemm_prologue_f32(NULL, &p, x, w, b, NULL, sc, relu == 2 ? NULL : sh, relu == 1, y);
             naive_conv(&p, xp, w, b, want);
             expect_floats(y, want, ny, 1e-5f, relu == 2 ? "scale prologue" : relu ? "prologue with relu" : "prologue");
+            if (group == 1) {   /* 2 threads: 20 rows x 391 columns split by columns */
+                const dlk_par two = {2, two_shares, NULL};
+                dlk_conv_gemm_prologue_f32(&two, &p, x, w, b, NULL, sc, relu == 2 ? NULL : sh, relu == 1, y);
+                expect_floats(y, want, ny, 1e-5f, "prologue, 2 threads");
+            }
             free(x);
             free(w);
             free(b);
@@ -603,6 +619,42 @@ START_TEST(conv_pointwise_prologue)
             free(y);
             free(want);
         }
+}
+END_TEST
+
+/* Two threads split a pointwise conv's rows when packing its B is cheap (a
+ * copy or a per-channel scale) and it has few columns for its rows (64
+ * output channels over 17 x 11 = 187 pixels: dlk_sgemm_f32's cheap_pack
+ * rule), and its columns with a shift or Relu prologue: each against the
+ * naive conv of the prologue's output. */
+START_TEST(conv_pointwise_rows_split_two_threads)
+{
+    const dlk_par two = {2, two_shares, NULL};
+    for (int kind = 0; kind < 4; kind++) {   /* 0: no prologue, 1: scale, 2: scale + shift, 3: + Relu */
+        dlk_conv_params p = params2d(1, 150, 64, 1, 17, 11, 1, 1, 1, 0, 1);
+        const int64_t nx = 150 * 17 * 11, nw = 64 * 150, ny = 64 * 17 * 11;
+        float *x = rnd_array(nx), *w = rnd_array(nw), *b = rnd_array(64), *sc = rnd_array(150);
+        float *sh = rnd_array(150), *xp = rnd_array(nx), *y = rnd_array(ny), *want = rnd_array(ny);
+        for (int64_t i = 0; i < nx; i++) {
+            const int64_t c = i / (17 * 11);
+            const float v = kind == 0 ? x[i] : kind == 1 ? x[i] * sc[c] : x[i] * sc[c] + sh[c];
+            xp[i] = kind == 3 && v < 0.0f ? 0.0f : v;
+        }
+        if (kind == 0)
+            dlk_conv_gemm_f32(&two, &p, x, w, b, NULL, y);
+        else
+            dlk_conv_gemm_prologue_f32(&two, &p, x, w, b, NULL, sc, kind == 1 ? NULL : sh, kind == 3, y);
+        naive_conv(&p, xp, w, b, want);
+        expect_floats(y, want, ny, 1e-5f, "pointwise conv, 2 threads");
+        free(x);
+        free(w);
+        free(b);
+        free(sc);
+        free(sh);
+        free(xp);
+        free(y);
+        free(want);
+    }
 }
 END_TEST
 
@@ -624,6 +676,7 @@ int main(void)
     tcase_add_test(conv, conv_large_channels_cross_tiles);
     tcase_add_test(conv, conv_wide_image_cross_blocks);
     tcase_add_test(conv, conv_pointwise_prologue);
+    tcase_add_test(conv, conv_pointwise_rows_split_two_threads);
     tcase_add_test(convt, t5_conv_transpose_2x2_to_7x7);
     tcase_add_test(convt, conv_transpose_output_padding_and_bias);
     tcase_add_test(convt, conv_transpose_1d_pads_and_negative_pads);
