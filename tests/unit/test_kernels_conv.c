@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kernels/conv.h"
+#include "sequential_pool.h"
 
 /* ------------------------------------------------------------- helpers */
 
@@ -575,49 +576,49 @@ START_TEST(conv_wide_image_cross_blocks)
 }
 END_TEST
 
-/* A dlk_par of two threads whose shares run one after the other. */
-static void two_shares(const dlk_par *par, dlk_task task, void *arg, int64_t n)
+/* A pointwise conv of n images, c_in -> c_out channels in `group` groups
+ * over h x w pixels, against the naive conv of its prologue's output:
+ * kind 0 none (dlk_conv_gemm_f32), 1 x s (a per-channel Mul), 2 x s + t,
+ * 3 max(x s + t, 0) (dlk_conv_gemm_prologue_f32). */
+static void check_pointwise(int kind, int64_t n, int64_t c_in, int64_t c_out, int64_t group, int64_t h, int64_t w,
+                            const dlk_par *par, const char *what)
 {
-    for (int t = 0; t < par->threads; t++) {
-        int64_t b, e;
-        dlk_parallel_share(n, t, par->threads, &b, &e);
-        if (e > b)
-            task(arg, b, e);
+    dlk_conv_params p = params2d(n, c_in, c_out, group, h, w, 1, 1, 1, 0, 1);
+    const int64_t nx = n * c_in * h * w, nw = c_out * (c_in / group), ny = n * c_out * h * w;
+    float *x = rnd_array(nx), *wt = rnd_array(nw), *b = rnd_array(c_out), *sc = rnd_array(c_in);
+    float *sh = rnd_array(c_in), *xp = rnd_array(nx), *y = rnd_array(ny), *want = rnd_array(ny);
+    for (int64_t i = 0; i < nx; i++) {
+        const int64_t c = (i / (h * w)) % c_in;
+        const float v = kind == 0 ? x[i] : kind == 1 ? x[i] * sc[c] : x[i] * sc[c] + sh[c];
+        xp[i] = kind == 3 && v < 0.0f ? 0.0f : v;
     }
+    if (kind == 0)
+        dlk_conv_gemm_f32(par, &p, x, wt, b, NULL, y);
+    else
+        dlk_conv_gemm_prologue_f32(par, &p, x, wt, b, NULL, sc, kind == 1 ? NULL : sh, kind == 3, y);
+    naive_conv(&p, xp, wt, b, want);
+    expect_floats(y, want, ny, 1e-5f, what);
+    free(x);
+    free(wt);
+    free(b);
+    free(sc);
+    free(sh);
+    free(xp);
+    free(y);
+    free(want);
 }
 
 START_TEST(conv_pointwise_prologue)
 {
-    /* dlk_conv_gemm_prologue_f32 = naive conv of relu ? max(x s + t, 0) : x s + t
-     * (per input channel): 2 images, groups 1 and 2, 300 input channels (two K
-     * blocks) over 17 x 23 = 391 pixels (two column blocks and a ragged panel). */
-    for (int relu = 0; relu < 3; relu++)   /* 2: no shift (a per-channel Mul) */
+    /* 2 images, groups 1 and 2, 300 input channels (two K blocks) over
+     * 17 x 23 = 391 pixels (two column blocks and a ragged panel); group 1
+     * also on 2 threads (20 rows: the columns are split). */
+    const dlk_par two = {2, sequential_run, NULL};
+    for (int kind = 1; kind <= 3; kind++)
         for (int64_t group = 1; group <= 2; group++) {
-            dlk_conv_params p = params2d(2, 300, 20, group, 17, 23, 1, 1, 1, 0, 1);
-            int64_t nx = 2 * 300 * 17 * 23, nw = 20 * (300 / group), ny = 2 * 20 * 17 * 23;
-            float *x = rnd_array(nx), *w = rnd_array(nw), *b = rnd_array(20), *sc = rnd_array(300);
-            float *sh = rnd_array(300), *xp = rnd_array(nx), *y = rnd_array(ny), *want = rnd_array(ny);
-            for (int64_t i = 0; i < nx; i++) {
-                const int64_t c = (i / (17 * 23)) % 300;
-                const float v = relu == 2 ? x[i] * sc[c] : x[i] * sc[c] + sh[c];
-                xp[i] = relu == 1 && v < 0.0f ? 0.0f : v;
-            }
-            dlk_conv_gemm_prologue_f32(NULL, &p, x, w, b, NULL, sc, relu == 2 ? NULL : sh, relu == 1, y);
-            naive_conv(&p, xp, w, b, want);
-            expect_floats(y, want, ny, 1e-5f, relu == 2 ? "scale prologue" : relu ? "prologue with relu" : "prologue");
-            if (group == 1) {   /* 2 threads: 20 rows x 391 columns split by columns */
-                const dlk_par two = {2, two_shares, NULL};
-                dlk_conv_gemm_prologue_f32(&two, &p, x, w, b, NULL, sc, relu == 2 ? NULL : sh, relu == 1, y);
-                expect_floats(y, want, ny, 1e-5f, "prologue, 2 threads");
-            }
-            free(x);
-            free(w);
-            free(b);
-            free(sc);
-            free(sh);
-            free(xp);
-            free(y);
-            free(want);
+            check_pointwise(kind, 2, 300, 20, group, 17, 23, NULL, "prologue");
+            if (group == 1)
+                check_pointwise(kind, 2, 300, 20, 1, 17, 23, &two, "prologue, 2 threads");
         }
 }
 END_TEST
@@ -625,36 +626,12 @@ END_TEST
 /* Two threads split a pointwise conv's rows when packing its B is cheap (a
  * copy or a per-channel scale) and it has few columns for its rows (64
  * output channels over 17 x 11 = 187 pixels: dlk_sgemm_f32's cheap_pack
- * rule), and its columns with a shift or Relu prologue: each against the
- * naive conv of the prologue's output. */
+ * rule), and its columns with a shift or Relu prologue. */
 START_TEST(conv_pointwise_rows_split_two_threads)
 {
-    const dlk_par two = {2, two_shares, NULL};
-    for (int kind = 0; kind < 4; kind++) {   /* 0: no prologue, 1: scale, 2: scale + shift, 3: + Relu */
-        dlk_conv_params p = params2d(1, 150, 64, 1, 17, 11, 1, 1, 1, 0, 1);
-        const int64_t nx = 150 * 17 * 11, nw = 64 * 150, ny = 64 * 17 * 11;
-        float *x = rnd_array(nx), *w = rnd_array(nw), *b = rnd_array(64), *sc = rnd_array(150);
-        float *sh = rnd_array(150), *xp = rnd_array(nx), *y = rnd_array(ny), *want = rnd_array(ny);
-        for (int64_t i = 0; i < nx; i++) {
-            const int64_t c = i / (17 * 11);
-            const float v = kind == 0 ? x[i] : kind == 1 ? x[i] * sc[c] : x[i] * sc[c] + sh[c];
-            xp[i] = kind == 3 && v < 0.0f ? 0.0f : v;
-        }
-        if (kind == 0)
-            dlk_conv_gemm_f32(&two, &p, x, w, b, NULL, y);
-        else
-            dlk_conv_gemm_prologue_f32(&two, &p, x, w, b, NULL, sc, kind == 1 ? NULL : sh, kind == 3, y);
-        naive_conv(&p, xp, w, b, want);
-        expect_floats(y, want, ny, 1e-5f, "pointwise conv, 2 threads");
-        free(x);
-        free(w);
-        free(b);
-        free(sc);
-        free(sh);
-        free(xp);
-        free(y);
-        free(want);
-    }
+    const dlk_par two = {2, sequential_run, NULL};
+    for (int kind = 0; kind <= 3; kind++)
+        check_pointwise(kind, 1, 150, 64, 1, 17, 11, &two, "pointwise conv, 2 threads");
 }
 END_TEST
 
