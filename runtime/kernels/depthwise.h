@@ -125,7 +125,7 @@ static void dlk_depthwise_band_f32(float *y, const float *restrict xb, int64_t w
     (void)yb;
     for (i = 0; i < nb; i++)
         for (o = 0; o < ow_n; o += 16) {
-            const __mmask16 m = ow_n - o >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (ow_n - o)) - 1u);
+            const __mmask16 m = dlk_lanes16(o, ow_n);
             const float *xr = xb + i * wp + o;
             __m512 acc = _mm512_set1_ps(bias);
             for (t = 0; t < taps; t++)
@@ -241,7 +241,7 @@ static inline void dlk_depthwise_rows_avx512_f32(const dlk_depthwise_taps *t,
     int64_t q, kh, kw, i;
     for (q = 0; q * 16 < ow_n; q++) {
         const int64_t o = q * 16;
-        const __mmask16 m = ow_n - o >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (ow_n - o)) - 1u);
+        const __mmask16 m = dlk_lanes16(o, ow_n);
         __m512 acc[4];
         for (i = 0; i < nr; i++)
             acc[i] = _mm512_set1_ps(bias);

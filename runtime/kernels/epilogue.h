@@ -57,7 +57,7 @@ static __m512 dlk_relu_clip_avx512(__m512 v, int relu, int clip, float lo, float
 #endif
 /*@end*/
 
-/*@ dlk_epilogue_simd : dlk_common */
+/*@ dlk_epilogue_simd : dlk_common dlk_lanes16 */
 /* Sigmoid and SiLU over 16 lanes with AVX-512: libm's expf is a call per
  * element that no compiler vectorises without -ffast-math, and in SiLU
  * networks it costs about as much as the convolutions it follows
@@ -121,7 +121,7 @@ static void dlk_sigmoid_avx512(float *y, int64_t n, float alpha, int silu)
         _mm512_storeu_ps(y + i + 16, b);
     }
     for (; i < n; i += 16) {
-        const __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1u);
+        const __mmask16 m = dlk_lanes16(i, n);
         _mm512_mask_storeu_ps(y + i, m, dlk_sigmoid16_avx512(_mm512_maskz_loadu_ps(m, y + i), minus_alpha, silu));
     }
 }

@@ -140,8 +140,8 @@ static __m512 dlk_sgemm_fix(const dlk_sgemm_fuse *f, __m512 v, int64_t row, int6
                      const dlk_sgemm_fuse *fz)                                               \
     {                                                                                         \
         const float *ar[DLK_SGEMM_MR];                                                        \
-        const __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1u);                \
-        const __mmask16 m1 = (__mmask16)(nr >= 32 ? 0xffff : nr <= 16 ? 0 : (1u << (nr - 16)) - 1u); \
+        const __mmask16 m0 = dlk_lanes16(0, nr);                                              \
+        const __mmask16 m1 = dlk_lanes16(16, nr);                                             \
         int64_t p;                                                                            \
         dlk_sgemm_rows(a, lda, mr, ar);                                                       \
         {                                                                                     \
@@ -190,8 +190,8 @@ DLK_SG_KERNEL(dlk_sgemm_micro12_f32, DLK_SG_ROWS)
     {                                                                                         \
         DLK_SG_PF_DECL                                                                        \
         const int64_t mr = DLK_SGEMM_MR, nv = NV;                                             \
-        const __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1u);                \
-        const __mmask16 m1 = (__mmask16)(nr >= 32 ? 0xffff : nr <= 16 ? 0 : (1u << (nr - 16)) - 1u); \
+        const __mmask16 m0 = dlk_lanes16(0, nr);                                              \
+        const __mmask16 m1 = dlk_lanes16(16, nr);                                             \
         const float *r0 = a, *r3 = a + 3 * lda, *r6 = a + 6 * lda, *r9 = a + 9 * lda;         \
         int64_t p;                                                                            \
         DLK_SG_ROWS(DLK_SG_DECLF)                                                             \
@@ -235,7 +235,7 @@ static void dlk_sgemm_micro12e_f32(int64_t kc, const float *a, int64_t lda, int6
                                    const dlk_sgemm_fuse *fz, const float *next)
 {
     const int64_t e = nr - 16;
-    const __mmask16 me = (__mmask16)((1u << e) - 1u);
+    const __mmask16 me = dlk_lanes16(0, e);
     float col[DLK_SGEMM_KC], dots[DLK_SGEMM_MR][16];
     int64_t i, j, p;
     for (j = 0; j < e; j++) {
@@ -245,7 +245,7 @@ static void dlk_sgemm_micro12e_f32(int64_t kc, const float *a, int64_t lda, int6
         for (i = 0; i < DLK_SGEMM_MR; i++)
             d[i] = _mm512_setzero_ps();
         for (p = 0; p < kc; p += 16) {
-            const __mmask16 m = kc - p >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (kc - p)) - 1u);
+            const __mmask16 m = dlk_lanes16(p, kc);
             const __m512 b = _mm512_maskz_loadu_ps(m, col + p);
             for (i = 0; i < DLK_SGEMM_MR; i++)
                 d[i] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i * lda + p), b, d[i]);
@@ -335,7 +335,7 @@ static void dlk_sgemm_micro12x16_f32(int64_t kc, const float *a, int64_t lda, in
                                      const dlk_sgemm_fuse *fz)
 {
     const float *ar[DLK_SGEMM_MR];
-    const __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1u);
+    const __mmask16 m0 = dlk_lanes16(0, nr);
     int64_t p;
     dlk_sgemm_rows(a, lda, mr, ar);
     {
@@ -542,24 +542,36 @@ typedef struct dlk_sgemm_args {
 } dlk_sgemm_args;
 
 /* Rows [i0, i1) x columns [j0, j0 + nc) of C, nc x (K block) <= KC x NC. */
+/* Where g's epilogue runs: nowhere (none), in the micro-kernels' stores
+ * (Relu / Clip / none with the residual, when they take it: *fz set, its r
+ * per tile), or dlk_epilogue_f32 over each finished row. */
+#define DLK_SGEMM_EP_NONE 0
+#define DLK_SGEMM_EP_FUSED 1
+#define DLK_SGEMM_EP_ROWS 2
+static int dlk_sgemm_fuse_init(const dlk_sgemm_args *g, dlk_sgemm_fuse *fz)
+{
+    if (g->ep == NULL || (g->ep->act == DLK_ACT_NONE && g->r == NULL))
+        return DLK_SGEMM_EP_NONE;
+    if (!DLK_SGEMM_FUSES ||
+        (g->ep->act != DLK_ACT_NONE && g->ep->act != DLK_ACT_RELU && g->ep->act != DLK_ACT_CLIP))
+        return DLK_SGEMM_EP_ROWS;
+    fz->r = NULL;
+    fz->res_after = g->ep->residual == DLK_RES_AFTER_ACT;
+    fz->relu = g->ep->act == DLK_ACT_RELU;
+    fz->clip = g->ep->act == DLK_ACT_CLIP;
+    fz->lo = g->ep->alpha;
+    fz->hi = g->ep->beta;
+    fz->ldr = g->ldr;
+    return DLK_SGEMM_EP_FUSED;
+}
+
 static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0, int64_t i1, int64_t j0, int64_t nc)
 {
     float bp[DLK_SGEMM_KC * DLK_SGEMM_NC];
     int64_t nk = (g->k + DLK_SGEMM_KC - 1) / DLK_SGEMM_KC, step, k0 = 0, i, q, t;
-    int ep = g->ep != NULL && (g->ep->act != DLK_ACT_NONE || g->r != NULL);
     dlk_sgemm_fuse fz;
-    /* Relu / Clip / none with the residual go into the micro-kernel's store. */
-    const int fused = DLK_SGEMM_FUSES && ep &&
-                      (g->ep->act == DLK_ACT_NONE || g->ep->act == DLK_ACT_RELU || g->ep->act == DLK_ACT_CLIP);
-    if (fused) {
-        fz.res_after = g->ep->residual == DLK_RES_AFTER_ACT;
-        fz.relu = g->ep->act == DLK_ACT_RELU;
-        fz.clip = g->ep->act == DLK_ACT_CLIP;
-        fz.lo = g->ep->alpha;
-        fz.hi = g->ep->beta;
-        fz.ldr = g->ldr;
-        ep = 0;
-    }
+    const int where = dlk_sgemm_fuse_init(g, &fz);
+    const int fused = where == DLK_SGEMM_EP_FUSED, ep = where == DLK_SGEMM_EP_ROWS;
     if (nk < 1)
         nk = 1;
     step = (g->k + nk - 1) / nk;     /* even K blocks: 576 runs as 3 x 192, not 256 + 256 + 64 */
@@ -612,22 +624,6 @@ static void dlk_sgemm_task_f32(void *arg, int64_t begin, int64_t end)
     }
 }
 
-/* Splits C's columns into one part per thread, whole NR-column panels
- * each, as even in panels as they can be (the last part holds the ragged
- * panel; 25 panels run as 12 + 13, where blocks of 8 dealt out whole ran as
- * 14 + 11); each part packs its own B. Only when there are fewer panels
- * than threads are rows split too (every row block packs its columns
- * again, which costs as much as the product itself when K is large and M
- * small). Fields of g past ldr are set here. */
-/* Products of few columns (14x14 images: 196 = 6 x 32 + 4) split their
- * columns 3 + 4 panels over 2 threads and ran 1.0-1.3x as fast as on one;
- * when packing B is cheap, splitting the rows instead (each thread packs all
- * of B) ran EfficientNet-B0's 1x1 convs on 14x14 at 2 threads 1.3-1.45x. A
- * BN -> Relu prologue or an im2col makes the doubled packing cost more
- * (DenseNet-121 lost 5 % when every product did it). */
-#ifndef DLK_SGEMM_ROWS_SPLIT
-#define DLK_SGEMM_ROWS_SPLIT 5
-#endif
 /* The longest column of B a matrix-vector product keeps whole (64 KB). */
 #ifndef DLK_SGEMM_GEMV_K
 #define DLK_SGEMM_GEMV_K 16384
@@ -722,24 +718,16 @@ static void dlk_sgemm_small_task_f32(void *arg, int64_t begin, int64_t end)
 {
     const dlk_sgemm_args *g = (const dlk_sgemm_args *)arg;
     const int64_t strips = (g->m + 7) / 8;
-    const int ep = g->ep != NULL && (g->ep->act != DLK_ACT_NONE || g->r != NULL);
-    const int fused = ep && (g->ep->act == DLK_ACT_NONE || g->ep->act == DLK_ACT_RELU || g->ep->act == DLK_ACT_CLIP);
     float a[DLK_SGEMM_SMALL_M * DLK_SGEMM_SMALL_K];
     dlk_sgemm_fuse fz;
+    const int where = dlk_sgemm_fuse_init(g, &fz);
+    const int fused = where == DLK_SGEMM_EP_FUSED, ep = where == DLK_SGEMM_EP_ROWS;
     int64_t i, item;
     for (i = 0; i < strips * 8; i++)
         if (i < g->m)
             memcpy(a + i * g->k, g->a + i * g->lda, sizeof(float) * (size_t)g->k);
         else
             memset(a + i * g->k, 0, sizeof(float) * (size_t)g->k);
-    if (fused) {
-        fz.res_after = g->ep->residual == DLK_RES_AFTER_ACT;
-        fz.relu = g->ep->act == DLK_ACT_RELU;
-        fz.clip = g->ep->act == DLK_ACT_CLIP;
-        fz.lo = g->ep->alpha;
-        fz.hi = g->ep->beta;
-        fz.ldr = g->ldr;
-    }
     for (item = begin; item < end; item++) {
         const int64_t j = item * 48, nr = g->n - j < 48 ? g->n - j : 48;
         for (i = 0; i < g->m; i += 8) {
@@ -747,7 +735,7 @@ static void dlk_sgemm_small_task_f32(void *arg, int64_t begin, int64_t end)
             fz.r = g->r != NULL ? g->r + i * g->ldr + j : NULL;
             dlk_sgemm_micro8x48b_f32(g->k, a + i * g->k, g->k, mr, g->b + j, g->ldb, nr, g->c + i * g->ldc + j, g->ldc,
                                      g->bias != NULL ? g->bias + i : NULL, g->acc, fused ? &fz : NULL);
-            if (ep && !fused) {
+            if (ep) {
                 int64_t t;
                 for (t = i; t < i + mr; t++)
                     dlk_epilogue_f32(g->ep, g->c + t * g->ldc + j, g->r != NULL ? g->r + t * g->ldr + j : NULL, nr);
@@ -757,6 +745,24 @@ static void dlk_sgemm_small_task_f32(void *arg, int64_t begin, int64_t end)
 }
 #endif
 
+/* Products of few columns (14x14 images: 196 = 6 x 32 + 4) split their
+ * columns 3 + 4 panels over 2 threads and ran 1.0-1.3x as fast as on one;
+ * when packing B is cheap, splitting the rows instead (each thread packs all
+ * of B) ran EfficientNet-B0's 1x1 convs on 14x14 at 2 threads 1.3-1.45x. A
+ * BN -> Relu prologue or an im2col makes the doubled packing cost more
+ * (DenseNet-121 lost 5 % when every product did it). */
+#ifndef DLK_SGEMM_ROWS_SPLIT
+#define DLK_SGEMM_ROWS_SPLIT 5
+#endif
+/* Splits C's columns into one part per thread, whole NR-column panels
+ * each, as even in panels as they can be (the last part holds the ragged
+ * panel; 25 panels run as 12 + 13, where blocks of 8 dealt out whole ran as
+ * 14 + 11); each part packs its own B. Only when there are fewer panels
+ * than threads are rows split too (every row block packs its columns
+ * again, which costs as much as the product itself when K is large and M
+ * small). The rows are split instead when there is more of A than of B, or
+ * few columns for the rows and a cheap pack (DLK_SGEMM_ROWS_SPLIT). Fields
+ * of g past cheap_pack (the work split) are set here. */
 static void dlk_sgemm_f32(const dlk_par *par, dlk_sgemm_args *g)
 {
     const int threads = par != NULL && par->threads > 1 ? par->threads : 1;
