@@ -268,7 +268,15 @@ static void dlk_sgemm_micro12e_f32(int64_t kc, const float *a, int64_t lda, int6
 /* 8 rows x up to 48 columns of a product whose B is a plain matrix (ldb
  * apart), read in place: C = (acc ? C : bias) + A x B over all of k at once,
  * then fz. Rows past mr are computed from A's zero rows and never stored
- * (dlk_sgemm_small_task_f32 pads A). */
+ * (dlk_sgemm_small_task_f32 pads A). With prefetch, each of B's k rows is
+ * asked for DLK_SGEMM_SMALL_PF columns ahead: k rows ldb apart are more
+ * streams than the hardware prefetcher follows, and in a model B (the
+ * previous layers' output) is often in L3, not L2 (SqueezeNet's 128 -> 16
+ * on 55x55 with B evicted: 0.142 -> 0.097 ms; hot: no slower). */
+#ifndef DLK_SGEMM_SMALL_PF
+#define DLK_SGEMM_SMALL_PF 192           /* four blocks of 48 columns ahead */
+#endif
+#define DLK_SGEMM_SMALL_PF_HINT _MM_HINT_T1
 #define DLK_SG_R8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 #define DLK_SG_D8(i) __m512 c##i##a, c##i##b, c##i##c;
 #define DLK_SG_I8(i)                                                                              \
@@ -299,7 +307,7 @@ static void dlk_sgemm_micro12e_f32(int64_t kc, const float *a, int64_t lda, int6
     }
 static void dlk_sgemm_micro8x48b_f32(int64_t k, const float *a, int64_t lda, int64_t mr, const float *b,
                                      int64_t ldb, int64_t nr, float *c, int64_t ldc, const float *bias, int acc,
-                                     const dlk_sgemm_fuse *fz)
+                                     const dlk_sgemm_fuse *fz, int prefetch)
 {
     const __mmask16 m0 = dlk_lanes16(0, nr), m1 = dlk_lanes16(16, nr), m2 = dlk_lanes16(32, nr);
     int64_t p;
@@ -308,6 +316,11 @@ static void dlk_sgemm_micro8x48b_f32(int64_t k, const float *a, int64_t lda, int
     for (p = 0; p < k; p++) {
         const __m512 b0 = _mm512_maskz_loadu_ps(m0, b), b1 = _mm512_maskz_loadu_ps(m1, b + 16);
         const __m512 b2 = _mm512_maskz_loadu_ps(m2, b + 32);
+        if (prefetch) {
+            _mm_prefetch((const char *)(b + DLK_SGEMM_SMALL_PF), DLK_SGEMM_SMALL_PF_HINT);
+            _mm_prefetch((const char *)(b + DLK_SGEMM_SMALL_PF + 16), DLK_SGEMM_SMALL_PF_HINT);
+            _mm_prefetch((const char *)(b + DLK_SGEMM_SMALL_PF + 32), DLK_SGEMM_SMALL_PF_HINT);
+        }
         b += ldb;
         DLK_SG_R8(DLK_SG_F8)
     }
@@ -734,7 +747,7 @@ static void dlk_sgemm_small_task_f32(void *arg, int64_t begin, int64_t end)
             const int64_t mr = g->m - i < 8 ? g->m - i : 8;
             fz.r = g->r != NULL ? g->r + i * g->ldr + j : NULL;
             dlk_sgemm_micro8x48b_f32(g->k, a + i * g->k, g->k, mr, g->b + j, g->ldb, nr, g->c + i * g->ldc + j, g->ldc,
-                                     g->bias != NULL ? g->bias + i : NULL, g->acc, fused ? &fz : NULL);
+                                     g->bias != NULL ? g->bias + i : NULL, g->acc, fused ? &fz : NULL, i == 0);
             if (ep) {
                 int64_t t;
                 for (t = i; t < i + mr; t++)
