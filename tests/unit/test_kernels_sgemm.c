@@ -305,20 +305,20 @@ START_TEST(sgemm_dot_tail_columns)
 }
 END_TEST
 
-/* B given as a plain matrix too: with AVX-512, products of up to 16 rows
+/* B given as a plain matrix too: with AVX-512, products of up to 48 rows
  * and k up to 512 read it in place (8 x 48 tiles, dlk_sgemm_small_task_f32);
- * others (m = 17, k = 513) and other builds still pack it. Rows: one, a
- * partial strip, one and two whole strips; columns: under one vector,
+ * others (m = 49, k = 513) and other builds still pack it. Rows: one, a
+ * partial strip, one, two and six whole strips, five and a part; columns: under one vector,
  * across the 16 / 32 / 48 lane boundaries, several tiles with a ragged
  * last one; every epilogue (fused Relu / Clip / residual in the tile,
  * the others after it), accumulate or bias, padded rows, 1 and 2 threads. */
 START_TEST(sgemm_small_m_plain_b)
 {
-    static const int64_t ms[] = {1, 5, 8, 9, 16, 17}, ns[] = {3, 16, 31, 47, 48, 49, 97, 300};
+    static const int64_t ms[] = {1, 5, 8, 9, 16, 17, 43, 48, 49}, ns[] = {3, 16, 31, 47, 48, 49, 97, 300};
     static const int64_t ks[] = {1, 13, 64, 300, 512, 513};
     int t = 0;
     plain_b = 1;
-    for (int im = 0; im < 6; im++)
+    for (int im = 0; im < 9; im++)
         for (int in = 0; in < 8; in++)
             for (int ik = 0; ik < 6; ik++, t++) {
                 dlk_epilogue e = epilogue_of(t % (DLK_ACT_GELU_TANH + 1), (t / 3) % 3);
