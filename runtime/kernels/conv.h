@@ -360,9 +360,10 @@ static void dlk_conv_gemm_one_f32(const dlk_par *par, const dlk_conv_gemm_job *t
     g.lda = g.k;
     g.pack = dlk_conv_im2col_pack_f32;
     g.pack_ctx = &col;
-    if (col.pointwise && col.ps == NULL) {   /* B is x itself: a product of few rows reads it in place */
+    if (col.pointwise && col.pt == NULL && !col.relu) {   /* B is x (scaled): few rows read it in place */
         g.b = col.x + j0;
         g.ldb = col.in_plane;
+        g.b_scale = col.ps;
     }
     g.cheap_pack = col.pointwise && (col.ps == NULL || (col.pt == NULL && !col.relu));
     g.bias = t->b != NULL ? t->b + grp * ocg : NULL;

@@ -547,6 +547,10 @@ typedef struct dlk_sgemm_args {
      * rows read it in place instead of packing it (AVX-512 builds). */
     const float *b;
     int64_t ldb;
+    /* NULL, or B's row p scaled by b_scale[p] (a pointwise conv's per-channel
+     * scale prologue, which b does not include): the in-place kernel folds
+     * it into its copy of A. */
+    const float *b_scale;
     /* 1: packing B is a plain copy or a scaled one (a pointwise conv), cheap
      * enough that two threads may each pack all of it (see dlk_sgemm_f32) */
     int cheap_pack;
@@ -743,10 +747,13 @@ static void dlk_sgemm_small_task_f32(void *arg, int64_t begin, int64_t end)
     const int fused = where == DLK_SGEMM_EP_FUSED, ep = where == DLK_SGEMM_EP_ROWS;
     int64_t i, item;
     for (i = 0; i < strips * 8; i++)
-        if (i < g->m)
+        if (i >= g->m)
+            memset(a + i * g->k, 0, sizeof(float) * (size_t)g->k);
+        else if (g->b_scale == NULL)
             memcpy(a + i * g->k, g->a + i * g->lda, sizeof(float) * (size_t)g->k);
         else
-            memset(a + i * g->k, 0, sizeof(float) * (size_t)g->k);
+            for (item = 0; item < g->k; item++)
+                a[i * g->k + item] = g->a[i * g->lda + item] * g->b_scale[item];
     for (item = begin; item < end; item++) {
         const int64_t j = item * 48, nr = g->n - j < 48 ? g->n - j : 48;
         for (i = 0; i < g->m; i += 8) {

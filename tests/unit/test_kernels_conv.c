@@ -612,7 +612,9 @@ START_TEST(conv_pointwise_prologue)
 {
     /* 2 images, groups 1 and 2, 300 input channels (two K blocks) over
      * 17 x 23 = 391 pixels (two column blocks and a ragged panel); group 1
-     * also on 2 threads (20 rows: the columns are split). */
+     * also on 2 threads (20 rows: the columns are split). The scale alone
+     * (kind 1) with AVX-512: 20 rows read x in place, the scale folded into
+     * the kernel's copy of the weights (dlk_sgemm_args.b_scale). */
     const dlk_par two = {2, sequential_run, NULL};
     for (int kind = 1; kind <= 3; kind++)
         for (int64_t group = 1; group <= 2; group++) {
