@@ -443,6 +443,10 @@ static void dlk_depthwise_lanes_f32(const dlk_conv_params *p, const float *x, co
 }
 #endif
 
+#ifndef DLK_DEPTHWISE_ROWS_SPLIT
+#define DLK_DEPTHWISE_ROWS_SPLIT 1
+#endif
+
 typedef struct dlk_depthwise_task {
     const dlk_conv_params *p;
     const float *x, *w, *b, *r;
@@ -497,6 +501,76 @@ static void dlk_depthwise_run_f32(void *arg, int64_t begin, int64_t end)
     }
 }
 
+/* Items are blocks of 4 output rows: each thread runs every plane's rows of
+ * its blocks, each band of rows as a conv of its own (its input rows start
+ * at lo; the rows above it are the top padding only for the first band).
+ * Threads splitting the channels each read every pixel of half the planes,
+ * which the pointwise conv before had split by pixels (its columns): half
+ * of them came from the other core's cache, and the pointwise conv after
+ * read them back the same way. */
+static void dlk_depthwise_rows_run_f32(void *arg, int64_t begin, int64_t end)
+{
+    const dlk_depthwise_task *t = (const dlk_depthwise_task *)arg;
+    const dlk_conv_params *p = t->p;
+    const int64_t in_plane = p->in[0] * p->in[1], out_plane = p->out[0] * p->out[1];
+    const int64_t ksize = p->kernel[0] * p->kernel[1], per_group = p->c_out / p->group;
+    const int64_t ext = (p->kernel[0] - 1) * p->dilations[0] + 1, sh = p->strides[0];
+    const int64_t o0 = begin * 4, o1 = end * 4 < p->out[0] ? end * 4 : p->out[0];
+    const int64_t first = o0 * sh - p->pads[0], lo = first > 0 ? first : 0;
+    int64_t hi = (o1 - 1) * sh - p->pads[0] + ext, item;
+    dlk_conv_params q = *p;
+#if defined(__AVX512F__)
+    const int direct = p->strides[1] <= 2 && p->out[1] <= 16 * DLK_DEPTHWISE_MAX_BLOCKS &&
+                       p->in[1] <= DLK_DEPTHWISE_MAX_IN_W;
+    dlk_depthwise_taps taps;
+#endif
+    if (hi > p->in[0])
+        hi = p->in[0];
+    if (hi < lo)
+        hi = lo;
+    q.in[0] = hi - lo;
+    q.out[0] = o1 - o0;
+    q.pads[0] = lo - first;
+    q.pads[2] = (o1 - o0 - 1) * sh + ext - q.in[0] - q.pads[0];
+    if (q.pads[2] < 0)
+        q.pads[2] = 0;
+#if defined(__AVX512F__)
+    if (direct)
+        dlk_depthwise_taps_init(&taps, &q);
+#else
+    const int banded = dlk_depthwise_banded(&q);
+#endif
+    for (item = 0; item < p->n * p->c_out; item++) {
+        const int64_t img = item / p->c_out, oc = item % p->c_out, ic = oc / per_group;
+        const int64_t y_off = (img * p->c_out + oc) * out_plane + o0 * p->out[1];
+        const float *x = t->x + (img * p->c_in + ic) * in_plane + lo * p->in[1];
+        const float *r = t->r != NULL ? t->r + y_off : NULL;
+        const float bias = t->b != NULL ? t->b[oc] : 0.0f;
+#if defined(__AVX512F__)
+        if (direct)
+            dlk_depthwise_plane_avx512_f32(&q, &taps, x, t->w + oc * ksize, bias, r, t->y + y_off);
+#else
+        if (banded)
+            dlk_depthwise_plane_s1_f32(&q, x, t->w + oc * ksize, bias, r, t->y + y_off);
+#endif
+        else
+            dlk_depthwise_plane_f32(&q, x, t->w + oc * ksize, bias, r, t->y + y_off);
+    }
+}
+
+/* Whether `threads` threads split the output rows (dlk_depthwise_rows_run_f32):
+ * planes the lanes kernel does not take, at least 8 rows a thread, and no
+ * means wanted (a plane's mean needs the whole plane on one thread);
+ * otherwise they split the channels. */
+static int dlk_depthwise_splits_rows(const dlk_conv_params *p, int threads, int mean)
+{
+#if defined(__AVX512F__)
+    if (dlk_depthwise_lanes_fit(p))
+        return 0;
+#endif
+    return DLK_DEPTHWISE_ROWS_SPLIT && threads > 1 && !mean && p->out[0] >= 8 * threads;
+}
+
 /* Runs the planes over par; mean NULL or each plane's mean. */
 static void dlk_depthwise_planes_f32(const dlk_par *par, const dlk_conv_params *p, const float *x, const float *w,
                                      const float *b, const float *r, float *y, float *mean)
@@ -509,7 +583,10 @@ static void dlk_depthwise_planes_f32(const dlk_par *par, const dlk_conv_params *
     t.r = r;
     t.y = y;
     t.mean = mean;
-    dlk_parallel_for(par, dlk_depthwise_run_f32, &t, p->n * p->c_out);
+    if (par != NULL && dlk_depthwise_splits_rows(p, par->threads, mean != NULL))
+        dlk_parallel_for(par, dlk_depthwise_rows_run_f32, &t, (p->out[0] + 3) / 4);
+    else
+        dlk_parallel_for(par, dlk_depthwise_run_f32, &t, p->n * p->c_out);
 }
 /*@end*/
 
