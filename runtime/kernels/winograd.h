@@ -161,7 +161,7 @@ static void dlk_winograd_weights_f32(int m, int64_t c_out, int64_t c_in, const f
 }
 /*@end*/
 
-/*@ dlk_winograd_f32 : dlk_winograd_params dlk_conv_range dlk_lanes16 dlk_sgemm_f32 dlk_sgemm_pack_rows_f32 dlk_epilogue_f32 dlk_parallel */
+/*@ dlk_winograd_f32 : dlk_winograd_params dlk_conv_range dlk_lanes16 dlk_relu_clip_avx512 dlk_sgemm_f32 dlk_sgemm_pack_rows_f32 dlk_epilogue_f32 dlk_parallel */
 /* Layout: the stack buffers of the transforms hold a block of tile rows
  * with one spare column per tile row: tile (ty, tx) at column
  * ty*(tw + 1) + tx. With it the column passes run over the whole block as
@@ -502,7 +502,10 @@ static void dlk_winograd_gemm_task(void *arg, int64_t begin, int64_t end)
 
 /* Output row oy of channel o from z (z[l][tx] is column mt*tx + l of the
  * tile row), cropped to the output width, then the epilogue. AVX-512: 16
- * tiles at a time, the phases interleaved back by permutes, masked stores. */
+ * tiles at a time, the phases interleaved back by permutes, masked stores,
+ * a Relu or Clip without a residual applied to the registers (as the
+ * epilogue computes it): run over each row after it, on rows of 14 to 56
+ * values, the epilogue took 11 % of a 16 -> 64 conv on 55x55. */
 static void dlk_winograd_put_row(const dlk_winograd_job *jb, int64_t o, int64_t oy, float (*z)[DLK_WG_PAD],
                                  int64_t at)
 {
@@ -515,7 +518,11 @@ static void dlk_winograd_put_row(const dlk_winograd_job *jb, int64_t o, int64_t 
     const __m512i zip_hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
     const __m512i quad_lo = _mm512_set_epi32(23, 22, 7, 6, 21, 20, 5, 4, 19, 18, 3, 2, 17, 16, 1, 0);
     const __m512i quad_hi = _mm512_set_epi32(31, 30, 15, 14, 29, 28, 13, 12, 27, 26, 11, 10, 25, 24, 9, 8);
+    const int relu = p->ep.act == DLK_ACT_RELU, clip = p->ep.act == DLK_ACT_CLIP;
+    const int in_regs = jb->r == NULL && (relu || clip);
+    const float lo = p->ep.alpha, hi = p->ep.beta;
     int64_t j;
+#define DLK_WG_ACT(v) (in_regs ? dlk_relu_clip_avx512((v), relu, clip, lo, hi) : (v))
     for (j = 0; j < tiles; j += 16) {
         const __mmask16 in = dlk_lanes16(j, tiles);
         const __m512 z0 = _mm512_maskz_loadu_ps(in, &z[0][at + j]);
@@ -523,9 +530,9 @@ static void dlk_winograd_put_row(const dlk_winograd_job *jb, int64_t o, int64_t 
         float *d = yr + st * j;
         const int64_t c0 = st * j;
         if (st == 2) {
-            _mm512_mask_storeu_ps(d, dlk_lanes16(c0, ow), _mm512_permutex2var_ps(z0, zip_lo, z1));
+            _mm512_mask_storeu_ps(d, dlk_lanes16(c0, ow), DLK_WG_ACT(_mm512_permutex2var_ps(z0, zip_lo, z1)));
             _mm512_mask_storeu_ps(d + 16, dlk_lanes16(c0 + 16, ow),
-                                  _mm512_permutex2var_ps(z0, zip_hi, z1));
+                                  DLK_WG_ACT(_mm512_permutex2var_ps(z0, zip_hi, z1)));
         } else {
             const __m512 z2 = _mm512_maskz_loadu_ps(in, &z[2][at + j]);
             const __m512 z3 = _mm512_maskz_loadu_ps(in, &z[3][at + j]);
@@ -533,15 +540,18 @@ static void dlk_winograd_put_row(const dlk_winograd_job *jb, int64_t o, int64_t 
             const __m512 p01h = _mm512_permutex2var_ps(z0, zip_hi, z1);
             const __m512 p23l = _mm512_permutex2var_ps(z2, zip_lo, z3);
             const __m512 p23h = _mm512_permutex2var_ps(z2, zip_hi, z3);
-            _mm512_mask_storeu_ps(d, dlk_lanes16(c0, ow), _mm512_permutex2var_ps(p01l, quad_lo, p23l));
+            _mm512_mask_storeu_ps(d, dlk_lanes16(c0, ow), DLK_WG_ACT(_mm512_permutex2var_ps(p01l, quad_lo, p23l)));
             _mm512_mask_storeu_ps(d + 16, dlk_lanes16(c0 + 16, ow),
-                                  _mm512_permutex2var_ps(p01l, quad_hi, p23l));
+                                  DLK_WG_ACT(_mm512_permutex2var_ps(p01l, quad_hi, p23l)));
             _mm512_mask_storeu_ps(d + 32, dlk_lanes16(c0 + 32, ow),
-                                  _mm512_permutex2var_ps(p01h, quad_lo, p23h));
+                                  DLK_WG_ACT(_mm512_permutex2var_ps(p01h, quad_lo, p23h)));
             _mm512_mask_storeu_ps(d + 48, dlk_lanes16(c0 + 48, ow),
-                                  _mm512_permutex2var_ps(p01h, quad_hi, p23h));
+                                  DLK_WG_ACT(_mm512_permutex2var_ps(p01h, quad_hi, p23h)));
         }
     }
+#undef DLK_WG_ACT
+    if (in_regs)
+        return;
 #else
     const int64_t full = ow / st;
     int64_t j, l;

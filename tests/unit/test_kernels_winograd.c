@@ -2,14 +2,14 @@
  * direct 3x3 convolution written here that sums in double: random shapes
  * (odd and tiny planes 1..20, planes wider than one transform block, pads 0
  * and 1, asymmetric too, channel counts 1..40, batch 1 and 2), with and
- * without bias, with Relu and a residual (before / after the activation),
+ * without bias, with Relu or Clip and a residual (before / after the activation),
  * with par NULL and a fake 2-thread dlk_par that runs the shares one after
  * the other and counts every item. The weight transform alone is checked
  * on hand-computed values.
  *
  * Tolerance: F(4,3) multiplies by transform constants up to 8 and 1/24, so
  * it loses more than a plain dot product: the error is measured relative to
- * the largest |y| of the case; the worst seen over these cases is about
+ * the largest |y| of the case (for Clip, of the sums before it); the worst seen over these cases is about
  * 1e-6 .. 1e-5 (printed by the test), the bound is 1e-4. F(2,3) has only
  * +-1 and 1/2 in its transforms and stays near 1e-7.
  * CMake builds this file twice: as is and with -march=native. */
@@ -91,10 +91,20 @@ typedef struct wg_case {
     int m;   /* output tile: 4 or 2 */
 } wg_case;
 
+/* The Clip cases' bounds: narrow enough that both clamp many outputs. */
+#define WG_CLIP_LO -0.25
+#define WG_CLIP_HI 0.5
+
+/* The largest |value| the reference saw before its activation: errors are
+ * measured against it (a Clip's outputs are smaller than the sums whose
+ * rounding they carry). */
+static double ref_pre_max;
+
 /* y = act(conv + b [+ r]) [+ r], in double, then rounded. */
 static void reference(const wg_case *c, int64_t oh, int64_t ow, const float *x, const float *w,
                       const float *b, const float *r, double *y)
 {
+    ref_pre_max = 0;
     for (int64_t img = 0; img < c->n; img++)
         for (int64_t o = 0; o < c->c_out; o++)
             for (int64_t oy = 0; oy < oh; oy++)
@@ -111,8 +121,11 @@ static void reference(const wg_case *c, int64_t oh, int64_t ow, const float *x, 
                             }
                     if (r != NULL && c->residual == DLK_RES_BEFORE_ACT)
                         s += r[at];
+                    ref_pre_max = fmax(ref_pre_max, fabs(s));
                     if (c->act == DLK_ACT_RELU && s < 0)
                         s = 0;
+                    else if (c->act == DLK_ACT_CLIP)
+                        s = s < WG_CLIP_LO ? WG_CLIP_LO : s > WG_CLIP_HI ? WG_CLIP_HI : s;
                     if (r != NULL && c->residual == DLK_RES_AFTER_ACT)
                         s += r[at];
                     y[at] = s;
@@ -146,12 +159,18 @@ static double run_case(const wg_case *c)
     p.m = c->m;
     p.ep.act = c->act;
     p.ep.residual = c->residual;
+    if (c->act == DLK_ACT_CLIP) {
+        p.ep.alpha = (float)WG_CLIP_LO;
+        p.ep.beta = (float)WG_CLIP_HI;
+    }
     ck_assert(dlk_winograd_fits(&p));
     scratch = malloc((size_t)dlk_winograd_scratch_floats(&p) * sizeof(float));
     dlk_winograd_weights_f32(c->m, c->c_out, c->c_in, w, u);
     reference(c, oh, ow, x, w, b, r, want);
     for (i = 0; i < ny; i++)
         scale = fmax(scale, fabs(want[i]));
+    if (c->act == DLK_ACT_CLIP)
+        scale = fmax(scale, ref_pre_max);
     if (scale < 1e-3)
         scale = 1e-3;
     for (t = 0; t < 2; t++) {
@@ -265,7 +284,7 @@ START_TEST(test_random_shapes)
         c.h = rnd_int(3 - c.pads[0] - c.pads[2] > 1 ? 3 - c.pads[0] - c.pads[2] : 1, 20);
         c.w = rnd_int(3 - c.pads[1] - c.pads[3] > 1 ? 3 - c.pads[1] - c.pads[3] : 1, 20);
         c.bias = (int)rnd_int(0, 1);
-        c.act = rnd_int(0, 1) ? DLK_ACT_RELU : DLK_ACT_NONE;
+        c.act = it % 3 == 2 ? DLK_ACT_CLIP : rnd_int(0, 1) ? DLK_ACT_RELU : DLK_ACT_NONE;
         c.residual = (int)rnd_int(0, 2);
         worst[c.m == 2] = fmax(worst[c.m == 2], run_case(&c));
     }
