@@ -9,7 +9,8 @@
  *
  * Tolerance: F(4,3) multiplies by transform constants up to 8 and 1/24, so
  * it loses more than a plain dot product: the error is measured relative to
- * the largest |y| of the case (for Clip, of the sums before it); the worst seen over these cases is about
+ * the largest |y| of the case (for Clip, of the sums before it); the worst
+ * seen over these cases is about
  * 1e-6 .. 1e-5 (printed by the test), the bound is 1e-4. F(2,3) has only
  * +-1 and 1/2 in its transforms and stays near 1e-7.
  * CMake builds this file twice: as is and with -march=native. */
