@@ -227,7 +227,7 @@ static void dlk_pool2d_task_init(dlk_pool2d_task *t, const dlk_pool_params *p, c
 /* The max over the pool window's valid rows of the 16 input columns from
  * c0 (lanes outside the row read as -inf). The loaded value is max's first
  * operand, so a NaN in x never replaces the accumulator. */
-static __m512 dlk_maxpool2d_cols16(const float *const *rows, int64_t nr, int64_t c0, int64_t n)
+static inline __m512 dlk_maxpool2d_cols16(const float *const *rows, int64_t nr, int64_t c0, int64_t n)
 {
     const __m512 ninf = _mm512_set1_ps(-INFINITY);
     __m512 acc = ninf;
@@ -241,6 +241,52 @@ static __m512 dlk_maxpool2d_cols16(const float *const *rows, int64_t nr, int64_t
             acc = _mm512_max_ps(_mm512_mask_loadu_ps(ninf, m, rows[r] + c0), acc);
     }
     return acc;
+}
+
+/* One output row from its window's nr valid input rows. Called with
+ * constant nr, kw_n and sw for 3x3 windows of stride 1 or 2 (all but the
+ * padded edge rows), so the row and tap loops unroll: on SqueezeNet's
+ * 256 x 27 x 27 pool the loops' compares and branches took more time than
+ * the maxima. */
+static inline void dlk_maxpool2d_row_avx512(const float *const *rows, int64_t nr, int64_t kw_n, int64_t sw,
+                                            int64_t pl, int64_t iw_n, int64_t ow_n, float *yr)
+{
+    const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512i even = _mm512_add_epi32(lane, lane), odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    const int64_t blocks = (ow_n + 15) / 16;
+    int64_t q, k;
+    if (sw == 2) {
+        __m512 a = dlk_maxpool2d_cols16(rows, nr, -pl, iw_n), b = dlk_maxpool2d_cols16(rows, nr, 16 - pl, iw_n);
+        __m512 e = _mm512_permutex2var_ps(a, even, b), o = _mm512_permutex2var_ps(a, odd, b);
+        for (q = 0; q < blocks; q++) {
+            const __mmask16 m = dlk_lanes16(q * 16, ow_n);
+            __m512 en, on, acc = e;
+            a = dlk_maxpool2d_cols16(rows, nr, 32 * q + 32 - pl, iw_n);
+            b = dlk_maxpool2d_cols16(rows, nr, 32 * q + 48 - pl, iw_n);
+            en = _mm512_permutex2var_ps(a, even, b);
+            on = _mm512_permutex2var_ps(a, odd, b);
+            for (k = 1; k < kw_n; k++) {
+                const __m512i sh = _mm512_add_epi32(lane, _mm512_set1_epi32((int)(k / 2)));
+                acc = _mm512_max_ps(k % 2 ? _mm512_permutex2var_ps(o, sh, on) : _mm512_permutex2var_ps(e, sh, en),
+                                    acc);
+            }
+            _mm512_mask_storeu_ps(yr + q * 16, m, acc);
+            e = en;
+            o = on;
+        }
+    } else {
+        __m512 u = dlk_maxpool2d_cols16(rows, nr, -pl, iw_n);
+        for (q = 0; q < blocks; q++) {
+            const __mmask16 m = dlk_lanes16(q * 16, ow_n);
+            const __m512 un = dlk_maxpool2d_cols16(rows, nr, 16 * q + 16 - pl, iw_n);
+            __m512 acc = u;
+            for (k = 1; k < kw_n; k++)
+                acc = _mm512_max_ps(_mm512_permutex2var_ps(u, _mm512_add_epi32(lane, _mm512_set1_epi32((int)k)), un),
+                                    acc);
+            _mm512_mask_storeu_ps(yr + q * 16, m, acc);
+            u = un;
+        }
+    }
 }
 
 /* t->simd (AVX-512, width stride 1 or 2, width dilation 1): rows first,
@@ -257,11 +303,9 @@ static void dlk_maxpool2d_plane_avx512_f32(const dlk_pool2d_task *t, const float
 {
     const dlk_pool_params *p = t->p;
     const int64_t ih_n = p->in[0], iw_n = p->in[1], oh_n = p->out[0], ow_n = p->out[1];
-    const int64_t kh_n = p->kernel[0], kw_n = p->kernel[1], pl = p->pads[1], blocks = (ow_n + 15) / 16;
-    const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    const __m512i even = _mm512_add_epi32(lane, lane), odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    const int64_t kh_n = p->kernel[0], kw_n = p->kernel[1], pl = p->pads[1], sw = p->strides[1];
     const float *rows[DLK_MAXPOOL2D_MAX_KH];
-    int64_t oh, q, kh, k, nr;
+    int64_t oh, kh, nr;
     for (oh = 0; oh < oh_n; oh++) {
         float *yr = yp + oh * ow_n;
         nr = 0;
@@ -270,38 +314,12 @@ static void dlk_maxpool2d_plane_avx512_f32(const dlk_pool2d_task *t, const float
             if (ih >= 0 && ih < ih_n)
                 rows[nr++] = xp + ih * iw_n;
         }
-        if (p->strides[1] == 2) {
-            __m512 a = dlk_maxpool2d_cols16(rows, nr, -pl, iw_n), b = dlk_maxpool2d_cols16(rows, nr, 16 - pl, iw_n);
-            __m512 e = _mm512_permutex2var_ps(a, even, b), o = _mm512_permutex2var_ps(a, odd, b);
-            for (q = 0; q < blocks; q++) {
-                const __mmask16 m = dlk_lanes16(q * 16, ow_n);
-                __m512 en, on, acc = e;
-                a = dlk_maxpool2d_cols16(rows, nr, 32 * q + 32 - pl, iw_n);
-                b = dlk_maxpool2d_cols16(rows, nr, 32 * q + 48 - pl, iw_n);
-                en = _mm512_permutex2var_ps(a, even, b);
-                on = _mm512_permutex2var_ps(a, odd, b);
-                for (k = 1; k < kw_n; k++) {
-                    const __m512i sh = _mm512_add_epi32(lane, _mm512_set1_epi32((int)(k / 2)));
-                    acc = _mm512_max_ps(k % 2 ? _mm512_permutex2var_ps(o, sh, on) : _mm512_permutex2var_ps(e, sh, en),
-                                        acc);
-                }
-                _mm512_mask_storeu_ps(yr + q * 16, m, acc);
-                e = en;
-                o = on;
-            }
-        } else {
-            __m512 u = dlk_maxpool2d_cols16(rows, nr, -pl, iw_n);
-            for (q = 0; q < blocks; q++) {
-                const __mmask16 m = dlk_lanes16(q * 16, ow_n);
-                const __m512 un = dlk_maxpool2d_cols16(rows, nr, 16 * q + 16 - pl, iw_n);
-                __m512 acc = u;
-                for (k = 1; k < kw_n; k++)
-                    acc = _mm512_max_ps(_mm512_permutex2var_ps(u, _mm512_add_epi32(lane, _mm512_set1_epi32((int)k)), un),
-                                        acc);
-                _mm512_mask_storeu_ps(yr + q * 16, m, acc);
-                u = un;
-            }
-        }
+        if (nr == 3 && kw_n == 3 && sw == 2)
+            dlk_maxpool2d_row_avx512(rows, 3, 3, 2, pl, iw_n, ow_n, yr);
+        else if (nr == 3 && kw_n == 3 && sw == 1)
+            dlk_maxpool2d_row_avx512(rows, 3, 3, 1, pl, iw_n, ow_n, yr);
+        else
+            dlk_maxpool2d_row_avx512(rows, nr, kw_n, sw, pl, iw_n, ow_n, yr);
     }
 }
 #endif
