@@ -313,7 +313,7 @@ static void dlk_conv_prologue_row_f32(const dlk_conv_im2col *c, int64_t row, int
  * vectors there and beat the gathers, and so do 1x1 strided convs (each
  * band would serve one row of B). Returns 0 when it does not apply. */
 #ifndef DLK_CONV_GATHER_BAND
-#define DLK_CONV_GATHER_BAND 16384
+#define DLK_CONV_GATHER_BAND 4096   /* floats of the band (16 KB of stack); a block needing more takes the copies */
 #endif
 static int dlk_conv_im2col_gather_f32(const dlk_conv_im2col *c, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
                                       float *bp)
