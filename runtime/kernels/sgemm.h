@@ -745,15 +745,15 @@ static void dlk_sgemm_small_task_f32(void *arg, int64_t begin, int64_t end)
     dlk_sgemm_fuse fz;
     const int where = dlk_sgemm_fuse_init(g, &fz);
     const int fused = where == DLK_SGEMM_EP_FUSED, ep = where == DLK_SGEMM_EP_ROWS;
-    int64_t i, item;
+    int64_t i, p, item;
     for (i = 0; i < strips * 8; i++)
         if (i >= g->m)
             memset(a + i * g->k, 0, sizeof(float) * (size_t)g->k);
         else if (g->b_scale == NULL)
             memcpy(a + i * g->k, g->a + i * g->lda, sizeof(float) * (size_t)g->k);
-        else
-            for (item = 0; item < g->k; item++)
-                a[i * g->k + item] = g->a[i * g->lda + item] * g->b_scale[item];
+        else   /* B's row p scaled: A's column p instead */
+            for (p = 0; p < g->k; p++)
+                a[i * g->k + p] = g->a[i * g->lda + p] * g->b_scale[p];
     for (item = begin; item < end; item++) {
         const int64_t j = item * 48, nr = g->n - j < 48 ? g->n - j : 48;
         for (i = 0; i < g->m; i += 8) {
