@@ -447,6 +447,46 @@ static void dlk_depthwise_lanes_f32(const dlk_conv_params *p, const float *x, co
 #define DLK_DEPTHWISE_ROWS_SPLIT 1
 #endif
 
+/* The plane kernel a call's planes (or bands of their rows) run, chosen
+ * once per call: the choice and the taps depend on the geometry along the
+ * rows only, which a band shares with its plane. The lanes kernel, which
+ * runs 16 planes at once, is chosen apart (dlk_depthwise_run_f32). */
+typedef struct dlk_depthwise_way {
+#if defined(__AVX512F__)
+    int direct;
+    dlk_depthwise_taps taps;
+#else
+    int banded;
+#endif
+} dlk_depthwise_way;
+
+static void dlk_depthwise_way_init(dlk_depthwise_way *v, const dlk_conv_params *p)
+{
+#if defined(__AVX512F__)
+    v->direct = p->strides[1] <= 2 && p->out[1] <= 16 * DLK_DEPTHWISE_MAX_BLOCKS && p->in[1] <= DLK_DEPTHWISE_MAX_IN_W;
+    if (v->direct)
+        dlk_depthwise_taps_init(&v->taps, p);
+#else
+    v->banded = dlk_depthwise_banded(p);
+#endif
+}
+
+/* One output plane, or a band of its rows as a conv of its own (x: its
+ * input rows, w: the kh x kw weights). */
+static void dlk_depthwise_one_f32(const dlk_depthwise_way *v, const dlk_conv_params *p, const float *x,
+                                  const float *w, float bias, const float *r, float *y)
+{
+#if defined(__AVX512F__)
+    if (v->direct)
+        dlk_depthwise_plane_avx512_f32(p, &v->taps, x, w, bias, r, y);
+#else
+    if (v->banded)
+        dlk_depthwise_plane_s1_f32(p, x, w, bias, r, y);
+#endif
+    else
+        dlk_depthwise_plane_f32(p, x, w, bias, r, y);
+}
+
 typedef struct dlk_depthwise_task {
     const dlk_conv_params *p;
     const float *x, *w, *b, *r;
@@ -461,21 +501,18 @@ static void dlk_depthwise_run_f32(void *arg, int64_t begin, int64_t end)
     const int64_t in_plane = p->in[0] * p->in[1], out_plane = p->out[0] * p->out[1];
     const int64_t ksize = p->kernel[0] * p->kernel[1], per_group = p->c_out / p->group;
 #if defined(__AVX512F__)
-    const int direct = p->strides[1] <= 2 && p->out[1] <= 16 * DLK_DEPTHWISE_MAX_BLOCKS &&
-                       p->in[1] <= DLK_DEPTHWISE_MAX_IN_W;
     const int lanes = dlk_depthwise_lanes_fit(p);
-    dlk_depthwise_taps taps;
-    if (direct && !lanes)
-        dlk_depthwise_taps_init(&taps, p);
 #else
-    const int banded = dlk_depthwise_banded(p);
+    const int lanes = 0;
 #endif
+    dlk_depthwise_way way;
     int64_t item;
+    if (!lanes)
+        dlk_depthwise_way_init(&way, p);
     for (item = begin; item < end; item++) {
         const int64_t img = item / p->c_out, oc = item % p->c_out, ic = oc / per_group;
         const int64_t y_off = (img * p->c_out + oc) * out_plane;
         const float *x = t->x + (img * p->c_in + ic) * in_plane, *r = t->r != NULL ? t->r + y_off : NULL;
-        const float bias = t->b != NULL ? t->b[oc] : 0.0f;
 #if defined(__AVX512F__)
         if (lanes) {   /* this plane and the next ones of the image and the range, up to 16 */
             int64_t nch = p->c_out - oc < 16 ? p->c_out - oc : 16;
@@ -488,14 +525,9 @@ static void dlk_depthwise_run_f32(void *arg, int64_t begin, int64_t end)
                     t->mean[item + c] = dlk_plane_mean_f32(t->y + y_off + c * out_plane, out_plane);
             item += nch - 1;
             continue;
-        } else if (direct)
-            dlk_depthwise_plane_avx512_f32(p, &taps, x, t->w + oc * ksize, bias, r, t->y + y_off);
-#else
-        if (banded)
-            dlk_depthwise_plane_s1_f32(p, x, t->w + oc * ksize, bias, r, t->y + y_off);
+        }
 #endif
-        else
-            dlk_depthwise_plane_f32(p, x, t->w + oc * ksize, bias, r, t->y + y_off);
+        dlk_depthwise_one_f32(&way, p, x, t->w + oc * ksize, t->b != NULL ? t->b[oc] : 0.0f, r, t->y + y_off);
         if (t->mean != NULL)   /* the plane is still in cache */
             t->mean[item] = dlk_plane_mean_f32(t->y + y_off, out_plane);
     }
@@ -519,11 +551,7 @@ static void dlk_depthwise_rows_run_f32(void *arg, int64_t begin, int64_t end)
     const int64_t first = o0 * sh - p->pads[0], lo = first > 0 ? first : 0;
     int64_t hi = (o1 - 1) * sh - p->pads[0] + ext, item;
     dlk_conv_params q = *p;
-#if defined(__AVX512F__)
-    const int direct = p->strides[1] <= 2 && p->out[1] <= 16 * DLK_DEPTHWISE_MAX_BLOCKS &&
-                       p->in[1] <= DLK_DEPTHWISE_MAX_IN_W;
-    dlk_depthwise_taps taps;
-#endif
+    dlk_depthwise_way way;
     if (hi > p->in[0])
         hi = p->in[0];
     if (hi < lo)
@@ -534,27 +562,13 @@ static void dlk_depthwise_rows_run_f32(void *arg, int64_t begin, int64_t end)
     q.pads[2] = (o1 - o0 - 1) * sh + ext - q.in[0] - q.pads[0];
     if (q.pads[2] < 0)
         q.pads[2] = 0;
-#if defined(__AVX512F__)
-    if (direct)
-        dlk_depthwise_taps_init(&taps, &q);
-#else
-    const int banded = dlk_depthwise_banded(&q);
-#endif
+    dlk_depthwise_way_init(&way, &q);
     for (item = 0; item < p->n * p->c_out; item++) {
         const int64_t img = item / p->c_out, oc = item % p->c_out, ic = oc / per_group;
         const int64_t y_off = (img * p->c_out + oc) * out_plane + o0 * p->out[1];
         const float *x = t->x + (img * p->c_in + ic) * in_plane + lo * p->in[1];
         const float *r = t->r != NULL ? t->r + y_off : NULL;
-        const float bias = t->b != NULL ? t->b[oc] : 0.0f;
-#if defined(__AVX512F__)
-        if (direct)
-            dlk_depthwise_plane_avx512_f32(&q, &taps, x, t->w + oc * ksize, bias, r, t->y + y_off);
-#else
-        if (banded)
-            dlk_depthwise_plane_s1_f32(&q, x, t->w + oc * ksize, bias, r, t->y + y_off);
-#endif
-        else
-            dlk_depthwise_plane_f32(&q, x, t->w + oc * ksize, bias, r, t->y + y_off);
+        dlk_depthwise_one_f32(&way, &q, x, t->w + oc * ksize, t->b != NULL ? t->b[oc] : 0.0f, r, t->y + y_off);
     }
 }
 
