@@ -223,25 +223,34 @@ DLK_SG_KERNEL(dlk_sgemm_micro4_f32, DLK_SG_ROWS4)
  * (a 7x7 output's 49 = 32 + 17 columns): the first 16 run on the one-vector
  * kernel, and each of the e others as twelve dot products of A's rows with
  * the column, 16 values of k at a time, instead of a second vector with
- * 16 - e lanes idle. The column is copied out of its panel first (kc <= KC
- * values). One thread, operands from L2/L3: 512 x 4608 x 49 1.79-1.83 ->
+ * 16 - e lanes idle. The columns are read from cols (kc values each, kc
+ * apart), copied out of the panel once per block by dlk_sgemm_edge_cols:
+ * copied by each strip (a strided scalar loop per column), they cost 3 % of
+ * ResNet-50's run. One thread, operands from L2/L3: 512 x 4608 x 49 1.79-1.83 ->
  * 1.76 ms, 2048 x 512 x 49 0.78-0.81 -> 0.77 ms; light ResNet-50's 7x7
  * layers 14.5 -> 13.9 ms. A panel of e columns alone (196 = 6 x 32 + 4)
  * ran slower as dot products than as one vector (1024 x 256 x 196: 0.64 ->
  * 0.65 ms), so it stays on the vector kernel. */
 #define DLK_SGEMM_DOT_MAX 4
+static void dlk_sgemm_edge_cols(int64_t kc, int64_t nr, const float *bp, float *cols)
+{
+    int64_t j, p;
+    for (j = 16; j < nr; j++, cols += kc)
+        for (p = 0; p < kc; p++)
+            cols[p] = bp[p * DLK_SGEMM_NR + j];
+}
+
 static void dlk_sgemm_micro12e_f32(int64_t kc, const float *a, int64_t lda, int64_t nr, const float *bp,
                                    float *c, int64_t ldc, const float *bias, int acc,
-                                   const dlk_sgemm_fuse *fz, const float *next)
+                                   const dlk_sgemm_fuse *fz, const float *next, const float *cols)
 {
     const int64_t e = nr - 16;
     const __mmask16 me = dlk_lanes16(0, e);
-    float col[DLK_SGEMM_KC], dots[DLK_SGEMM_MR][16];
+    float dots[DLK_SGEMM_MR][16];
     int64_t i, j, p;
     for (j = 0; j < e; j++) {
+        const float *col = cols + j * kc;
         __m512 d[DLK_SGEMM_MR];
-        for (p = 0; p < kc; p++)
-            col[p] = bp[p * DLK_SGEMM_NR + 16 + j];
         for (i = 0; i < DLK_SGEMM_MR; i++)
             d[i] = _mm512_setzero_ps();
         for (p = 0; p < kc; p += 16) {
@@ -366,13 +375,15 @@ static void dlk_sgemm_micro12x16_f32(int64_t kc, const float *a, int64_t lda, in
 /* The micro-kernel, with fz (NULL: none) applied before the store and the
  * next strip's rows of A (next: its first row at this k block; NULL: none)
  * prefetched. Only a whole strip is given a next one (a ragged strip is the
- * last), so only the whole-strip kernels prefetch. */
+ * last), so only the whole-strip kernels prefetch. cols: a last panel's
+ * columns past 16, from dlk_sgemm_edge_cols (read when 16 < nr <= 16 +
+ * DLK_SGEMM_DOT_MAX; AVX-512 only). */
 static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
                                 const float *bp, float *c, int64_t ldc, const float *bias, int acc,
-                                const dlk_sgemm_fuse *fz, const float *next)
+                                const dlk_sgemm_fuse *fz, const float *next, const float *cols)
 {
     if (mr == DLK_SGEMM_MR && nr > 16 && nr <= 16 + DLK_SGEMM_DOT_MAX)
-        dlk_sgemm_micro12e_f32(kc, a, lda, nr, bp, c, ldc, bias, acc, fz, next);
+        dlk_sgemm_micro12e_f32(kc, a, lda, nr, bp, c, ldc, bias, acc, fz, next, cols);
     else if (nr <= 16 && mr == DLK_SGEMM_MR)
         dlk_sgemm_micro12x16f_f32(kc, a, lda, nr, bp, c, ldc, bias, acc, fz, next);
     else if (nr <= 16)
@@ -427,13 +438,14 @@ static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t
  * fz is never set here (DLK_SGEMM_FUSES 0: the caller runs the epilogue). */
 static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
                                 const float *bp, float *c, int64_t ldc, const float *bias, int acc,
-                                const dlk_sgemm_fuse *fz, const float *next)
+                                const dlk_sgemm_fuse *fz, const float *next, const float *cols)
 {
     const float *ar[DLK_SGEMM_MR];
     float tile[DLK_SGEMM_MR * DLK_SGEMM_NR], *t = c;
     int64_t p, i, j, ldt = ldc;
     (void)fz;
     (void)next;
+    (void)cols;
     if (nr < DLK_SGEMM_NR || mr < DLK_SGEMM_MR) {
         /* A ragged edge runs through a full tile, so no load or store leaves c. */
         t = tile;
@@ -472,13 +484,14 @@ static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t
  * set here (DLK_SGEMM_FUSES 0: the caller runs the epilogue). */
 static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
                                 const float *bp, float *c, int64_t ldc, const float *bias, int acc,
-                                const dlk_sgemm_fuse *fz, const float *next)
+                                const dlk_sgemm_fuse *fz, const float *next, const float *cols)
 {
     const float *ar[DLK_SGEMM_MR];
     float t[DLK_SGEMM_MR][DLK_SGEMM_NR];
     int64_t p, i, j;
     (void)fz;
     (void)next;
+    (void)cols;
     dlk_sgemm_rows(a, lda, mr, ar);
     for (i = 0; i < DLK_SGEMM_MR; i++) {
         const float init = bias != NULL && !acc ? bias[i < mr ? i : 0] : 0.0f;
@@ -585,6 +598,12 @@ static int dlk_sgemm_fuse_init(const dlk_sgemm_args *g, dlk_sgemm_fuse *fz)
 static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0, int64_t i1, int64_t j0, int64_t nc)
 {
     float bp[DLK_SGEMM_KC * DLK_SGEMM_NC];
+#if defined(__AVX512F__)
+    float cols[DLK_SGEMM_DOT_MAX * DLK_SGEMM_KC];   /* the last panel's columns past 16 */
+    const int64_t q_last = (nc - 1) / DLK_SGEMM_NR, nr_last = nc - q_last * DLK_SGEMM_NR;
+#else
+    float *cols = NULL;
+#endif
     int64_t nk = (g->k + DLK_SGEMM_KC - 1) / DLK_SGEMM_KC, step, k0 = 0, i, q, t;
     dlk_sgemm_fuse fz;
     const int where = dlk_sgemm_fuse_init(g, &fz);
@@ -596,6 +615,10 @@ static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0, int64_t i1,
         const int64_t kc = g->k - k0 < step ? g->k - k0 : step;
         const int last = k0 + kc >= g->k, acc = g->acc || k0 > 0;
         g->pack(g->pack_ctx, k0, kc, j0, nc, bp);
+#if defined(__AVX512F__)
+        if (nr_last > 16 && nr_last <= 16 + DLK_SGEMM_DOT_MAX)
+            dlk_sgemm_edge_cols(kc, nr_last, bp + q_last * kc * DLK_SGEMM_NR, cols);
+#endif
         for (i = i0; i < i1; i += DLK_SGEMM_MR) {
             const int64_t mr = i1 - i < DLK_SGEMM_MR ? i1 - i : DLK_SGEMM_MR;
             for (q = 0; q * DLK_SGEMM_NR < nc; q++) {
@@ -606,7 +629,8 @@ static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0, int64_t i1,
                                     bp + q * kc * DLK_SGEMM_NR, g->c + i * g->ldc + j, g->ldc,
                                     g->bias != NULL ? g->bias + i : NULL, acc, fused && last ? &fz : NULL,
                                     q == 0 && i + 2 * DLK_SGEMM_MR <= i1 ? g->a + (i + DLK_SGEMM_MR) * g->lda + k0
-                                                                    : NULL);
+                                                                    : NULL,
+                                    cols);
             }
             /* The strip's rows are final: their epilogue runs while they are in L1. */
             if (last && ep)
