@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """Benchmarks dlcc-generated C against onnxruntime (CPU provider), batch 1.
 
-    run_bench.py [--dlcc build/dlcc] [--models a,b] [--threads 1,2] [--runs N] [--quick]
+    run_bench.py [--dlcc build/dlcc] [--models a,b] [--threads 1,2] [--runs N] [--rounds R] [--quick]
 
 For every model: compile with `dlcc -O3 --weights=file` (weights loaded once at start-up,
 as onnxruntime loads them; it also folds constant-only computations such as the light
 nets' ConstantOfShape weights, as onnxruntime does at load; --threads when this dlcc has it), build it with bench/bench_main.c using
 `cc -O3 -march=native`, run it and onnxruntime on the same seeded N(0, 1)
 input, compare the outputs (a model whose max abs error exceeds 1e-3 x the
-largest |reference output| is FAILED and gets no time), then time both:
-warm-up runs, then the median of --runs runs. The FP32 FMA peak (bench/peak.c)
+largest |reference output| is FAILED and gets no time), then time both in
+--rounds alternating rounds (warm-up runs, then the median of --runs runs
+each; the median of the rounds is reported). The FP32 FMA peak (bench/peak.c)
 is measured at the same thread counts, before and after the models (the
 better figure is kept). Prints a table and writes it to
 bench/results/<machine>.md (<machine>-partial.md for --quick or a subset of
@@ -341,24 +342,33 @@ def bench_model(args, name, features):
     sessions = {t: ort_session(path, t) for t in args.threads}
     refs = sessions[args.threads[0]].run(None, feeds)
     for t in args.threads:
-        if t > 1 and not features["threads"]:
-            dlcc_ms = None   # this dlcc has no --threads: the generated code runs on one thread only
-        else:
-            dlcc_ms, outs = run_dlcc(exe, weights, input_files, t, args.warmup, args.runs,
-                                     os.path.join(work, "out_%d" % t))
-            err_abs, err_rel, ok = compare(refs, outs)
-            if res["abs"] is None or err_rel > res["rel"]:
-                res["abs"], res["rel"] = err_abs, err_rel
-            if not ok:
-                res["status"] = "FAILED"
-                print("  FAILED at %d thread(s): max abs error %.3g = %.3g x max |ref| > %g"
-                      % (t, err_abs, err_rel, RTOL), flush=True)
-                res["rows"] = []
-                return res
-        ort_ms = time_ort(sessions[t], feeds, args.warmup, args.runs)
-        res["rows"].append((t, dlcc_ms, ort_ms))
-        print("  %d thread(s): dlcc %s, onnxruntime %.2f ms"
-              % (t, "%.2f ms" % dlcc_ms if dlcc_ms is not None else "n/a (no --threads)", ort_ms), flush=True)
+        # Rounds alternate the two sides, so a slow spell of the machine (a shared
+        # VM drifts by 5-10 % over minutes) lands on both rather than on one.
+        dlcc_meds, ort_meds = [], []
+        for rnd in range(args.rounds):
+            if t > 1 and not features["threads"]:
+                pass   # this dlcc has no --threads: the generated code runs on one thread only
+            else:
+                ms, outs = run_dlcc(exe, weights, input_files, t, args.warmup, args.runs,
+                                    os.path.join(work, "out_%d" % t))
+                dlcc_meds.append(ms)
+                err_abs, err_rel, ok = compare(refs, outs)
+                if res["abs"] is None or err_rel > res["rel"]:
+                    res["abs"], res["rel"] = err_abs, err_rel
+                if not ok:
+                    res["status"] = "FAILED"
+                    print("  FAILED at %d thread(s): max abs error %.3g = %.3g x max |ref| > %g"
+                          % (t, err_abs, err_rel, RTOL), flush=True)
+                    res["rows"] = []
+                    return res
+            ort_meds.append(time_ort(sessions[t], feeds, args.warmup, args.runs))
+        dlcc_ms = float(np.median(dlcc_meds)) if dlcc_meds else None
+        ort_ms = float(np.median(ort_meds))
+        res["rows"].append((t, dlcc_ms, ort_ms, dlcc_meds, ort_meds))
+        print("  %d thread(s): dlcc %s, onnxruntime %.2f ms (rounds: dlcc %s, onnxruntime %s)"
+              % (t, "%.2f ms" % dlcc_ms if dlcc_ms is not None else "n/a (no --threads)", ort_ms,
+                 " ".join("%.2f" % x for x in dlcc_meds) or "-", " ".join("%.2f" % x for x in ort_meds)),
+              flush=True)
     print("  max abs error %.3g (%.3g x max |ref|)" % (res["abs"], res["rel"]), flush=True)
     return res
 
@@ -369,21 +379,26 @@ def fmt(x, spec):
     return spec % x if x is not None else "n/a"
 
 
+def spread(meds):
+    """The rounds' medians as 'lowest-highest' ms."""
+    return "%.2f-%.2f" % (min(meds), max(meds)) if meds else "-"
+
+
 def perf_table(results, peaks):
-    lines = ["| model | threads | dlcc ms | ORT ms | dlcc/ORT | dlcc GFLOP/s | % of peak |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| model | threads | dlcc ms | ORT ms | dlcc/ORT | dlcc GFLOP/s | % of peak | dlcc rounds | ORT rounds |",
+             "|---|---:|---:|---:|---:|---:|---:|---|---|"]
     for r in results:
         if r["status"] != "ok":
-            lines.append("| %s | - | %s | - | - | - | - |" % (r["name"], r["status"]))
+            lines.append("| %s | - | %s | - | - | - | - | - | - |" % (r["name"], r["status"]))
             continue
-        for t, dlcc_ms, ort_ms in r["rows"]:
+        for t, dlcc_ms, ort_ms, dlcc_meds, ort_meds in r["rows"]:
             gflops = r["gflop"] / (dlcc_ms * 1e-3) if dlcc_ms else None
             peak = peaks.get((512, t)) or peaks.get((256, t)) or peaks.get((32, t))
             pct = 100.0 * gflops / peak if gflops is not None and peak else None
             ratio = dlcc_ms / ort_ms if dlcc_ms is not None else None
-            lines.append("| %s | %d | %s | %.2f | %s | %s | %s |" % (
+            lines.append("| %s | %d | %s | %.2f | %s | %s | %s | %s | %s |" % (
                 r["name"], t, fmt(dlcc_ms, "%.2f"), ort_ms, fmt(ratio, "%.2f"), fmt(gflops, "%.1f"),
-                fmt(pct, "%.1f%%")))
+                fmt(pct, "%.1f%%"), spread(dlcc_meds), spread(ort_meds)))
     return lines
 
 
@@ -412,8 +427,10 @@ def report(args, env, peaks, results):
         "- onnxruntime %s (CPUExecutionProvider, graph optimizations ALL, intra_op_num_threads = threads, "
         "inter_op 1, sequential), onnx %s, numpy %s, Python %s" % (env["ort"], onnx.__version__, np.__version__,
                                                                    platform.python_version()),
-        "- Runs: %d warm-up, median of %d%s; batch 1; input N(0, 1), seed %d" % (
-            args.warmup, args.runs, " (--quick)" if args.quick else "", SEED),
+        "- Runs: %d round%s, dlcc and onnxruntime alternating; in each, %d warm-up runs, then the median of %d%s; "
+        "the tables give the median of the rounds' medians and their range; batch 1; input N(0, 1), seed %d" % (
+            args.rounds, "s" if args.rounds > 1 else "", args.warmup, args.runs, " (--quick)" if args.quick else "",
+            SEED),
         "- FP32 FMA peak (bench/peak.c, GFLOP/s, best of before and after the models): %s" % peak_line,
         "",
         "dlcc ms: median of the harness's own per-run timings (bench_main.c, monotonic clock around "
@@ -440,6 +457,8 @@ def parse_args(argv):
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     ap.add_argument("--runs", type=int, help="timed runs per measurement (default 20; --quick: 5)")
     ap.add_argument("--warmup", type=int, help="untimed runs first (default 3; --quick: 1)")
+    ap.add_argument("--rounds", type=int, help="rounds per measurement, dlcc and onnxruntime alternating "
+                    "(default 3; --quick: 1)")
     ap.add_argument("--quick", action="store_true", help="fewer runs, for testing the harness")
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "dlcc-bench"),
                     help="build folder (default $TMPDIR/dlcc-bench)")
@@ -457,6 +476,9 @@ def parse_args(argv):
     if not args.threads or min(args.threads) < 1:
         ap.error("--threads wants integers >= 1")
     args.runs = args.runs or (5 if args.quick else 20)
+    args.rounds = args.rounds or (1 if args.quick else 3)
+    if args.rounds < 1 or args.runs < 1:
+        ap.error("--rounds and --runs want integers >= 1")
     args.warmup = args.warmup if args.warmup is not None else (1 if args.quick else 3)
     args.cc = shlex.split(os.environ.get("CC") or "cc")
     args.dlcc = os.path.abspath(args.dlcc)
