@@ -6,8 +6,9 @@
  * folded constant and the generated code run the same kernel call.
  * A Conv may carry a fused epilogue (ir/ops/epilogue.h): activation and
  * residual run inside the kernel. Conv runs as a packed matrix product
- * (dlk_conv_gemm_f32, split over threads), 2-D depthwise Conv as a direct
- * kernel (dlk_depthwise_f32, split over channels). A pointwise Conv may also
+ * (dlk_conv_gemm_f32, split over threads), a 2-D Conv of few input
+ * channels (a stem) directly (dlk_conv_direct_f32), 2-D depthwise Conv as a
+ * direct kernel (dlk_depthwise_f32, split over channels). A pointwise Conv may also
  * carry an input prologue (dl_conv_prologue, ir/ops/epilogue.h). */
 #include <inttypes.h>
 #include <string.h>
@@ -250,16 +251,21 @@ static bool conv_is_depthwise(const dlk_conv_params *kp)
            kp->kernel[1] <= DLK_DEPTHWISE_MAX_KW;
 }
 
-/* The kernel node n runs; eval and lower both choose through here. Every
- * other Conv runs through the packed matrix product (dlk_conv_gemm_f32,
- * runtime/kernels/sgemm.h), which also covers the pointwise case. */
+/* The kernel node n runs; eval and lower both choose through here. A
+ * conv of few input channels (a stem) runs the direct kernel of conv.h
+ * (dlk_conv_direct_f32: the packed product where the target has no
+ * AVX-512); every other Conv runs through the packed matrix product
+ * (dlk_conv_gemm_f32, runtime/kernels/sgemm.h), which also covers the
+ * pointwise case. */
 static const char *conv_kernel(const conv_attrs *a, const dlk_conv_params *kp)
 {
     if (a->transpose)
         return "dlk_conv_transpose_f32";
     if (a->prologue != DL_CONV_PROLOGUE_NONE)
         return "dlk_conv_gemm_prologue_f32";
-    return conv_is_depthwise(kp) ? "dlk_depthwise_f32" : "dlk_conv_gemm_f32";
+    if (conv_is_depthwise(kp))
+        return "dlk_depthwise_f32";
+    return dlk_conv_direct_fits(kp) ? "dlk_conv_direct_f32" : "dlk_conv_gemm_f32";
 }
 
 /* A prologue needs a pointwise conv (its kernel applies it while copying
@@ -369,6 +375,9 @@ static int conv_eval(dl_graph *g, dl_node *n, dl_diag *d)
     else if (strcmp(kernel, "dlk_conv_gemm_f32") == 0)
         dlk_conv_gemm_f32(NULL, &kp, input_data(n, 0), input_data(n, 1), input_data(n, 2),
                           input_data(n, 3), n->outputs[0]->data);
+    else if (strcmp(kernel, "dlk_conv_direct_f32") == 0)
+        dlk_conv_direct_f32(NULL, &kp, input_data(n, 0), input_data(n, 1), input_data(n, 2),
+                            input_data(n, 3), n->outputs[0]->data);
     else
         dlk_depthwise_f32(NULL, &kp, input_data(n, 0), input_data(n, 1), input_data(n, 2), input_data(n, 3),
                           n->outputs[0]->data);

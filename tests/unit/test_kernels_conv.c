@@ -637,6 +637,83 @@ START_TEST(conv_pointwise_rows_split_two_threads)
 }
 END_TEST
 
+/* dlk_conv_direct_f32 (stems: few input channels) against the naive loops
+ * followed by the epilogue: random 2-D shapes it takes (1-4 input
+ * channels, kernels up to 7 x 7, row strides 1-3, column strides 1-4,
+ * uneven pads, output rows of 16 to 130 values: 1 to 9 vectors, so tiles
+ * of every width and rows cut in 2 chunks; channel counts leaving 1 or 2
+ * channels past the last whole tile), every activation kind it applies in
+ * registers or after the store, a residual before and after it, 1 and 2
+ * images, 1 and 2 threads (the second share starts mid-image: its ring
+ * starts empty); then a conv it does not take (5 input channels: the
+ * packed product). */
+START_TEST(conv_direct_few_channels)
+{
+    const dlk_par two = {2, sequential_run, NULL};
+    static const int64_t acts[] = {DLK_ACT_NONE, DLK_ACT_RELU, DLK_ACT_CLIP, DLK_ACT_SILU, DLK_ACT_LEAKY};
+    for (int it = 0; it < 70; it++) {
+        dlk_conv_params p;
+        memset(&p, 0, sizeof p);
+        p.n = rnd_int(1, 2);
+        p.c_in = it == 69 ? 5 : rnd_int(1, 4);
+        p.c_out = rnd_int(1, 20);
+        p.group = 1;
+        p.rank = 2;
+        p.kernel[0] = rnd_int(1, 7);
+        p.kernel[1] = rnd_int(1, 7);
+        p.strides[0] = rnd_int(1, 3);
+        p.strides[1] = rnd_int(1, 4);
+        p.dilations[0] = p.dilations[1] = 1;
+        for (int a = 0; a < 4; a++)
+            p.pads[a] = rnd_int(0, 3);
+        p.in[0] = rnd_int(p.kernel[0] > 1 ? p.kernel[0] : 1, 20);
+        {   /* an output row of 16 .. 130 values */
+            const int64_t ow = rnd_int(16, 130);
+            p.in[1] = (ow - 1) * p.strides[1] + p.kernel[1] - p.pads[1] - p.pads[3];
+            if (p.in[1] < 1)
+                p.in[1] = 1;
+        }
+        for (int a = 0; a < 2; a++)
+            p.out[a] = dlk_conv_out_dim(p.in[a], p.kernel[a], p.strides[a], 1, p.pads[a], p.pads[2 + a]);
+        if (p.out[0] < 1 || p.out[1] < 16 || (it != 69 && !dlk_conv_direct_fits(&p))) {
+            it--;   /* the pads ate the plane, or its rows overflow the ring: draw again */
+            continue;
+        }
+        p.ep.act = acts[it % 5];
+        p.ep.alpha = p.ep.act == DLK_ACT_CLIP ? -0.5f : p.ep.act == DLK_ACT_LEAKY ? 0.1f : 1.0f;
+        p.ep.beta = 0.75f;
+        p.ep.residual = (it / 5) % 3;
+        ck_assert_int_eq(dlk_conv_direct_fits(&p), it != 69);
+        {
+            const int64_t nx = p.n * p.c_in * p.in[0] * p.in[1], ny = p.n * p.c_out * p.out[0] * p.out[1];
+            const int64_t plane = p.out[0] * p.out[1];
+            float *x = rnd_array(nx), *w = rnd_array(p.c_out * p.c_in * p.kernel[0] * p.kernel[1]);
+            float *b = it % 4 == 3 ? NULL : rnd_array(p.c_out), *res = p.ep.residual ? rnd_array(ny) : NULL;
+            float *y = rnd_array(ny), *want = rnd_array(ny);
+            char what[200];
+            naive_conv(&p, x, w, b, want);
+            for (int64_t q = 0; q < ny; q += plane)
+                dlk_epilogue_f32(&p.ep, want + q, res != NULL ? res + q : NULL, plane);
+            snprintf(what, sizeof what,
+                     "direct conv %lld images %lld->%lld %lldx%lld k%lldx%lld s%lldx%lld pads %lld %lld %lld %lld "
+                     "act %lld res %lld, threads %d",
+                     (long long)p.n, (long long)p.c_in, (long long)p.c_out, (long long)p.in[0], (long long)p.in[1],
+                     (long long)p.kernel[0], (long long)p.kernel[1], (long long)p.strides[0],
+                     (long long)p.strides[1], (long long)p.pads[0], (long long)p.pads[1], (long long)p.pads[2],
+                     (long long)p.pads[3], (long long)p.ep.act, (long long)p.ep.residual, 1 + it % 2);
+            dlk_conv_direct_f32(it % 2 ? &two : NULL, &p, x, w, b, res, y);
+            expect_floats(y, want, ny, 2e-5f, what);
+            free(x);
+            free(w);
+            free(b);
+            free(res);
+            free(y);
+            free(want);
+        }
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kernels_conv");
@@ -656,6 +733,7 @@ int main(void)
     tcase_add_test(conv, conv_wide_image_cross_blocks);
     tcase_add_test(conv, conv_pointwise_prologue);
     tcase_add_test(conv, conv_pointwise_rows_split_two_threads);
+    tcase_add_test(conv, conv_direct_few_channels);
     tcase_add_test(convt, t5_conv_transpose_2x2_to_7x7);
     tcase_add_test(convt, conv_transpose_output_padding_and_bias);
     tcase_add_test(convt, conv_transpose_1d_pads_and_negative_pads);
