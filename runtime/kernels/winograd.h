@@ -33,7 +33,8 @@
  * column phases (and the output rows merged back) by permutes: the input
  * transform twice as fast as the portable loops (blocks of 8 with a fixed
  * trip count, which gcc vectorises at -O2; what AVX2 and other builds run),
- * 56x56x64 0.37 -> 0.19 ms. */
+ * 56x56x64 0.37 -> 0.19 ms; the output transform keeps a tile row's 16
+ * tiles in registers from M to the output rows (dlk_winograd_output_regs). */
 #ifndef DLK_WINOGRAD_H
 #define DLK_WINOGRAD_H
 
@@ -500,15 +501,11 @@ static void dlk_winograd_gemm_task(void *arg, int64_t begin, int64_t end)
     }
 }
 
-/* Output row oy of channel o from z (z[l][tx] is column mt*tx + l of the
- * tile row), cropped to the output width, then the epilogue. AVX-512: 16
- * tiles at a time, the phases interleaved back by permutes, masked stores,
- * a Relu or Clip without a residual applied to the registers (as the
- * epilogue computes it): run over each row after it, on rows of 14 to 56
- * values, the epilogue took 11 % of a 16 -> 64 conv on 55x55. */
 #if defined(__AVX512F__)
-/* Whether put16 applies the epilogue (a Relu or Clip without a residual)
- * in the registers; otherwise the caller runs it over the row. */
+/* Whether put16 applies the epilogue (a Relu or Clip without a residual,
+ * as the epilogue computes it) in the registers; otherwise the caller runs
+ * it over the row. Run over each row after the stores, on rows of 14 to 56
+ * values, the epilogue took 11 % of a 16 -> 64 conv on 55x55. */
 static int dlk_winograd_act_in_regs(const dlk_winograd_job *jb)
 {
     return jb->r == NULL && (jb->p->ep.act == DLK_ACT_RELU || jb->p->ep.act == DLK_ACT_CLIP);
@@ -549,6 +546,8 @@ static void dlk_winograd_put16(const dlk_winograd_job *jb, float *yr, int64_t j,
 #endif
 
 #if !defined(__AVX512F__)
+/* Output row oy of channel o from z (z[l][tx] is column mt*tx + l of the
+ * tile row), cropped to the output width, then the epilogue. */
 static void dlk_winograd_put_row(const dlk_winograd_job *jb, int64_t o, int64_t oy, float (*z)[DLK_WG_PAD],
                                  int64_t at)
 {
