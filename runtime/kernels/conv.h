@@ -558,7 +558,7 @@ static int dlk_conv_direct_fits(const dlk_conv_params *p)
 }
 /*@end*/
 
-/*@ dlk_conv_direct_f32 : dlk_conv_direct_fits dlk_conv_gemm_f32 dlk_epilogue_f32 dlk_parallel dlk_lanes16 dlk_relu_clip_avx512 */
+/*@ dlk_conv_direct_f32 : dlk_conv_direct_fits dlk_conv_range dlk_conv_gemm_f32 dlk_epilogue_f32 dlk_parallel dlk_lanes16 dlk_relu_clip_avx512 dlk_epilogue_in_regs */
 /* The direct conv of dlk_conv_direct_fits's convs, AVX-512. Each output row
  * reads kh input rows per input channel; those are copied, zero-padded,
  * into a ring and split by column phase (column i of phase f is padded
@@ -597,7 +597,7 @@ DLK_CONV_DIRECT_INLINE void dlk_conv_direct_tile_avx512(const dlk_conv_direct_jo
     const int64_t taps = p->c_in * p->kernel[0] * p->kernel[1], plane = p->out[0] * p->out[1];
     const float *w = j->w + co * taps;
     const dlk_epilogue *e = &p->ep;
-    const int in_regs = r == NULL && (e->act == DLK_ACT_NONE || e->act == DLK_ACT_RELU || e->act == DLK_ACT_CLIP);
+    const int in_regs = dlk_epilogue_in_regs(e, r);
     __m512 acc[8][7];
     int c, v;
     int64_t t;
@@ -654,14 +654,10 @@ static void dlk_conv_direct_line(const dlk_conv_params *p, const float *xc, int6
     int64_t f, i;
     for (f = 0; f < sw; f++, dst += len) {
         /* column i reads input column f + i sw - pl: inside for i in [lo, hi) */
-        int64_t lo = pl - f <= 0 ? 0 : (pl - f + sw - 1) / sw, hi = w + pl - f <= 0 ? 0 : (w + pl - f + sw - 1) / sw;
         const float *src = xc + ih * w + f - pl;
-        if (ih < 0 || ih >= p->in[0])
-            lo = hi = 0;
-        if (hi > len)
-            hi = len;
-        if (lo > hi)
-            lo = hi;
+        int64_t lo = len, hi = len;
+        if (ih >= 0 && ih < p->in[0])
+            dlk_conv_range(f - pl, sw, w, len, &lo, &hi);
         memset(dst, 0, sizeof(float) * (size_t)lo);
         i = lo;
         if (sw == 1) {

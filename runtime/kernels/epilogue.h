@@ -57,6 +57,18 @@ static __m512 dlk_relu_clip_avx512(__m512 v, int relu, int clip, float lo, float
 #endif
 /*@end*/
 
+/*@ dlk_epilogue_in_regs : dlk_epilogue_params */
+#if defined(__AVX512F__)
+/* Whether a kernel applies epilogue e in its registers, with
+ * dlk_relu_clip_avx512 before the store: a Relu, a Clip or nothing, and no
+ * residual tensor r. Otherwise it runs dlk_epilogue_f32 after the store. */
+static int dlk_epilogue_in_regs(const dlk_epilogue *e, const float *r)
+{
+    return r == NULL && (e->act == DLK_ACT_NONE || e->act == DLK_ACT_RELU || e->act == DLK_ACT_CLIP);
+}
+#endif
+/*@end*/
+
 /*@ dlk_epilogue_simd : dlk_common dlk_lanes16 */
 /* Sigmoid and SiLU over 16 lanes with AVX-512: libm's expf is a call per
  * element that no compiler vectorises without -ffast-math, and in SiLU

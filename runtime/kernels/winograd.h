@@ -162,7 +162,7 @@ static void dlk_winograd_weights_f32(int m, int64_t c_out, int64_t c_in, const f
 }
 /*@end*/
 
-/*@ dlk_winograd_f32 : dlk_winograd_params dlk_conv_range dlk_lanes16 dlk_relu_clip_avx512 dlk_sgemm_f32 dlk_sgemm_pack_rows_f32 dlk_epilogue_f32 dlk_parallel */
+/*@ dlk_winograd_f32 : dlk_winograd_params dlk_conv_range dlk_lanes16 dlk_relu_clip_avx512 dlk_sgemm_f32 dlk_sgemm_pack_rows_f32 dlk_epilogue_f32 dlk_parallel dlk_epilogue_in_regs */
 /* Layout: the stack buffers of the transforms hold a block of tile rows
  * with one spare column per tile row: tile (ty, tx) at column
  * ty*(tw + 1) + tx. With it the column passes run over the whole block as
@@ -502,18 +502,11 @@ static void dlk_winograd_gemm_task(void *arg, int64_t begin, int64_t end)
 }
 
 #if defined(__AVX512F__)
-/* Whether put16 applies the epilogue (a Relu or Clip without a residual,
- * as the epilogue computes it) in the registers; otherwise the caller runs
- * it over the row. Run over each row after the stores, on rows of 14 to 56
- * values, the epilogue took 11 % of a 16 -> 64 conv on 55x55. */
-static int dlk_winograd_act_in_regs(const dlk_winograd_job *jb)
-{
-    return jb->r == NULL && (jb->p->ep.act == DLK_ACT_RELU || jb->p->ep.act == DLK_ACT_CLIP);
-}
-
 /* Tiles [j, j + 16) of output row yr: zl holds column mt*tx + l of tile
  * j + tx (z2, z3 unused for F(2x2)), interleaved back by permutes and
- * stored with masks, the Relu or Clip applied when act_in_regs says so. */
+ * stored with masks, the Relu or Clip applied to the registers where
+ * dlk_epilogue_in_regs says so (run over each row after the stores, on rows
+ * of 14 to 56 values, the epilogue took 11 % of a 16 -> 64 conv on 55x55). */
 static void dlk_winograd_put16(const dlk_winograd_job *jb, float *yr, int64_t j, __m512 z0, __m512 z1, __m512 z2,
                                __m512 z3)
 {
@@ -522,7 +515,7 @@ static void dlk_winograd_put16(const dlk_winograd_job *jb, float *yr, int64_t j,
     const __m512i zip_lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     const __m512i zip_hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
     const int relu = p->ep.act == DLK_ACT_RELU, clip = p->ep.act == DLK_ACT_CLIP;
-    const int in_regs = dlk_winograd_act_in_regs(jb);
+    const int in_regs = dlk_epilogue_in_regs(&p->ep, jb->r);
     const float lo = p->ep.alpha, hi = p->ep.beta;
     float *d = yr + c0;
 #define DLK_WG_ACT(v) (in_regs ? dlk_relu_clip_avx512((v), relu, clip, lo, hi) : (v))
@@ -620,7 +613,7 @@ static void dlk_winograd_output_regs(const dlk_winograd_job *jb, int64_t o, int6
                 dlk_winograd_put16(jb, y0 + a * ow, j, z[a][0], z[a][1], MT == 4 ? z[a][2] : z[a][0],
                                    MT == 4 ? z[a][3] : z[a][1]);
         }
-        if (!dlk_winograd_act_in_regs(jb) && (p->ep.act != DLK_ACT_NONE || jb->r != NULL))
+        if (!dlk_epilogue_in_regs(&p->ep, jb->r))
             for (a = 0; a < rows; a++)
                 dlk_epilogue_f32(&p->ep, y0 + a * ow, jb->r != NULL ? jb->r + (y0 - jb->y) + a * ow : NULL, ow);
     }
