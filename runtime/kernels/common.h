@@ -9,6 +9,25 @@
 
 /*@ dlk_common */
 #define DLK_MAX_RANK 8
+/* A register-blocked kernel kept out of its caller: inlined into a loop
+ * that holds its own state, clang spilled the 24 accumulators of the
+ * product's micro-kernel to the stack every step. */
+#if defined(__GNUC__)
+#define DLK_NOINLINE __attribute__((noinline))
+#else
+#define DLK_NOINLINE
+#endif
+/* Before a loop over a tile's registers (a count that is constant once
+ * inlined): unrolled whole, so its accumulators stay in registers. gcc
+ * does so unasked; clang 14 kept the direct conv's 3 x 7 tile in a stack
+ * array (ResNet-50's stem 1.34 ms with gcc, 3.40 with clang; 1.42 with
+ * this). */
+#if defined(__clang__)
+#define DLK_PRAGMA_(x) _Pragma(#x)
+#define DLK_UNROLL_TILE DLK_PRAGMA_(clang loop unroll(full))
+#else
+#define DLK_UNROLL_TILE
+#endif
 /*@end*/
 
 /*@ dlk_lanes16 : dlk_common */

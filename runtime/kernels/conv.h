@@ -601,24 +601,31 @@ DLK_CONV_DIRECT_INLINE void dlk_conv_direct_tile_avx512(const dlk_conv_direct_jo
     __m512 acc[8][7];
     int c, v;
     int64_t t;
+    DLK_UNROLL_TILE
     for (c = 0; c < NCO; c++) {
         const __m512 b = _mm512_set1_ps(j->b != NULL ? j->b[co + c] : 0.0f);
+        DLK_UNROLL_TILE
         for (v = 0; v < NV; v++)
             acc[c][v] = b;
     }
     for (t = 0; t < taps; t++) {
         const float *s = tap[t] + ow0;
         __m512 wv[8];
+        DLK_UNROLL_TILE
         for (c = 0; c < NCO; c++)
             wv[c] = _mm512_set1_ps(w[c * taps + t]);
+        DLK_UNROLL_TILE
         for (v = 0; v < NV; v++) {
             const __m512 xv = _mm512_loadu_ps(s + 16 * v);
+            DLK_UNROLL_TILE
             for (c = 0; c < NCO; c++)
                 acc[c][v] = _mm512_fmadd_ps(xv, wv[c], acc[c][v]);
         }
     }
+    DLK_UNROLL_TILE
     for (c = 0; c < NCO; c++) {
         float *yc = y + (co + c) * plane + ow0;
+        DLK_UNROLL_TILE
         for (v = 0; v < NV; v++) {
             __m512 a = acc[c][v];
             if (in_regs)

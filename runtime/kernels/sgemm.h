@@ -73,6 +73,13 @@ typedef struct dlk_sgemm_fuse {
     float lo, hi;
 } dlk_sgemm_fuse;
 
+/* Rows of a later block of B (a plain matrix) a whole-strip kernel asks
+ * for into L2 as it runs, one row (32 columns) per step: b, rows, ldb. */
+typedef struct dlk_sgemm_ahead {
+    const float *b;
+    int64_t rows, ldb;
+} dlk_sgemm_ahead;
+
 #if defined(__AVX512F__)
 #define DLK_SGEMM_FUSES 1
 static __m512 dlk_sgemm_fix(const dlk_sgemm_fuse *f, __m512 v, int64_t row, int64_t col, __mmask16 m)
@@ -166,6 +173,15 @@ DLK_SG_KERNEL(dlk_sgemm_micro12_f32, DLK_SG_ROWS)
  * spilled to the stack (gcc reloaded four of them every step): ResNet-50
  * 62.1 -> 57.6-59.2 ms. NV: vectors of B per step, 2 (32 columns) or 1
  * (a last panel of at most 16). */
+/* Two steps per loop pass with gcc; clang 14 spilled accumulators to the
+ * stack every step of that loop (44 % of the FMA peak on a hot 516 x 256
+ * x 256 product, gcc 84 %) and keeps them in registers with one step per
+ * pass (74 %; light ResNet-50 built with clang 76 -> 53 ms, gcc 44). */
+#if defined(__clang__)
+#define DLK_SG_UNROLL 1
+#else
+#define DLK_SG_UNROLL 2
+#endif
 #define DLK_SG_BASE(i) (i < 3 ? r0 : i < 6 ? r3 : i < 9 ? r6 : r9)
 #define DLK_SG_DECLF(i) __m512 c##i##a, c##i##b;
 #define DLK_SG_FMAF(i)                                                          \
@@ -180,15 +196,21 @@ DLK_SG_KERNEL(dlk_sgemm_micro12_f32, DLK_SG_ROWS)
         const int64_t d = D;                                                    \
         const __m512 b0 = _mm512_loadu_ps(bp + 32 * d);                         \
         const __m512 b1 = nv == 2 ? _mm512_loadu_ps(bp + 32 * d + 16) : b0;     \
+        if (p + d < ahn) {                                                      \
+            _mm_prefetch((const char *)(ahb + (p + d) * ahld), _MM_HINT_T1);    \
+            _mm_prefetch((const char *)(ahb + (p + d) * ahld + 16), _MM_HINT_T1); \
+        }                                                                       \
         DLK_SG_PF                                                               \
         DLK_SG_ROWS(DLK_SG_FMAF)                                                \
     }
 #define DLK_SG_FULL(NAME, NV)                                                                 \
-    static void NAME(int64_t kc, const float *a, int64_t lda, int64_t nr, const float *bp,   \
+    DLK_NOINLINE static void NAME(int64_t kc, const float *a, int64_t lda, int64_t nr, const float *bp,   \
                      float *c, int64_t ldc, const float *bias, int acc,                      \
-                     const dlk_sgemm_fuse *fz, const float *next)                            \
+                     const dlk_sgemm_fuse *fz, const float *next, const dlk_sgemm_ahead *ah)  \
     {                                                                                         \
         DLK_SG_PF_DECL                                                                        \
+        const float *ahb = ah != NULL ? ah->b : NULL;                                         \
+        const int64_t ahn = ah != NULL ? ah->rows : 0, ahld = ah != NULL ? ah->ldb : 0;       \
         const int64_t mr = DLK_SGEMM_MR, nv = NV;                                             \
         const __mmask16 m0 = dlk_lanes16(0, nr);                                              \
         const __mmask16 m1 = dlk_lanes16(16, nr);                                             \
@@ -196,14 +218,15 @@ DLK_SG_KERNEL(dlk_sgemm_micro12_f32, DLK_SG_ROWS)
         int64_t p;                                                                            \
         DLK_SG_ROWS(DLK_SG_DECLF)                                                             \
         DLK_SG_ROWS(DLK_SG_INIT)                                                              \
-        for (p = 0; p + 2 <= kc; p += 2) {                                                    \
+        for (p = 0; p + DLK_SG_UNROLL <= kc; p += DLK_SG_UNROLL) {                             \
             DLK_SG_STEPF(0)                                                                   \
-            DLK_SG_STEPF(1)                                                                   \
-            bp += 64;                                                                         \
-            r0 += 2;                                                                          \
-            r3 += 2;                                                                          \
-            r6 += 2;                                                                          \
-            r9 += 2;                                                                          \
+            if (DLK_SG_UNROLL == 2)                                                           \
+                DLK_SG_STEPF(1)                                                               \
+            bp += 32 * DLK_SG_UNROLL;                                                         \
+            r0 += DLK_SG_UNROLL;                                                              \
+            r3 += DLK_SG_UNROLL;                                                              \
+            r6 += DLK_SG_UNROLL;                                                              \
+            r9 += DLK_SG_UNROLL;                                                              \
         }                                                                                     \
         if (p < kc)                                                                           \
             DLK_SG_STEPF(0)                                                                   \
@@ -211,6 +234,58 @@ DLK_SG_KERNEL(dlk_sgemm_micro12_f32, DLK_SG_ROWS)
     }
 DLK_SG_FULL(dlk_sgemm_micro12f_f32, 2)
 DLK_SG_FULL(dlk_sgemm_micro12x16f_f32, 1)
+
+/* The whole-strip kernel for a block's first strip when B is a plain matrix
+ * (b: row p at b + p*ldb): it reads each row's 32 columns in place, uses
+ * them, and writes them into the panel bp for the strips after it, so the
+ * block is packed while its first strip multiplies instead of in a pass of
+ * its own; and asks for the same rows of the next panel (pf; NULL: none)
+ * into L2, one row per step. The same values in the same order as packing
+ * first, so the same bits. */
+#define DLK_SG_STEPB(D)                                                         \
+    {                                                                           \
+        const int64_t d = D;                                                    \
+        const __m512 b0 = _mm512_loadu_ps(b + d * ldb);                         \
+        const __m512 b1 = _mm512_loadu_ps(b + d * ldb + 16);                    \
+        _mm512_storeu_ps(bp + 32 * d, b0);                                      \
+        _mm512_storeu_ps(bp + 32 * d + 16, b1);                                 \
+        if (pf != NULL) {                                                       \
+            _mm_prefetch((const char *)(pf + d * ldb), _MM_HINT_T1);            \
+            _mm_prefetch((const char *)(pf + d * ldb + 16), _MM_HINT_T1);       \
+        }                                                                       \
+        DLK_SG_PF                                                               \
+        DLK_SG_ROWS(DLK_SG_FMAF)                                                \
+    }
+DLK_NOINLINE static void dlk_sgemm_micro12b_f32(int64_t kc, const float *a, int64_t lda, const float *b, int64_t ldb,
+                                   float *bp, const float *pf, float *c, int64_t ldc, const float *bias,
+                                   int acc, const dlk_sgemm_fuse *fz, const float *next)
+{
+    DLK_SG_PF_DECL
+    const int64_t mr = DLK_SGEMM_MR, nv = 2;
+    const __mmask16 m0 = 0xffff, m1 = 0xffff;
+    const float *r0 = a, *r3 = a + 3 * lda, *r6 = a + 6 * lda, *r9 = a + 9 * lda;
+    int64_t p;
+    DLK_SG_ROWS(DLK_SG_DECLF)
+    DLK_SG_ROWS(DLK_SG_INIT)
+    for (p = 0; p + DLK_SG_UNROLL <= kc; p += DLK_SG_UNROLL) {
+        DLK_SG_STEPB(0)
+        if (DLK_SG_UNROLL == 2)
+            DLK_SG_STEPB(1)
+        b += DLK_SG_UNROLL * ldb;
+        if (pf != NULL)
+            pf += DLK_SG_UNROLL * ldb;
+        bp += 32 * DLK_SG_UNROLL;
+        r0 += DLK_SG_UNROLL;
+        r3 += DLK_SG_UNROLL;
+        r6 += DLK_SG_UNROLL;
+        r9 += DLK_SG_UNROLL;
+    }
+    if (p < kc)
+        DLK_SG_STEPB(0)
+    DLK_SG_ROWS(DLK_SG_STORE)
+}
+#undef DLK_SG_STEPB
+#undef DLK_SG_UNROLL
 #undef DLK_SG_BASE
 #undef DLK_SG_DECLF
 #undef DLK_SG_FMAF
@@ -242,7 +317,8 @@ static void dlk_sgemm_edge_cols(int64_t kc, int64_t nr, const float *bp, float *
 
 static void dlk_sgemm_micro12e_f32(int64_t kc, const float *a, int64_t lda, int64_t nr, const float *bp,
                                    float *c, int64_t ldc, const float *bias, int acc,
-                                   const dlk_sgemm_fuse *fz, const float *next, const float *cols)
+                                   const dlk_sgemm_fuse *fz, const float *next, const dlk_sgemm_ahead *ah,
+                                   const float *cols)
 {
     const int64_t e = nr - 16;
     const __mmask16 me = dlk_lanes16(0, e);
@@ -262,7 +338,7 @@ static void dlk_sgemm_micro12e_f32(int64_t kc, const float *a, int64_t lda, int6
         for (i = 0; i < DLK_SGEMM_MR; i++)
             dots[i][j] = _mm512_reduce_add_ps(d[i]);
     }
-    dlk_sgemm_micro12x16f_f32(kc, a, lda, 16, bp, c, ldc, bias, acc, fz, next);
+    dlk_sgemm_micro12x16f_f32(kc, a, lda, 16, bp, c, ldc, bias, acc, fz, next, ah);
     for (i = 0; i < DLK_SGEMM_MR; i++) {
         float *ci = c + i * ldc + 16;
         __m512 x = _mm512_maskz_loadu_ps(me, dots[i]);
@@ -314,7 +390,7 @@ static void dlk_sgemm_micro12e_f32(int64_t kc, const float *a, int64_t lda, int6
         _mm512_mask_storeu_ps(c + i * ldc + 16, m1, c##i##b);                                     \
         _mm512_mask_storeu_ps(c + i * ldc + 32, m2, c##i##c);                                     \
     }
-static void dlk_sgemm_micro8x48b_f32(int64_t k, const float *a, int64_t lda, int64_t mr, const float *b,
+DLK_NOINLINE static void dlk_sgemm_micro8x48b_f32(int64_t k, const float *a, int64_t lda, int64_t mr, const float *b,
                                      int64_t ldb, int64_t nr, float *c, int64_t ldc, const float *bias, int acc,
                                      const dlk_sgemm_fuse *fz, int prefetch)
 {
@@ -380,16 +456,17 @@ static void dlk_sgemm_micro12x16_f32(int64_t kc, const float *a, int64_t lda, in
  * DLK_SGEMM_DOT_MAX; AVX-512 only). */
 static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
                                 const float *bp, float *c, int64_t ldc, const float *bias, int acc,
-                                const dlk_sgemm_fuse *fz, const float *next, const float *cols)
+                                const dlk_sgemm_fuse *fz, const float *next, const dlk_sgemm_ahead *ah,
+                                const float *cols)
 {
     if (mr == DLK_SGEMM_MR && nr > 16 && nr <= 16 + DLK_SGEMM_DOT_MAX)
-        dlk_sgemm_micro12e_f32(kc, a, lda, nr, bp, c, ldc, bias, acc, fz, next, cols);
+        dlk_sgemm_micro12e_f32(kc, a, lda, nr, bp, c, ldc, bias, acc, fz, next, ah, cols);
     else if (nr <= 16 && mr == DLK_SGEMM_MR)
-        dlk_sgemm_micro12x16f_f32(kc, a, lda, nr, bp, c, ldc, bias, acc, fz, next);
+        dlk_sgemm_micro12x16f_f32(kc, a, lda, nr, bp, c, ldc, bias, acc, fz, next, ah);
     else if (nr <= 16)
         dlk_sgemm_micro12x16_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc, fz);
     else if (mr == DLK_SGEMM_MR)
-        dlk_sgemm_micro12f_f32(kc, a, lda, nr, bp, c, ldc, bias, acc, fz, next);
+        dlk_sgemm_micro12f_f32(kc, a, lda, nr, bp, c, ldc, bias, acc, fz, next, ah);
     else if (mr > 8)
         dlk_sgemm_micro12_f32(kc, a, lda, mr, nr, bp, c, ldc, bias, acc, fz);
     else if (mr > 4)
@@ -438,7 +515,8 @@ static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t
  * fz is never set here (DLK_SGEMM_FUSES 0: the caller runs the epilogue). */
 static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
                                 const float *bp, float *c, int64_t ldc, const float *bias, int acc,
-                                const dlk_sgemm_fuse *fz, const float *next, const float *cols)
+                                const dlk_sgemm_fuse *fz, const float *next, const dlk_sgemm_ahead *ah,
+                                const float *cols)
 {
     const float *ar[DLK_SGEMM_MR];
     float tile[DLK_SGEMM_MR * DLK_SGEMM_NR], *t = c;
@@ -446,6 +524,7 @@ static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t
     (void)fz;
     (void)next;
     (void)cols;
+    (void)ah;
     if (nr < DLK_SGEMM_NR || mr < DLK_SGEMM_MR) {
         /* A ragged edge runs through a full tile, so no load or store leaves c. */
         t = tile;
@@ -484,7 +563,8 @@ static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t
  * set here (DLK_SGEMM_FUSES 0: the caller runs the epilogue). */
 static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t mr, int64_t nr,
                                 const float *bp, float *c, int64_t ldc, const float *bias, int acc,
-                                const dlk_sgemm_fuse *fz, const float *next, const float *cols)
+                                const dlk_sgemm_fuse *fz, const float *next, const dlk_sgemm_ahead *ah,
+                                const float *cols)
 {
     const float *ar[DLK_SGEMM_MR];
     float t[DLK_SGEMM_MR][DLK_SGEMM_NR];
@@ -492,6 +572,7 @@ static void dlk_sgemm_micro_f32(int64_t kc, const float *a, int64_t lda, int64_t
     (void)fz;
     (void)next;
     (void)cols;
+    (void)ah;
     dlk_sgemm_rows(a, lda, mr, ar);
     for (i = 0; i < DLK_SGEMM_MR; i++) {
         const float init = bias != NULL && !acc ? bias[i < mr ? i : 0] : 0.0f;
@@ -557,7 +638,9 @@ typedef struct dlk_sgemm_args {
     int64_t ldr;
     /* B as a plain matrix, element (p, j) at b[p*ldb + j], when it is one (a
      * pointwise conv's input): NULL, or products of at most DLK_SGEMM_SMALL_M
-     * rows read it in place instead of packing it (AVX-512 builds). */
+     * rows read it in place instead of packing it (AVX-512 builds), and
+     * larger ones prefetch its next block and pack it in their first strip
+     * (dlk_sgemm_block_f32). */
     const float *b;
     int64_t ldb;
     /* NULL, or B's row p scaled by b_scale[p] (a pointwise conv's per-channel
@@ -595,12 +678,16 @@ static int dlk_sgemm_fuse_init(const dlk_sgemm_args *g, dlk_sgemm_fuse *fz)
     return DLK_SGEMM_EP_FUSED;
 }
 
-static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0, int64_t i1, int64_t j0, int64_t nc)
+static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0, int64_t i1, int64_t j0, int64_t nc,
+                                int64_t jnext)
 {
     float bp[DLK_SGEMM_KC * DLK_SGEMM_NC];
 #if defined(__AVX512F__)
     float cols[DLK_SGEMM_DOT_MAX * DLK_SGEMM_KC];   /* the last panel's columns past 16 */
     const int64_t q_last = (nc - 1) / DLK_SGEMM_NR, nr_last = nc - q_last * DLK_SGEMM_NR;
+    /* B a plain matrix and a whole first strip: that strip packs the block
+     * as it reads it (dlk_sgemm_micro12b_f32), the ragged last panel apart */
+    const int inplace = g->b != NULL && g->b_scale == NULL && i1 - i0 >= DLK_SGEMM_MR;
 #else
     float *cols = NULL;
 #endif
@@ -614,10 +701,26 @@ static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0, int64_t i1,
     do {
         const int64_t kc = g->k - k0 < step ? g->k - k0 : step;
         const int last = k0 + kc >= g->k, acc = g->acc || k0 > 0;
-        g->pack(g->pack_ctx, k0, kc, j0, nc, bp);
+        /* With B a plain matrix, the strips after the first ask for the next
+         * block of B (the next K block, else the first of the next columns,
+         * jnext) while they run, so that block is in L2 when its first strip
+         * reads it in place (or the pack does): each strip a share of its
+         * rows. Without, the first strip (or the pack) waited on B from L3,
+         * 14-20 % of a pointwise conv on 56x56 or 28x28. */
+        const int64_t k0n = last ? 0 : k0 + kc, jn = last ? jnext : j0;
+        const int64_t kn = g->k - k0n < step ? g->k - k0n : step;
+        const int64_t full = (i1 - i0) / DLK_SGEMM_MR;
+        const int64_t ahead_rows = g->b != NULL && jn >= 0 && full > 1 ? (kn + full - 2) / (full - 1) : 0;
+        dlk_sgemm_ahead ah;
 #if defined(__AVX512F__)
+        if (!inplace)
+            g->pack(g->pack_ctx, k0, kc, j0, nc, bp);
+        else if (nr_last < DLK_SGEMM_NR)   /* the ragged last panel is packed first */
+            g->pack(g->pack_ctx, k0, kc, j0 + q_last * DLK_SGEMM_NR, nr_last, bp + q_last * kc * DLK_SGEMM_NR);
         if (nr_last > 16 && nr_last <= 16 + DLK_SGEMM_DOT_MAX)
             dlk_sgemm_edge_cols(kc, nr_last, bp + q_last * kc * DLK_SGEMM_NR, cols);
+#else
+        g->pack(g->pack_ctx, k0, kc, j0, nc, bp);
 #endif
         for (i = i0; i < i1; i += DLK_SGEMM_MR) {
             const int64_t mr = i1 - i < DLK_SGEMM_MR ? i1 - i : DLK_SGEMM_MR;
@@ -625,12 +728,33 @@ static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0, int64_t i1,
                 const int64_t j = j0 + q * DLK_SGEMM_NR;
                 const int64_t nr = nc - q * DLK_SGEMM_NR < DLK_SGEMM_NR ? nc - q * DLK_SGEMM_NR : DLK_SGEMM_NR;
                 fz.r = g->r != NULL ? g->r + i * g->ldr + j : NULL;
+#if defined(__AVX512F__)
+                if (inplace && i == i0 && q < q_last + (nr_last == DLK_SGEMM_NR)) {
+                    const float *b = g->b + k0 * g->ldb + j;
+                    dlk_sgemm_micro12b_f32(kc, g->a + i * g->lda + k0, g->lda, b, g->ldb,
+                                           bp + q * kc * DLK_SGEMM_NR,
+                                           full == 1 && q + 1 < q_last + (nr_last == DLK_SGEMM_NR) ? b + DLK_SGEMM_NR : NULL,
+                                           g->c + i * g->ldc + j, g->ldc, g->bias != NULL ? g->bias + i : NULL, acc,
+                                           fused && last ? &fz : NULL,
+                                           q == 0 && i + 2 * DLK_SGEMM_MR <= i1 ? g->a + (i + DLK_SGEMM_MR) * g->lda + k0
+                                                                           : NULL);
+                    continue;
+                }
+#endif
+                if (ahead_rows > 0 && i > i0 && mr == DLK_SGEMM_MR) {
+                    /* strip s > 0 asks for its share of the next block's rows of this panel */
+                    const int64_t lo = ((i - i0) / DLK_SGEMM_MR - 1) * ahead_rows;
+                    const int64_t hi = lo + ahead_rows < kn ? lo + ahead_rows : kn;
+                    ah.rows = hi > lo && jn + q * DLK_SGEMM_NR < g->n ? hi - lo : 0;
+                    ah.b = ah.rows > 0 ? g->b + (k0n + lo) * g->ldb + jn + q * DLK_SGEMM_NR : NULL;
+                    ah.ldb = g->ldb;
+                }
                 dlk_sgemm_micro_f32(kc, g->a + i * g->lda + k0, g->lda, mr, nr,
                                     bp + q * kc * DLK_SGEMM_NR, g->c + i * g->ldc + j, g->ldc,
                                     g->bias != NULL ? g->bias + i : NULL, acc, fused && last ? &fz : NULL,
                                     q == 0 && i + 2 * DLK_SGEMM_MR <= i1 ? g->a + (i + DLK_SGEMM_MR) * g->lda + k0
                                                                     : NULL,
-                                    cols);
+                                    ahead_rows > 0 && i > i0 && mr == DLK_SGEMM_MR ? &ah : NULL, cols);
             }
             /* The strip's rows are final: their epilogue runs while they are in L1. */
             if (last && ep)
@@ -660,7 +784,7 @@ static void dlk_sgemm_task_f32(void *arg, int64_t begin, int64_t end)
             int64_t j1 = (q0 + (b + 1) * (q1 - q0) / blocks) * DLK_SGEMM_NR;
             if (j1 > g->n)
                 j1 = g->n;
-            dlk_sgemm_block_f32(g, i0, i1, j0, j1 - j0);
+            dlk_sgemm_block_f32(g, i0, i1, j0, j1 - j0, b + 1 < blocks ? j1 : -1);
         }
     }
 }

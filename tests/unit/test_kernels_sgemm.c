@@ -305,6 +305,65 @@ START_TEST(sgemm_dot_tail_columns)
 }
 END_TEST
 
+/* Larger products with B a plain matrix: with AVX-512 each block's first
+ * whole strip reads B in place and packs it for the strips after it (the
+ * ragged last panel packed apart), and those strips prefetch the next block.
+ * Rows: two to nine strips and a part; columns: one ragged panel, 196 = 6
+ * x 32 + 4, several column blocks (600 with k = 300, 1100 with k = 64);
+ * k: one and several K blocks. Against the double reference, and bit for
+ * bit against the same product with B packed first (same sums, same order). */
+static void check_plain_b_same_bits(int64_t m, int64_t n, int64_t k, int two_threads)
+{
+    float *a = rnd_array(m * k), *b = rnd_array(k * n), *bias = rnd_array(m);
+    float *c1 = calloc((size_t)(m * n), sizeof *c1), *c2 = calloc((size_t)(m * n), sizeof *c2);
+    dlk_sgemm_rows_b rows = {b, n};
+    dlk_epilogue e = epilogue_of(DLK_ACT_RELU, DLK_RES_NONE);
+    dlk_sgemm_args g;
+    dlk_par par_storage;
+    for (int plain = 0; plain < 2; plain++) {
+        memset(&g, 0, sizeof g);
+        g.m = m;
+        g.n = n;
+        g.k = k;
+        g.a = a;
+        g.lda = k;
+        g.pack = dlk_sgemm_pack_rows_f32;
+        g.pack_ctx = &rows;
+        g.b = plain ? b : NULL;
+        g.ldb = n;
+        g.bias = bias;
+        g.c = plain ? c2 : c1;
+        g.ldc = n;
+        g.ep = &e;
+        dlk_sgemm_f32(par_of(two_threads, &par_storage), &g);
+    }
+    for (int64_t i = 0; i < m * n; i++)
+        ck_assert_msg(memcmp(&c1[i], &c2[i], sizeof *c1) == 0,
+                      "sgemm m=%lld n=%lld k=%lld thr=%d: B in place %.9g, packed %.9g at (%lld, %lld)",
+                      (long long)m, (long long)n, (long long)k, two_threads ? 2 : 1, c2[i], c1[i],
+                      (long long)(i / n), (long long)(i % n));
+    free(a);
+    free(b);
+    free(bias);
+    free(c1);
+    free(c2);
+}
+
+START_TEST(sgemm_plain_b_first_strip_packs)
+{
+    static const int64_t shapes[][3] = {{24, 33, 16},  {29, 196, 300}, {64, 196, 64},  {64, 600, 300},
+                                        {100, 97, 600}, {60, 1100, 64}, {112, 49, 513}, {36, 31, 40}};
+    plain_b = 1;
+    for (int t = 0; t < 8; t++) {
+        const int64_t m = shapes[t][0], n = shapes[t][1], k = shapes[t][2];
+        dlk_epilogue e = epilogue_of(t % 2 ? DLK_ACT_RELU : DLK_ACT_NONE, t % 3);
+        check_sgemm(m, n, k, t % 2, t % 4 == 3, 0, t % 4 != 3, e, t % 2);
+        check_plain_b_same_bits(m, n, k, t % 2);
+    }
+    plain_b = 0;
+}
+END_TEST
+
 /* B given as a plain matrix too: with AVX-512, products of up to 48 rows
  * and k up to 512 read it in place (8 x 48 tiles, dlk_sgemm_small_task_f32);
  * others (m = 49, k = 513) and other builds still pack it. Rows: one, a
@@ -642,6 +701,7 @@ static Suite *sgemm_suite(void)
     tcase_add_test(tc, sgemm_nan_through_epilogue);
     tcase_add_test(tc, sgemm_random_shapes);
     tcase_add_test(tc, sgemm_small_m_plain_b);
+    tcase_add_test(tc, sgemm_plain_b_first_strip_packs);
     tcase_add_test(tc, sgemm_dot_tail_columns);
     tcase_add_test(tc, gemm_packed_matches_plain_kernel);
     tcase_add_test(tc, matmul_packed_matches_plain_kernel);
