@@ -4,7 +4,7 @@
 # it installs only what is missing.
 set -eu
 BUILD=${BUILD:-build}
-PACKAGES="build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev check python3 python3-venv graphviz"
+PACKAGES="build-essential clang cmake pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev check python3 python3-venv graphviz"
 
 missing=""
 for p in $PACKAGES; do

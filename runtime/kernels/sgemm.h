@@ -173,14 +173,21 @@ DLK_SG_KERNEL(dlk_sgemm_micro12_f32, DLK_SG_ROWS)
  * spilled to the stack (gcc reloaded four of them every step): ResNet-50
  * 62.1 -> 57.6-59.2 ms. NV: vectors of B per step, 2 (32 columns) or 1
  * (a last panel of at most 16). */
-/* Two steps per loop pass with gcc; clang 14 spilled accumulators to the
- * stack every step of that loop (44 % of the FMA peak on a hot 516 x 256
- * x 256 product, gcc 84 %) and keeps them in registers with one step per
- * pass (74 %; light ResNet-50 built with clang 76 -> 53 ms, gcc 44). */
+/* Two steps per loop pass. clang 14 hoisted the second step's broadcasts
+ * over the first's multiply-adds and spilled accumulators to the stack
+ * every step (44 % of the FMA peak on a hot 516 x 256 x 256 product, gcc
+ * 84 %); an empty asm statement that takes the 24 accumulators in
+ * registers between the steps keeps them there (in a 240 x 256 x 256
+ * harness: 36 % -> 83 %, one step per pass 75 %, gcc 88 %). gcc needs no
+ * such thing (and counts the operands twice, past its limit of 30). */
 #if defined(__clang__)
-#define DLK_SG_UNROLL 1
+#define DLK_SG_PIN                                                                               \
+    __asm__("" : "+v"(c0a), "+v"(c0b), "+v"(c1a), "+v"(c1b), "+v"(c2a), "+v"(c2b), "+v"(c3a),   \
+                 "+v"(c3b), "+v"(c4a), "+v"(c4b), "+v"(c5a), "+v"(c5b), "+v"(c6a), "+v"(c6b),   \
+                 "+v"(c7a), "+v"(c7b), "+v"(c8a), "+v"(c8b), "+v"(c9a), "+v"(c9b), "+v"(c10a),  \
+                 "+v"(c10b), "+v"(c11a), "+v"(c11b));
 #else
-#define DLK_SG_UNROLL 2
+#define DLK_SG_PIN
 #endif
 #define DLK_SG_BASE(i) (i < 3 ? r0 : i < 6 ? r3 : i < 9 ? r6 : r9)
 #define DLK_SG_DECLF(i) __m512 c##i##a, c##i##b;
@@ -218,15 +225,15 @@ DLK_SG_KERNEL(dlk_sgemm_micro12_f32, DLK_SG_ROWS)
         int64_t p;                                                                            \
         DLK_SG_ROWS(DLK_SG_DECLF)                                                             \
         DLK_SG_ROWS(DLK_SG_INIT)                                                              \
-        for (p = 0; p + DLK_SG_UNROLL <= kc; p += DLK_SG_UNROLL) {                             \
+        for (p = 0; p + 2 <= kc; p += 2) {                                                    \
             DLK_SG_STEPF(0)                                                                   \
-            if (DLK_SG_UNROLL == 2)                                                           \
-                DLK_SG_STEPF(1)                                                               \
-            bp += 32 * DLK_SG_UNROLL;                                                         \
-            r0 += DLK_SG_UNROLL;                                                              \
-            r3 += DLK_SG_UNROLL;                                                              \
-            r6 += DLK_SG_UNROLL;                                                              \
-            r9 += DLK_SG_UNROLL;                                                              \
+            DLK_SG_PIN                                                                        \
+            DLK_SG_STEPF(1)                                                                   \
+            bp += 64;                                                                         \
+            r0 += 2;                                                                          \
+            r3 += 2;                                                                          \
+            r6 += 2;                                                                          \
+            r9 += 2;                                                                          \
         }                                                                                     \
         if (p < kc)                                                                           \
             DLK_SG_STEPF(0)                                                                   \
@@ -267,25 +274,25 @@ DLK_NOINLINE static void dlk_sgemm_micro12b_f32(int64_t kc, const float *a, int6
     int64_t p;
     DLK_SG_ROWS(DLK_SG_DECLF)
     DLK_SG_ROWS(DLK_SG_INIT)
-    for (p = 0; p + DLK_SG_UNROLL <= kc; p += DLK_SG_UNROLL) {
+    for (p = 0; p + 2 <= kc; p += 2) {
         DLK_SG_STEPB(0)
-        if (DLK_SG_UNROLL == 2)
-            DLK_SG_STEPB(1)
-        b += DLK_SG_UNROLL * ldb;
+        DLK_SG_PIN
+        DLK_SG_STEPB(1)
+        b += 2 * ldb;
         if (pf != NULL)
-            pf += DLK_SG_UNROLL * ldb;
-        bp += 32 * DLK_SG_UNROLL;
-        r0 += DLK_SG_UNROLL;
-        r3 += DLK_SG_UNROLL;
-        r6 += DLK_SG_UNROLL;
-        r9 += DLK_SG_UNROLL;
+            pf += 2 * ldb;
+        bp += 64;
+        r0 += 2;
+        r3 += 2;
+        r6 += 2;
+        r9 += 2;
     }
     if (p < kc)
         DLK_SG_STEPB(0)
     DLK_SG_ROWS(DLK_SG_STORE)
 }
 #undef DLK_SG_STEPB
-#undef DLK_SG_UNROLL
+#undef DLK_SG_PIN
 #undef DLK_SG_BASE
 #undef DLK_SG_DECLF
 #undef DLK_SG_FMAF
