@@ -47,6 +47,10 @@
 #ifndef DLK_SGEMM_NC
 #define DLK_SGEMM_NC 256
 #endif
+/* Products of at most SMALL_M rows and k up to SMALL_K with B a plain
+ * matrix read it in place (dlk_sgemm_small_task_f32, AVX-512 builds). */
+#define DLK_SGEMM_SMALL_M 48
+#define DLK_SGEMM_SMALL_K 512
 /* The widest block (a multiple of NR) when k is short. */
 #ifndef DLK_SGEMM_NC_MAX
 #define DLK_SGEMM_NC_MAX 2048
@@ -890,8 +894,6 @@ static void dlk_sgemm_gemv_task_f32(void *arg, int64_t begin, int64_t end)
  * 0.148 / 0.080 -> 0.129 / 0.072); at 64 rows it ranged from 0.89x to
  * 1.12x the packed product's time, past k = 512 up to 1.4x. Items: blocks
  * of 48 columns. */
-#define DLK_SGEMM_SMALL_M 48
-#define DLK_SGEMM_SMALL_K 512
 static void dlk_sgemm_small_task_f32(void *arg, int64_t begin, int64_t end)
 {
     const dlk_sgemm_args *g = (const dlk_sgemm_args *)arg;
