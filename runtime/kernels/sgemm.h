@@ -181,9 +181,10 @@ DLK_SG_KERNEL(dlk_sgemm_micro12_f32, DLK_SG_ROWS)
  * over the first's multiply-adds and spilled accumulators to the stack
  * every step (44 % of the FMA peak on a hot 516 x 256 x 256 product, gcc
  * 84 %); an empty asm statement that takes the 24 accumulators in
- * registers between the steps keeps them there (in a 240 x 256 x 256
- * harness: 36 % -> 83 %, one step per pass 75 %, gcc 88 %). gcc needs no
- * such thing (and counts the operands twice, past its limit of 30). */
+ * registers between the steps keeps them there: six hot products, two
+ * alternated rounds, 70-84 % (one step per pass instead: 57-72 %; gcc
+ * 71-87 %). gcc needs no such thing (and counts the operands twice, past
+ * its limit of 30). */
 #if defined(__clang__)
 #define DLK_SG_PIN                                                                               \
     __asm__("" : "+v"(c0a), "+v"(c0b), "+v"(c1a), "+v"(c1b), "+v"(c2a), "+v"(c2b), "+v"(c3a),   \
