@@ -690,7 +690,7 @@ static int dlk_sgemm_fuse_init(const dlk_sgemm_args *g, dlk_sgemm_fuse *fz)
     return DLK_SGEMM_EP_FUSED;
 }
 
-static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0, int64_t i1, int64_t j0, int64_t nc,
+DLK_NOINLINE static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0, int64_t i1, int64_t j0, int64_t nc,
                                 int64_t jnext)
 {
     float bp[DLK_SGEMM_KC * DLK_SGEMM_NC];
@@ -812,7 +812,7 @@ static void dlk_sgemm_task_f32(void *arg, int64_t begin, int64_t end)
  * vectors, four rows at a time) or eight partial sums, in an order fixed
  * per row whatever the thread count, over B's column packed whole (up to
  * DLK_SGEMM_GEMV_K values; longer ones a KC block at a time). */
-static void dlk_sgemm_gemv_task_f32(void *arg, int64_t begin, int64_t end)
+DLK_NOINLINE static void dlk_sgemm_gemv_task_f32(void *arg, int64_t begin, int64_t end)
 {
     const dlk_sgemm_args *g = (const dlk_sgemm_args *)arg;
     const int ep = g->ep != NULL && (g->ep->act != DLK_ACT_NONE || g->r != NULL);
@@ -895,7 +895,7 @@ static void dlk_sgemm_gemv_task_f32(void *arg, int64_t begin, int64_t end)
  * 0.148 / 0.080 -> 0.129 / 0.072); at 64 rows it ranged from 0.89x to
  * 1.12x the packed product's time, past k = 512 up to 1.4x. Items: blocks
  * of 48 columns. */
-static void dlk_sgemm_small_task_f32(void *arg, int64_t begin, int64_t end)
+DLK_NOINLINE static void dlk_sgemm_small_task_f32(void *arg, int64_t begin, int64_t end)
 {
     const dlk_sgemm_args *g = (const dlk_sgemm_args *)arg;
     const int64_t strips = (g->m + 7) / 8;
