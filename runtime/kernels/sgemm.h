@@ -697,6 +697,7 @@ DLK_NOINLINE static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0
 #if defined(__AVX512F__)
     float cols[DLK_SGEMM_DOT_MAX * DLK_SGEMM_KC];   /* the last panel's columns past 16 */
     const int64_t q_last = (nc - 1) / DLK_SGEMM_NR, nr_last = nc - q_last * DLK_SGEMM_NR;
+    const int64_t full_panels = q_last + (nr_last == DLK_SGEMM_NR);
     /* B a plain matrix and a whole first strip: that strip packs the block
      * as it reads it (dlk_sgemm_micro12b_f32), the ragged last panel apart */
     const int inplace = g->b != NULL && g->b_scale == NULL && i1 - i0 >= DLK_SGEMM_MR;
@@ -739,17 +740,16 @@ DLK_NOINLINE static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0
             for (q = 0; q * DLK_SGEMM_NR < nc; q++) {
                 const int64_t j = j0 + q * DLK_SGEMM_NR;
                 const int64_t nr = nc - q * DLK_SGEMM_NR < DLK_SGEMM_NR ? nc - q * DLK_SGEMM_NR : DLK_SGEMM_NR;
+                const float *a = g->a + i * g->lda + k0, *bias = g->bias != NULL ? g->bias + i : NULL;
+                const float *next = q == 0 && i + 2 * DLK_SGEMM_MR <= i1 ? a + DLK_SGEMM_MR * g->lda : NULL;
+                const dlk_sgemm_ahead *ahp = NULL;
                 fz.r = g->r != NULL ? g->r + i * g->ldr + j : NULL;
 #if defined(__AVX512F__)
-                if (inplace && i == i0 && q < q_last + (nr_last == DLK_SGEMM_NR)) {
+                if (inplace && i == i0 && q < full_panels) {
                     const float *b = g->b + k0 * g->ldb + j;
-                    dlk_sgemm_micro12b_f32(kc, g->a + i * g->lda + k0, g->lda, b, g->ldb,
-                                           bp + q * kc * DLK_SGEMM_NR,
-                                           full == 1 && q + 1 < q_last + (nr_last == DLK_SGEMM_NR) ? b + DLK_SGEMM_NR : NULL,
-                                           g->c + i * g->ldc + j, g->ldc, g->bias != NULL ? g->bias + i : NULL, acc,
-                                           fused && last ? &fz : NULL,
-                                           q == 0 && i + 2 * DLK_SGEMM_MR <= i1 ? g->a + (i + DLK_SGEMM_MR) * g->lda + k0
-                                                                           : NULL);
+                    dlk_sgemm_micro12b_f32(kc, a, g->lda, b, g->ldb, bp + q * kc * DLK_SGEMM_NR,
+                                           full == 1 && q + 1 < full_panels ? b + DLK_SGEMM_NR : NULL,
+                                           g->c + i * g->ldc + j, g->ldc, bias, acc, fused && last ? &fz : NULL, next);
                     continue;
                 }
 #endif
@@ -760,13 +760,10 @@ DLK_NOINLINE static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0
                     ah.rows = hi > lo && jn + q * DLK_SGEMM_NR < g->n ? hi - lo : 0;
                     ah.b = ah.rows > 0 ? g->b + (k0n + lo) * g->ldb + jn + q * DLK_SGEMM_NR : NULL;
                     ah.ldb = g->ldb;
+                    ahp = &ah;
                 }
-                dlk_sgemm_micro_f32(kc, g->a + i * g->lda + k0, g->lda, mr, nr,
-                                    bp + q * kc * DLK_SGEMM_NR, g->c + i * g->ldc + j, g->ldc,
-                                    g->bias != NULL ? g->bias + i : NULL, acc, fused && last ? &fz : NULL,
-                                    q == 0 && i + 2 * DLK_SGEMM_MR <= i1 ? g->a + (i + DLK_SGEMM_MR) * g->lda + k0
-                                                                    : NULL,
-                                    ahead_rows > 0 && i > i0 && mr == DLK_SGEMM_MR ? &ah : NULL, cols);
+                dlk_sgemm_micro_f32(kc, a, g->lda, mr, nr, bp + q * kc * DLK_SGEMM_NR, g->c + i * g->ldc + j, g->ldc,
+                                    bias, acc, fused && last ? &fz : NULL, next, ahp, cols);
             }
             /* The strip's rows are final: their epilogue runs while they are in L1. */
             if (last && ep)
