@@ -77,8 +77,8 @@ def run(cmd, what, timeout=TIMEOUT_S, cwd=None):
 # ---------------------------------------------------------------- the machine
 
 def cpu_info():
-    """(model name, flags list) from /proc/cpuinfo; platform.processor() elsewhere."""
-    model, flags = platform.processor() or "unknown cpu", []
+    """(model name, flags list, cpu family or None) from /proc/cpuinfo; platform.processor() elsewhere."""
+    model, flags, family = platform.processor() or "unknown cpu", [], None
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -88,9 +88,11 @@ def cpu_info():
                     model = value.strip()
                 elif key == "flags" and not flags:
                     flags = value.split()
+                elif key == "cpu family" and family is None and value.strip().isdigit():
+                    family = int(value)
     except OSError:
         pass
-    return model, flags
+    return model, flags, family
 
 
 def core_count():
@@ -100,20 +102,34 @@ def core_count():
         return os.cpu_count() or 1
 
 
-# Microarchitecture guessed from flags, for CPU model strings that name none
-# (virtual machines often report just "Intel(R) Xeon(R) Processor").
+# Microarchitecture guessed for CPU model strings that name none (virtual machines often report
+# just "Intel(R) Xeon(R) Processor" or "AMD EPYC"): Intel's from the ISA flags, AMD's from the
+# cpu family (0x17 Zen/Zen 2, 0x19 Zen 3/Zen 4 -- Zen 4 has AVX-512 --, 0x1a Zen 5).
 ISA_CLASSES = [("amx_fp16", "granite-rapids"), ("amx_tile", "sapphire-rapids"), ("avx512_bf16", "cooper-lake"),
                ("avx512_vnni", "cascade-lake"), ("avx512f", "skylake-avx512")]
 
 
-def machine_name(model, flags, cores):
-    """'Intel(R) Xeon(R) Processor' + amx flags + 2 cores -> 'xeon-sapphire-rapids-2c'."""
+def amd_class(flags, family):
+    if family == 0x1a:
+        return "zen5"
+    if family == 0x19:
+        return "zen4" if "avx512f" in flags else "zen3"
+    if family == 0x17:
+        return "zen2" if "clwb" in flags else "zen"
+    return None
+
+
+def machine_name(model, flags, cores, family=None):
+    """'Intel(R) Xeon(R) Processor' + amx flags + 2 cores -> 'xeon-sapphire-rapids-2c';
+    'AMD EPYC' + cpu family 26 + 2 cores -> 'epyc-zen5-2c'."""
     s = re.sub(r"\((R|TM|tm|r)\)", " ", model)
     s = re.sub(r"@.*$", " ", s)
+    amd = re.search(r"\bAMD\b", s) is not None
     s = re.sub(r"\b(Intel|AMD|CPU|Processor|\d+-Core)\b", " ", s, flags=re.I)
     words = re.findall(r"[A-Za-z0-9]+", s.lower())
     if not any(ch.isdigit() for w in words for ch in w):
-        words += next(([cls] for flag, cls in ISA_CLASSES if flag in flags), [])
+        guess = amd_class(flags, family) if amd else next((c for flag, c in ISA_CLASSES if flag in flags), None)
+        words += [guess] if guess else []
     return "-".join(words + ["%dc" % cores]) or "unknown-%dc" % cores
 
 
@@ -486,7 +502,7 @@ def parse_args(argv):
 
 
 def environment(args, features):
-    cpu, flags = cpu_info()
+    cpu, flags, family = cpu_info()
     cores = core_count()
     isa = " ".join(f for f in flags if re.match(r"(avx|fma|amx)", f)) or "none of avx/fma/amx"
     try:
@@ -494,7 +510,7 @@ def environment(args, features):
     except (Failure, IndexError):
         version = "unknown version"
     import onnxruntime
-    return {"cpu": cpu, "cores": cores, "isa": isa, "machine": machine_name(cpu, flags, cores),
+    return {"cpu": cpu, "cores": cores, "isa": isa, "machine": machine_name(cpu, flags, cores, family),
             "cc_version": compiler_version(args.cc), "ort": onnxruntime.__version__, "dlcc_version": version,
             "threads": features["threads"], "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M %Z").strip()}
 
