@@ -5,7 +5,7 @@
  * wide (the stride-1 path in one band, in several, or too wide for one),
  * 16 to 37 channels (the AVX-512 path that puts channels along the vector),
  * with and without bias,
- * activation and residual; run with no thread context and with a 3-way
+ * activation (Relu, Clip, SiLU, Sigmoid) and residual; run with no thread context and with a 3-way
  * context whose shares run one after the other (every plane written once).
  * The variant that also writes each plane's mean (fuse-mean) must give the
  * same output and GlobalAveragePool's means of it, bit for bit. */
@@ -70,6 +70,10 @@ static void reference(const dlk_conv_params *p, const float *x, const float *w, 
                         s = s > 0 ? s : 0;
                     else if (p->ep.act == DLK_ACT_CLIP)
                         s = s < p->ep.alpha ? p->ep.alpha : (s > p->ep.beta ? p->ep.beta : s);
+                    else if (p->ep.act == DLK_ACT_SILU)
+                        s = s / (1.0 + exp(-(double)p->ep.alpha * s));
+                    else if (p->ep.act == DLK_ACT_SIGMOID)
+                        s = 1.0 / (1.0 + exp(-s));
                     if (r && p->ep.residual == DLK_RES_AFTER_ACT)
                         s += r[at];
                     y[at] = s;
@@ -86,6 +90,8 @@ static void one_case(int trial, int large, int wide)
     static const int64_t ks[] = {1, 3, 3, 5, 7}, ss[] = {1, 1, 2, 3}, ds[] = {1, 1, 2}, ps[] = {0, 1, 2, 3};
     static const int64_t small_sizes[] = {1, 5, 8, 13, 17, 30}, large_sizes[] = {90, 150, 201, 2900};
     static const int64_t wide_sizes[] = {5, 7, 13, 30, 61}, wide_channels[] = {16, 21, 37};
+    /* Relu, Clip, SiLU and Sigmoid go into the registers unless there is a residual */
+    static const int acts[] = {DLK_ACT_NONE, DLK_ACT_RELU, DLK_ACT_CLIP, DLK_ACT_SILU, DLK_ACT_SIGMOID};
     const int64_t *sizes = large ? large_sizes : wide ? wide_sizes : small_sizes;
     const int n_sizes = large ? 4 : wide ? 5 : 6;
     dlk_conv_params p;
@@ -107,8 +113,8 @@ static void one_case(int trial, int large, int wide)
     }
     if (p.out[0] <= 0 || p.out[1] <= 0 || (large && p.in[0] * p.in[1] > 400000))
         return;
-    p.ep.act = trial % 4 == 1 ? DLK_ACT_RELU : trial % 4 == 2 ? DLK_ACT_CLIP : DLK_ACT_NONE;
-    p.ep.alpha = -0.5f;
+    p.ep.act = acts[trial % 5];
+    p.ep.alpha = -0.5f;   /* Clip's low bound, SiLU's alpha (x sigmoid(-0.5 x)) */
     p.ep.beta = 0.75f;
     p.ep.residual = trial % 3 == 0 ? DLK_RES_NONE : trial % 3 == 1 ? DLK_RES_BEFORE_ACT : DLK_RES_AFTER_ACT;
     int64_t nx = p.n * p.c_in * p.in[0] * p.in[1], ny = p.n * p.c_out * p.out[0] * p.out[1];
