@@ -203,6 +203,29 @@ START_TEST(global_pools)
 END_TEST
 
 
+/* Planes of every size from 1 to 200 and of 3136 (56 x 56), values of
+ * both signs: the mean within float rounding of the double sum, through the
+ * whole blocks of partial sums, the masked rest and each kind of plane. */
+START_TEST(global_average_sizes)
+{
+    static float x[3136];
+    float y;
+    for (int i = 0; i < 3136; i++)
+        x[i] = (float)((i * 53) % 97) / 8.0f - 6.0f;
+    for (int n = 1; n <= 3136; n = n < 200 ? n + 1 : 3136) {
+        double s = 0, a = 0;
+        for (int j = 0; j < n; j++) {
+            s += x[j];
+            a += fabs(x[j]);
+        }
+        dlk_global_avgpool_f32(NULL, 1, n, x, &y);
+        ck_assert_msg(fabs(y - s / n) <= 1e-6 * (1 + a / n), "size %d: %.9g, expected %.9g", n, (double)y, s / n);
+        if (n == 3136)
+            break;
+    }
+}
+END_TEST
+
 /* Split over 3 threads, 7 planes of 13: each plane's mean as computed in
  * one piece, bit for bit (the same sums per plane). */
 START_TEST(global_average_split)
@@ -552,6 +575,7 @@ int main(void)
     tcase_add_test(pool, avgpool_ceil_mode_clips_to_padded_extent);
     tcase_add_test(pool, global_pools);
     tcase_add_test(pool, global_average_split);
+    tcase_add_test(pool, global_average_sizes);
     tcase_add_test(pool, pools_match_direct_loops);
     tcase_add_test(norm, batchnorm_per_channel);
     tcase_add_test(norm, lrn_windows);
