@@ -219,6 +219,10 @@ static DLK_INLINE __m512 dlk_depthwise_act(const dlk_epilogue *act, __m512 v)
 typedef struct dlk_depthwise_taps {
     int64_t c0[DLK_DEPTHWISE_MAX_KW];   /* the input column of output 0, per column tap */
     __mmask16 m0[DLK_DEPTHWISE_MAX_BLOCKS][DLK_DEPTHWISE_MAX_KW], m1[DLK_DEPTHWISE_MAX_BLOCKS][DLK_DEPTHWISE_MAX_KW];
+    /* shared: stride and dilation 1 with every |c0| <= 16 (dlk_depthwise_rows_s1_avx512_f32);
+     * then shift[kw] picks the tap's 16 values out of two neighbouring loads */
+    int shared;
+    __m512i shift[DLK_DEPTHWISE_MAX_KW];
     float zero[DLK_DEPTHWISE_MAX_IN_W];
 } dlk_depthwise_taps;
 
@@ -227,8 +231,16 @@ static void dlk_depthwise_taps_init(dlk_depthwise_taps *t, const dlk_conv_params
     const int64_t sw = p->strides[1], blocks = (p->out[1] + 15) / 16;
     int64_t q, kw;
     memset(t->zero, 0, sizeof(float) * (size_t)p->in[1]);
-    for (kw = 0; kw < p->kernel[1]; kw++)
+    t->shared = p->strides[0] == 1 && p->strides[1] == 1 && p->dilations[0] == 1 && p->dilations[1] == 1;
+    for (kw = 0; kw < p->kernel[1]; kw++) {
+        int32_t lane[16];
+        int l;
         t->c0[kw] = kw * p->dilations[1] - p->pads[1];
+        t->shared = t->shared && t->c0[kw] >= -16 && t->c0[kw] <= 16;
+        for (l = 0; l < 16; l++)   /* from (previous, this) block when c0 < 0, (this, next) otherwise */
+            lane[l] = (int32_t)(t->c0[kw] < 0 ? 16 + l + t->c0[kw] : l + t->c0[kw]);
+        t->shift[kw] = _mm512_loadu_si512(lane);
+    }
     for (q = 0; q < blocks; q++)
         for (kw = 0; kw < p->kernel[1]; kw++) {
             t->m0[q][kw] = dlk_lanes16(q * 16 * sw + t->c0[kw], p->in[1]);
@@ -272,7 +284,49 @@ static inline void dlk_depthwise_rows_avx512_f32(const dlk_depthwise_taps *t,
     }
 }
 
-static void dlk_depthwise_plane_avx512_f32(const dlk_conv_params *p, const dlk_depthwise_taps *t,
+/* The same with stride and dilation 1 (t->shared): the nr output rows read
+ * nr + kh_n - 1 input rows (xr[j]: a row of x, or of zeros), each of which
+ * serves up to kh_n of them. Each input row is loaded once per block of 16
+ * columns, with the blocks before and after it, and every column tap's 16
+ * values picked out of two of the three (one permute), where each tap of
+ * each output row was a load of its own, most of them across two cache
+ * lines: 6 loads and 18 permutes for 36 multiply-adds of a 3 x 3 kernel,
+ * not 36 loads. Each output row still sums its taps in the same order
+ * (row by row, then column by column, from the bias): the same bits. */
+static DLK_INLINE void dlk_depthwise_rows_s1_avx512_f32(const dlk_depthwise_taps *t, const float *xr[4 + DLK_DEPTHWISE_MAX_KW],
+                                                    int64_t nr, const float *w, float bias, int64_t kh_n,
+                                                    int64_t kw_n, int64_t iw_n, int64_t ow_n, const dlk_epilogue *act,
+                                                    float *yr)
+{
+    int64_t q, j, kw, i;
+    for (q = 0; q * 16 < ow_n; q++) {
+        const int64_t o = q * 16;
+        const __mmask16 m = dlk_lanes16(o, ow_n), mp = dlk_lanes16(o - 16, iw_n), mc = dlk_lanes16(o, iw_n),
+                        mn = dlk_lanes16(o + 16, iw_n);
+        __m512 acc[4];
+        for (i = 0; i < nr; i++)
+            acc[i] = _mm512_set1_ps(bias);
+        DLK_UNROLL
+        for (j = 0; j < nr + kh_n - 1; j++) {
+            const __m512 prev = _mm512_maskz_loadu_ps(mp, xr[j] + o - 16), cur = _mm512_maskz_loadu_ps(mc, xr[j] + o);
+            const __m512 next = _mm512_maskz_loadu_ps(mn, xr[j] + o + 16);
+            DLK_UNROLL
+            for (kw = 0; kw < kw_n; kw++) {
+                const __m512 v = t->c0[kw] < 0    ? _mm512_permutex2var_ps(prev, t->shift[kw], cur)
+                                 : t->c0[kw] == 0 ? cur
+                                                  : _mm512_permutex2var_ps(cur, t->shift[kw], next);
+                DLK_UNROLL
+                for (i = 0; i < nr; i++)   /* output row i takes input row j as its row tap j - i */
+                    if (j - i >= 0 && j - i < kh_n)
+                        acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(w[(j - i) * kw_n + kw]), v, acc[i]);
+            }
+        }
+        for (i = 0; i < nr; i++)
+            _mm512_mask_storeu_ps(yr + i * ow_n + o, m, dlk_depthwise_act(act, acc[i]));
+    }
+}
+
+DLK_NOINLINE static void dlk_depthwise_plane_avx512_f32(const dlk_conv_params *p, const dlk_depthwise_taps *t,
                                            const float *x, const float *w, float bias, const float *r, float *y)
 {
     const int64_t iw_n = p->in[1], oh_n = p->out[0], ow_n = p->out[1];
@@ -283,6 +337,25 @@ static void dlk_depthwise_plane_avx512_f32(const dlk_conv_params *p, const dlk_d
     for (oh = 0; oh < oh_n; oh += 4) {
         const int64_t nr = oh_n - oh < 4 ? oh_n - oh : 4;
         float *yr = y + oh * ow_n;
+        if (t->shared) {
+            /* Sigmoid and SiLU over the rows just written, two vectors a step
+             * (after the four sums of a block, their chains ran one by one) */
+            const dlk_epilogue *a = act != NULL && (act->act == DLK_ACT_RELU || act->act == DLK_ACT_CLIP) ? act : NULL;
+            const float *xr[4 + DLK_DEPTHWISE_MAX_KW];
+            for (i = 0; i < nr + kh_n - 1; i++) {
+                const int64_t ih = oh - p->pads[0] + i;
+                xr[i] = ih >= 0 && ih < p->in[0] ? x + ih * iw_n : t->zero;
+            }
+            if (nr == 4 && kh_n == 3 && kw_n == 3)
+                dlk_depthwise_rows_s1_avx512_f32(t, xr, 4, w, bias, 3, 3, iw_n, ow_n, a, yr);
+            else if (nr == 4 && kh_n == 5 && kw_n == 5)
+                dlk_depthwise_rows_s1_avx512_f32(t, xr, 4, w, bias, 5, 5, iw_n, ow_n, a, yr);
+            else
+                dlk_depthwise_rows_s1_avx512_f32(t, xr, nr, w, bias, kh_n, kw_n, iw_n, ow_n, a, yr);
+            if (act != NULL && a == NULL)
+                dlk_epilogue_act_f32(act, yr, nr * ow_n);
+            continue;
+        }
         for (i = 0; i < nr; i++)
             for (kh = 0; kh < kh_n; kh++) {
                 const int64_t ih = (oh + i) * p->strides[0] - p->pads[0] + kh * p->dilations[0];
@@ -500,7 +573,7 @@ static inline void dlk_depthwise_lanes_sum(const dlk_conv_params *p, const float
 
 /* nch (1 to 16) channels: x, w, b (NULL: none), r (NULL: none), y at the
  * first one's plane, weights and bias. */
-static void dlk_depthwise_lanes_f32(const dlk_conv_params *p, const float *x, const float *w, const float *b,
+DLK_NOINLINE static void dlk_depthwise_lanes_f32(const dlk_conv_params *p, const float *x, const float *w, const float *b,
                                     const float *r, float *y, int64_t nch)
 {
     float tile_buf[DLK_DEPTHWISE_TILE * 16 + 16], wv_buf[DLK_DEPTHWISE_LANE_TAPS * 16 + 16];

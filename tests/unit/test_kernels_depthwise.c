@@ -80,6 +80,8 @@ static void reference(const dlk_conv_params *p, const float *x, const float *w, 
                 }
 }
 
+static void check_params(const dlk_conv_params *pp, int trial);
+
 /* large: planes big enough that the stride-1 path works in several bands
  * of rows (and some too wide for a band, which take the row path).
  * wide: 16 to 37 channels on planes up to 61 rows, so the AVX-512 path with
@@ -117,6 +119,15 @@ static void one_case(int trial, int large, int wide)
     p.ep.alpha = -0.5f;   /* Clip's low bound, SiLU's alpha (x sigmoid(-0.5 x)) */
     p.ep.beta = 0.75f;
     p.ep.residual = trial % 3 == 0 ? DLK_RES_NONE : trial % 3 == 1 ? DLK_RES_BEFORE_ACT : DLK_RES_AFTER_ACT;
+    check_params(&p, trial);
+}
+
+/* Runs p (its shape and epilogue set) on random data against the
+ * reference, with and without threads, and with the means. trial picks the
+ * bias (odd: one). */
+static void check_params(const dlk_conv_params *pp, int trial)
+{
+    dlk_conv_params p = *pp;
     int64_t nx = p.n * p.c_in * p.in[0] * p.in[1], ny = p.n * p.c_out * p.out[0] * p.out[1];
     int64_t nw = p.c_out * p.kernel[0] * p.kernel[1];
     float *x = malloc(sizeof(float) * (size_t)nx), *w = malloc(sizeof(float) * (size_t)nw);
@@ -191,6 +202,40 @@ START_TEST(depthwise_large_planes)
 }
 END_TEST
 
+/* MobileNet's and EfficientNet's wide planes (wider than the lanes kernel
+ * takes: rows of 112 along the vector), each activation with no residual
+ * (so in the registers or over the rows just written), 3x3 and 5x5 at
+ * stride 1 (input rows shared by the output rows) and 2. */
+START_TEST(depthwise_wide_planes_activations)
+{
+    static const int acts[] = {DLK_ACT_RELU, DLK_ACT_CLIP, DLK_ACT_SILU, DLK_ACT_SIGMOID, DLK_ACT_NONE};
+    int trial = 0;
+    for (int k = 3; k <= 5; k += 2)
+        for (int stride = 1; stride <= 2; stride++)
+            for (int a = 0; a < 5; a++, trial++) {
+                dlk_conv_params p;
+                memset(&p, 0, sizeof p);
+                p.rank = 2;
+                p.n = 1;
+                p.c_in = p.c_out = p.group = 3;
+                for (int d = 0; d < 2; d++) {
+                    p.kernel[d] = k;
+                    p.strides[d] = stride;
+                    p.dilations[d] = 1;
+                    p.pads[d] = p.pads[2 + d] = k / 2;
+                }
+                p.in[0] = 13 + trial % 4;   /* rows: whole groups of 4 and a part */
+                p.in[1] = 112 * stride;
+                for (int d = 0; d < 2; d++)
+                    p.out[d] = dlk_conv_out_dim(p.in[d], k, stride, 1, k / 2, k / 2);
+                p.ep.act = acts[a];
+                p.ep.alpha = acts[a] == DLK_ACT_SILU ? 1.25f : 0.0f;
+                p.ep.beta = 6.0f;
+                check_params(&p, trial);
+            }
+}
+END_TEST
+
 START_TEST(depthwise_channel_groups)
 {
     for (int trial = 0; trial < 120; trial++)
@@ -232,6 +277,7 @@ int main(void)
     tcase_add_test(tc, depthwise_matches_direct_convolution);
     tcase_add_test(tc, depthwise_large_planes);
     tcase_add_test(tc, depthwise_channel_groups);
+    tcase_add_test(tc, depthwise_wide_planes_activations);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
