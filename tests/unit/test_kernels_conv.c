@@ -650,13 +650,15 @@ END_TEST
 START_TEST(conv_direct_few_channels)
 {
     const dlk_par two = {2, sequential_run, NULL};
-    static const int64_t acts[] = {DLK_ACT_NONE, DLK_ACT_RELU, DLK_ACT_CLIP, DLK_ACT_SILU, DLK_ACT_LEAKY};
+    static const int64_t acts[] = {DLK_ACT_NONE, DLK_ACT_RELU, DLK_ACT_CLIP, DLK_ACT_SILU, DLK_ACT_LEAKY,
+                                   DLK_ACT_SIGMOID};
     for (int it = 0; it < 70; it++) {
         dlk_conv_params p;
         memset(&p, 0, sizeof p);
         p.n = rnd_int(1, 2);
         p.c_in = it == 69 ? 5 : rnd_int(1, 4);
-        p.c_out = rnd_int(1, 20);
+        /* whole blocks of 16 (the channel tiles, with no residual and an activation they take) or not */
+        p.c_out = it % 3 == 0 ? 16 * rnd_int(1, 4) : rnd_int(1, 20);
         p.group = 1;
         p.rank = 2;
         p.kernel[0] = rnd_int(1, 7);
@@ -679,7 +681,7 @@ START_TEST(conv_direct_few_channels)
             it--;   /* the pads ate the plane, or its rows overflow the ring: draw again */
             continue;
         }
-        p.ep.act = acts[it % 5];
+        p.ep.act = acts[it % 6];
         p.ep.alpha = p.ep.act == DLK_ACT_CLIP ? -0.5f : p.ep.act == DLK_ACT_LEAKY ? 0.1f : 1.0f;
         p.ep.beta = 0.75f;
         p.ep.residual = (it / 5) % 3;
