@@ -741,16 +741,17 @@ DLK_CONV_DIRECT_INLINE void dlk_conv_direct_lanes_tile(const dlk_conv_direct_job
     }
 }
 
-/* Whether the channel tiles run p (given weights made by
- * dlk_conv_direct_lanes_weights): whole blocks of 16 output channels, an
- * activation they apply in the registers and no residual. */
+/* Whether the channel tiles run p (with the weights reordered by blocks in
+ * dlk_conv_direct_f32): whole blocks of 16 output channels, an activation
+ * they apply in the registers and no residual. */
 #ifndef DLK_CONV_DIRECT_WT
 #define DLK_CONV_DIRECT_WT 12288   /* floats of weights by blocks (48 KB of stack) */
 #endif
 static int dlk_conv_direct_lanes_fit(const dlk_conv_params *p, const float *r)
 {
     const dlk_epilogue *e = &p->ep;
-    return r == NULL && p->c_out % 16 == 0 && p->c_out * p->c_in * p->kernel[0] * p->kernel[1] <= DLK_CONV_DIRECT_WT &&
+    return r == NULL && p->c_out % 16 == 0 &&
+           p->c_out * p->c_in * p->kernel[0] * p->kernel[1] <= DLK_CONV_DIRECT_WT &&
            (e->act == DLK_ACT_NONE || e->act == DLK_ACT_RELU || e->act == DLK_ACT_CLIP || e->act == DLK_ACT_SILU ||
             e->act == DLK_ACT_SIGMOID);
 }
@@ -871,8 +872,10 @@ static void dlk_conv_direct_rows_f32(void *arg, int64_t begin, int64_t end)
 
 /* ONNX Conv, arguments as dlk_conv_gemm_f32's: the direct kernel above for
  * the convs dlk_conv_direct_fits takes, with AVX-512; the packed product
- * otherwise. */
-static void dlk_conv_direct_f32(const dlk_par *par, const dlk_conv_params *p, const float *x, const float *w,
+ * otherwise. Kept out of line: clang inlined it, with its 48 KB of
+ * reordered weights, into the model's run function, under every later
+ * product's frame (SqueezeNet then failed on a 320 KB thread). */
+DLK_NOINLINE static void dlk_conv_direct_f32(const dlk_par *par, const dlk_conv_params *p, const float *x, const float *w,
                                 const float *b, const float *r, float *y)
 {
     if (dlk_conv_direct_fits(p)) {

@@ -466,6 +466,18 @@ static void dlk_depthwise_lanes_load(const dlk_conv_params *p, const float *x, i
     }
 }
 
+/* v, the next finished output, into o[*nq]; each 16 are put from *q0 on. */
+static inline void dlk_depthwise_lanes_push(__m512 v, __m512 o[16], int64_t *nq, int64_t *q0, int64_t nch,
+                                            int64_t out_plane, float *y)
+{
+    o[(*nq)++] = v;
+    if (*nq == 16) {
+        dlk_depthwise_lanes_put(o, *q0, 16, nch, out_plane, y);
+        *q0 += 16;
+        *nq = 0;
+    }
+}
+
 /* run outputs of a row, each its own sum of the taps at off[t] floats from
  * its first input pixel (s; the next output's is sw pixels on), in order
  * from the bias. Called with a constant run (and taps), the outputs become
@@ -523,12 +535,7 @@ static inline void dlk_depthwise_lanes_sum(const dlk_conv_params *p, const float
                 __m512 acc = bv;
                 for (t = 0; t < taps; t++)
                     acc = _mm512_fmadd_ps(_mm512_load_ps(wv + t * 16), _mm512_load_ps(s + off[t]), acc);
-                o[(*nq)++] = dlk_depthwise_act(act, acc);
-                if (*nq == 16) {
-                    dlk_depthwise_lanes_put(o, *q0, 16, nch, out_plane, y);
-                    *q0 += 16;
-                    *nq = 0;
-                }
+                dlk_depthwise_lanes_push(dlk_depthwise_act(act, acc), o, nq, q0, nch, out_plane, y);
             }
         return;
     }
@@ -537,37 +544,29 @@ static inline void dlk_depthwise_lanes_sum(const dlk_conv_params *p, const float
             const float *s = tile + ((oh - oh0) * sh * wp + ow * sw) * 16;
             const int64_t run = ow_n - ow < len ? ow_n - ow : len;
             __m512 acc[DLK_DEPTHWISE_LANE_RUN];
-            {
-                switch (run) {   /* constant runs, so the chains unroll */
-                case 8:
-                    dlk_depthwise_lanes_run(s, sw, wv, off, taps, bv, 8, acc);
-                    break;
-                case 7:
-                    dlk_depthwise_lanes_run(s, sw, wv, off, taps, bv, 7, acc);
-                    break;
-                case 6:
-                    dlk_depthwise_lanes_run(s, sw, wv, off, taps, bv, 6, acc);
-                    break;
-                case 5:
-                    dlk_depthwise_lanes_run(s, sw, wv, off, taps, bv, 5, acc);
-                    break;
-                case 4:
-                    dlk_depthwise_lanes_run(s, sw, wv, off, taps, bv, 4, acc);
-                    break;
-                default:
-                    for (j = 0; j < run; j++)
-                        dlk_depthwise_lanes_run(s + j * sw * 16, sw, wv, off, taps, bv, 1, acc + j);
-                    break;
-                }
+            switch (run) {   /* constant runs, so the chains unroll */
+            case 8:
+                dlk_depthwise_lanes_run(s, sw, wv, off, taps, bv, 8, acc);
+                break;
+            case 7:
+                dlk_depthwise_lanes_run(s, sw, wv, off, taps, bv, 7, acc);
+                break;
+            case 6:
+                dlk_depthwise_lanes_run(s, sw, wv, off, taps, bv, 6, acc);
+                break;
+            case 5:
+                dlk_depthwise_lanes_run(s, sw, wv, off, taps, bv, 5, acc);
+                break;
+            case 4:
+                dlk_depthwise_lanes_run(s, sw, wv, off, taps, bv, 4, acc);
+                break;
+            default:
+                for (j = 0; j < run; j++)
+                    dlk_depthwise_lanes_run(s + j * sw * 16, sw, wv, off, taps, bv, 1, acc + j);
+                break;
             }
-            for (j = 0; j < run; j++) {
-                o[(*nq)++] = dlk_depthwise_act(act, acc[j]);
-                if (*nq == 16) {
-                    dlk_depthwise_lanes_put(o, *q0, 16, nch, out_plane, y);
-                    *q0 += 16;
-                    *nq = 0;
-                }
-            }
+            for (j = 0; j < run; j++)
+                dlk_depthwise_lanes_push(dlk_depthwise_act(act, acc[j]), o, nq, q0, nch, out_plane, y);
         }
 }
 
