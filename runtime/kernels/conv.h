@@ -695,9 +695,10 @@ DLK_CONV_DIRECT_INLINE void dlk_conv_direct_lanes_tile(const dlk_conv_direct_job
     __m512 acc[2][12], v[16];
     int bl, q, l;
     int64_t t;
-    if (yn != NULL)   /* the lines this tile's pixels take in the next row (as the pixel tiles do) */
-        for (l = 0; l < 16 * NB; l++) {
-            _mm_prefetch((const char *)(yn + (co + l) * plane + ow0), _MM_HINT_ET0);
+    if (yn != NULL)   /* the lines this tile's pixels take in the next row (as the pixel tiles do); */
+        for (l = 0; l < 16 * NB; l++) {   /* its first pixel's line the tile before asked for */
+            if (ow0 == 0)
+                _mm_prefetch((const char *)(yn + (co + l) * plane), _MM_HINT_ET0);
             _mm_prefetch((const char *)(yn + (co + l) * plane + ow0 + n - 1), _MM_HINT_ET0);
         }
     DLK_UNROLL_TILE
