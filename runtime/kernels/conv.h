@@ -876,8 +876,8 @@ static void dlk_conv_direct_rows_f32(void *arg, int64_t begin, int64_t end)
  * otherwise. Kept out of line: clang inlined it, with its 48 KB of
  * reordered weights, into the model's run function, under every later
  * product's frame (SqueezeNet then failed on a 320 KB thread). */
-DLK_NOINLINE static void dlk_conv_direct_f32(const dlk_par *par, const dlk_conv_params *p, const float *x, const float *w,
-                                const float *b, const float *r, float *y)
+DLK_NOINLINE static void dlk_conv_direct_f32(const dlk_par *par, const dlk_conv_params *p, const float *x,
+                                             const float *w, const float *b, const float *r, float *y)
 {
     if (dlk_conv_direct_fits(p)) {
 #if defined(__AVX512F__)

@@ -188,11 +188,10 @@ static void dlk_depthwise_plane_s1_f32(const dlk_conv_params *p, const float *x,
 
 /* Relu, Clip (MobileNet's ReLU6), Sigmoid or SiLU (EfficientNet's) with
  * no residual is applied to the registers before the store, so the plane
- * needs no epilogue pass (SiLU after the store cost 0.28 ns a value on a
- * Zen 5 core, with the planes of 56 x 56 and up in L2: eight of
- * EfficientNet-B0's and MobileNetV2's depthwise shapes 1.53 -> 1.xx ms;
- * the same function of each lane, so the same bits): the activation to
- * apply, or NULL. */
+ * needs no epilogue pass (the same function of each lane, so the same
+ * bits; eight of EfficientNet-B0's and MobileNetV2's depthwise shapes
+ * with SiLU on a Zen 5 core: 1.28 ms with the pass, 0.97 in the registers
+ * with the lanes kernel's runs): the activation to apply, or NULL. */
 static const dlk_epilogue *dlk_depthwise_in_regs(const dlk_epilogue *e)
 {
     return e->residual == DLK_RES_NONE && (e->act == DLK_ACT_RELU || e->act == DLK_ACT_CLIP ||
@@ -293,10 +292,11 @@ static inline void dlk_depthwise_rows_avx512_f32(const dlk_depthwise_taps *t,
  * lines: 6 loads and 18 permutes for 36 multiply-adds of a 3 x 3 kernel,
  * not 36 loads. Each output row still sums its taps in the same order
  * (row by row, then column by column, from the bias): the same bits. */
-static DLK_INLINE void dlk_depthwise_rows_s1_avx512_f32(const dlk_depthwise_taps *t, const float *xr[4 + DLK_DEPTHWISE_MAX_KW],
-                                                    int64_t nr, const float *w, float bias, int64_t kh_n,
-                                                    int64_t kw_n, int64_t iw_n, int64_t ow_n, const dlk_epilogue *act,
-                                                    float *yr)
+static DLK_INLINE void dlk_depthwise_rows_s1_avx512_f32(const dlk_depthwise_taps *t,
+                                                        const float *xr[4 + DLK_DEPTHWISE_MAX_KW], int64_t nr,
+                                                        const float *w, float bias, int64_t kh_n, int64_t kw_n,
+                                                        int64_t iw_n, int64_t ow_n, const dlk_epilogue *act,
+                                                        float *yr)
 {
     int64_t q, j, kw, i;
     for (q = 0; q * 16 < ow_n; q++) {
@@ -327,7 +327,8 @@ static DLK_INLINE void dlk_depthwise_rows_s1_avx512_f32(const dlk_depthwise_taps
 }
 
 DLK_NOINLINE static void dlk_depthwise_plane_avx512_f32(const dlk_conv_params *p, const dlk_depthwise_taps *t,
-                                           const float *x, const float *w, float bias, const float *r, float *y)
+                                                        const float *x, const float *w, float bias, const float *r,
+                                                        float *y)
 {
     const int64_t iw_n = p->in[1], oh_n = p->out[0], ow_n = p->out[1];
     const int64_t kh_n = p->kernel[0], kw_n = p->kernel[1], sw = p->strides[1];
@@ -403,7 +404,8 @@ static int64_t dlk_depthwise_lanes_rows(const dlk_conv_params *p)
  * at stride 1; 1.3-2.4x at stride 2), slower from 56 on, where rows fill
  * the vectors and the transposes cost more than the lanes they save. With
  * runs of outputs (dlk_depthwise_lanes_sum), on a Zen 5 core, 56 wide is
- * faster too: 144 x 56 x 56 0.149 -> 0.132 ms, 96 x 112 x 112 stride 2
+ * faster too: 144 x 56 x 56 0.149 -> 0.132 ms (even against the direct
+ * kernel's shared rows since: 0.122 -> 0.120), 96 x 112 x 112 stride 2
  * 0.184 -> 0.170 (even with SiLU); 112 wide is still slower. */
 #ifndef DLK_DEPTHWISE_LANES_MAX_W
 #if defined(__clang__)   /* clang 14's lanes kernel is slower: 144 x 56 x 56 0.142 ms direct, 0.19 lanes */
@@ -576,8 +578,8 @@ static DLK_INLINE void dlk_depthwise_lanes_sum(const dlk_conv_params *p, const f
 
 /* nch (1 to 16) channels: x, w, b (NULL: none), r (NULL: none), y at the
  * first one's plane, weights and bias. */
-DLK_NOINLINE static void dlk_depthwise_lanes_f32(const dlk_conv_params *p, const float *x, const float *w, const float *b,
-                                    const float *r, float *y, int64_t nch)
+DLK_NOINLINE static void dlk_depthwise_lanes_f32(const dlk_conv_params *p, const float *x, const float *w,
+                                                 const float *b, const float *r, float *y, int64_t nch)
 {
     float tile_buf[DLK_DEPTHWISE_TILE * 16 + 16], wv_buf[DLK_DEPTHWISE_LANE_TAPS * 16 + 16];
     float *tile = (float *)(((uintptr_t)tile_buf + 63) & ~(uintptr_t)63);   /* whole cache lines */
