@@ -558,7 +558,7 @@ static int dlk_conv_direct_fits(const dlk_conv_params *p)
 }
 /*@end*/
 
-/*@ dlk_conv_direct_f32 : dlk_conv_direct_fits dlk_conv_range dlk_conv_gemm_f32 dlk_epilogue_f32 dlk_parallel dlk_lanes16 dlk_relu_clip_avx512 dlk_epilogue_in_regs dlk_transpose16 */
+/*@ dlk_conv_direct_f32 : dlk_conv_direct_fits dlk_conv_range dlk_conv_gemm_f32 dlk_epilogue_f32 dlk_parallel dlk_lanes16 dlk_relu_clip_avx512 dlk_epilogue_in_regs dlk_transpose16 dlk_act16_avx512 */
 /* The direct conv of dlk_conv_direct_fits's convs, AVX-512. Each output row
  * reads kh input rows per input channel; those are copied, zero-padded,
  * into a ring and split by column phase (column i of phase f is padded
@@ -725,15 +725,8 @@ DLK_CONV_DIRECT_INLINE void dlk_conv_direct_lanes_tile(const dlk_conv_direct_job
     DLK_UNROLL_TILE
     for (bl = 0; bl < NB; bl++) {
         DLK_UNROLL_TILE
-        for (q = 0; q < P; q++) {
-            __m512 a = acc[bl][q];
-            if (e->act == DLK_ACT_RELU || e->act == DLK_ACT_CLIP)
-                a = dlk_relu_clip_avx512(a, e->act == DLK_ACT_RELU, e->act == DLK_ACT_CLIP, e->alpha, e->beta);
-            else if (e->act == DLK_ACT_SILU || e->act == DLK_ACT_SIGMOID)
-                a = dlk_sigmoid16_avx512(a, _mm512_set1_ps(e->act == DLK_ACT_SILU ? -e->alpha : -1.0f),
-                                         e->act == DLK_ACT_SILU);
-            v[q] = a;
-        }
+        for (q = 0; q < P; q++)
+            v[q] = dlk_act16_avx512(e, acc[bl][q]);
         for (q = P; q < 16; q++)
             v[q] = _mm512_setzero_ps();
         dlk_transpose16(v);
@@ -750,11 +743,8 @@ DLK_CONV_DIRECT_INLINE void dlk_conv_direct_lanes_tile(const dlk_conv_direct_job
 #endif
 static int dlk_conv_direct_lanes_fit(const dlk_conv_params *p, const float *r)
 {
-    const dlk_epilogue *e = &p->ep;
     return r == NULL && p->c_out % 16 == 0 &&
-           p->c_out * p->c_in * p->kernel[0] * p->kernel[1] <= DLK_CONV_DIRECT_WT &&
-           (e->act == DLK_ACT_NONE || e->act == DLK_ACT_RELU || e->act == DLK_ACT_CLIP || e->act == DLK_ACT_SILU ||
-            e->act == DLK_ACT_SIGMOID);
+           p->c_out * p->c_in * p->kernel[0] * p->kernel[1] <= DLK_CONV_DIRECT_WT && dlk_act16_takes(p->ep.act);
 }
 
 /* One output row by channel tiles: 32 channels x 12 pixels, then the row's

@@ -15,7 +15,7 @@
 #include "parallel.h"
 #include "pool.h"
 
-/*@ dlk_depthwise_body_f32 : dlk_conv_params dlk_conv_range dlk_lanes16 dlk_transpose16 dlk_relu_clip_avx512 dlk_epilogue_f32 dlk_parallel dlk_plane_mean_f32 */
+/*@ dlk_depthwise_body_f32 : dlk_conv_params dlk_conv_range dlk_lanes16 dlk_transpose16 dlk_act16_avx512 dlk_epilogue_f32 dlk_parallel dlk_plane_mean_f32 */
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -194,21 +194,12 @@ static void dlk_depthwise_plane_s1_f32(const dlk_conv_params *p, const float *x,
  * with the lanes kernel's runs): the activation to apply, or NULL. */
 static const dlk_epilogue *dlk_depthwise_in_regs(const dlk_epilogue *e)
 {
-    return e->residual == DLK_RES_NONE && (e->act == DLK_ACT_RELU || e->act == DLK_ACT_CLIP ||
-                                           e->act == DLK_ACT_SIGMOID || e->act == DLK_ACT_SILU)
-               ? e
-               : NULL;
+    return e->residual == DLK_RES_NONE && e->act != DLK_ACT_NONE && dlk_act16_takes(e->act) ? e : NULL;
 }
 
 static DLK_INLINE __m512 dlk_depthwise_act(const dlk_epilogue *act, __m512 v)
 {
-    if (act == NULL)
-        return v;
-    if (act->act == DLK_ACT_SILU)
-        return dlk_sigmoid16_avx512(v, _mm512_set1_ps(-act->alpha), 1);
-    if (act->act == DLK_ACT_SIGMOID)
-        return dlk_sigmoid16_avx512(v, _mm512_set1_ps(-1.0f), 0);
-    return dlk_relu_clip_avx512(v, act->act == DLK_ACT_RELU, act->act == DLK_ACT_CLIP, act->alpha, act->beta);
+    return act != NULL ? dlk_act16_avx512(act, v) : v;
 }
 #define DLK_DEPTHWISE_MAX_IN_W 1088   /* input rows up to this wide (the padding's zero row) */
 

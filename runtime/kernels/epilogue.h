@@ -140,6 +140,30 @@ static void dlk_sigmoid_avx512(float *y, int64_t n, float alpha, int silu)
 #endif
 /*@end*/
 
+/*@ dlk_act16_avx512 : dlk_epilogue_params dlk_relu_clip_avx512 dlk_epilogue_simd */
+#if defined(__AVX512F__)
+/* Whether dlk_act16_avx512 applies activation act: none, Relu, Clip,
+ * Sigmoid or SiLU. */
+static int dlk_act16_takes(int64_t act)
+{
+    return act == DLK_ACT_NONE || act == DLK_ACT_RELU || act == DLK_ACT_CLIP || act == DLK_ACT_SIGMOID ||
+           act == DLK_ACT_SILU;
+}
+
+/* e's activation (one dlk_act16_takes takes) of 16 values in a register,
+ * for kernels that apply it before their store: lane by lane the functions
+ * dlk_epilogue_act_f32 runs over a stored run, so the same bits. */
+static DLK_INLINE __m512 dlk_act16_avx512(const dlk_epilogue *e, __m512 v)
+{
+    if (e->act == DLK_ACT_SILU)
+        return dlk_sigmoid16_avx512(v, _mm512_set1_ps(-e->alpha), 1);
+    if (e->act == DLK_ACT_SIGMOID)
+        return dlk_sigmoid16_avx512(v, _mm512_set1_ps(-1.0f), 0);
+    return dlk_relu_clip_avx512(v, e->act == DLK_ACT_RELU, e->act == DLK_ACT_CLIP, e->alpha, e->beta);
+}
+#endif
+/*@end*/
+
 /*@ dlk_epilogue_f32 : dlk_epilogue_params dlk_epilogue_simd */
 /* The loops run over whole blocks of DLK_EP_BLOCK values and then the rest:
  * a fixed inner trip count is what lets gcc vectorise at -O2 (its cheap
