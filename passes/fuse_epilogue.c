@@ -31,6 +31,7 @@
 
 #include "ir/ops/epilogue.h"
 #include "kernels/conv.h"
+#include "kernels/conv_pool.h"
 #include "passes/passes.h"
 
 #define FE_MAX_ABSORBED 8
@@ -509,6 +510,67 @@ int dl_fuse_mean(dl_graph *g, dl_pass_context *ctx)
     if (fused > 0)
         compact_nodes(g);
     dl_pass_log(ctx, "fuse-mean", "%d GlobalAveragePools of a depthwise conv's output taken by the conv", fused);
+    return 0;
+}
+
+/* ------------------------------------------------------------- fuse-pool */
+
+/* A 2-D MaxPool whose input is the output of a stem conv that the channel
+ * tiles run (dlk_conv_maxpool_fits: ResNet, Inception v1, DenseNet,
+ * SqueezeNet) is taken by the conv: dlk_conv_maxpool_f32 pools a few conv
+ * rows at a time, blocked by channels, while they are in cache, and
+ * transposes only the pool's output to the channel planes. The conv's
+ * output (its only reader the pool) goes; the conv gets the pool's output
+ * and a scratch tensor of the old output's size. Where the generated code
+ * is built without AVX-512 the kernel runs the conv into the scratch and
+ * then the pool: what the two nodes did. */
+int dl_fuse_pool(dl_graph *g, dl_pass_context *ctx)
+{
+    int fused = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        dl_node *pool = g->nodes[i], *n;
+        dl_value *y, *pooled, *scratch, **outputs;
+        dlk_pool_params *slot, q;
+        dlk_conv_params kp;
+        char name[512];
+        fe_chain c;
+        if (!is_op(pool, "MaxPool") || pool->n_inputs != 1 || !dl_maxpool_plain(pool))
+            continue;
+        y = pool->inputs[0];
+        pooled = pool->outputs[0];
+        n = y != NULL ? y->producer : NULL;
+        if (!is_op(n, "Conv") || n->n_outputs != 1 || n->n_inputs > 3 || sole_user(y) != pool || y->data != NULL ||
+            y->dtype != DL_FLOAT || y->rank != 4 || pooled == NULL || pooled->dtype != DL_FLOAT)
+            continue;
+        slot = dl_conv_pool(n);
+        if (slot == NULL || *dl_conv_prologue(n) != DL_CONV_PROLOGUE_NONE || *dl_conv_shuffle(n))
+            continue;
+        if (dl_conv_params(ctx->diag, n, &kp) < 0 || dl_maxpool_params(ctx->diag, pool, &q) < 0)
+            return -1;
+        if (!dlk_conv_maxpool_fits(&kp, &q))
+            continue;
+        snprintf(name, sizeof name, "%s_pool_scratch", y->name ? y->name : "conv");
+        scratch = dl_graph_add_value(g, name, DL_FLOAT, 1, (const int64_t[]){1});   /* shaped by infer */
+        outputs = dl_arena_alloc(&g->arena, 2 * sizeof *outputs);
+        c.n_absorbed = 0;
+        if (scratch == NULL || outputs == NULL || !absorb(&c, pool) || record_fused(g, n, &c))
+            return ctx->diag->out_of_memory = true, dl_error(ctx->diag, n, "out of memory");
+        outputs[0] = y;
+        outputs[1] = NULL;
+        n->outputs = outputs;
+        n->n_outputs = 2;
+        dl_node_remove(g, pool);
+        y->producer = NULL;
+        dl_node_set_output(n, 0, pooled);
+        dl_node_set_output(n, 1, scratch);
+        *slot = q;
+        if (n->op->infer(g, n, ctx->diag) < 0)
+            return -1;
+        fused++;
+    }
+    if (fused > 0)
+        compact_nodes(g);
+    dl_pass_log(ctx, "fuse-pool", "%d MaxPools of a stem conv's output taken by the conv", fused);
     return 0;
 }
 

@@ -77,6 +77,8 @@ int dl_fuse_epilogue(dl_graph *g, dl_pass_context *ctx);
 int dl_fuse_shuffle(dl_graph *g, dl_pass_context *ctx);
 /* a GlobalAveragePool of a depthwise conv's output taken by the conv (a second output) */
 int dl_fuse_mean(dl_graph *g, dl_pass_context *ctx);
+/* a stem conv's MaxPool taken by the conv (runtime/kernels/conv_pool.h) */
+int dl_fuse_pool(dl_graph *g, dl_pass_context *ctx);
 /* 3x3 stride-1 convs -> WinogradConv (passes/winograd.c) */
 int dl_winograd(dl_graph *g, dl_pass_context *ctx);
 

@@ -30,6 +30,8 @@ static const dl_pass pipeline[] = {
     {"winograd", 2, false, dl_winograd, "3x3 stride-1 convs where Winograd F(4x4,3x3) is faster -> WinogradConv (weights transformed at compile time)"},
     /* after fuse-epilogue (the BN carries its Relu) and winograd (only plain Convs take it) */
     {"conv-prologue", 2, false, dl_fold_conv_prologue, "BatchNormalization [-> Relu] or a per-channel Mul feeding only a pointwise conv runs inside the conv's input packing"},
+    /* after conv-prologue and winograd: a stem is neither pointwise nor 3x3 stride 1 with many channels */
+    {"fuse-pool", 2, false, dl_fuse_pool, "a MaxPool of a stem conv's output is taken by the conv, its output blocked by channels in a ring of rows that stays in cache"},
     /* Last of the rewrites: it takes the Convs the others left (passes/layout.c). Opt-in: each
      * blocked conv is faster than the packed GEMM alone with its weights in cache, but in a whole
      * model, weights read from memory once per run, light ResNet-50 runs 59-61 ms against 57.5. */

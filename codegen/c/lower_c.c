@@ -313,10 +313,15 @@ void dl_lower_arg_value(dl_lower *l, const dl_value *v)
 
 void dl_lower_arg_params(dl_lower *l)
 {
+    dl_lower_arg_params_at(l, l->n_params_in_node - 1);
+}
+
+void dl_lower_arg_params_at(dl_lower *l, int k)
+{
     if (l->skip_node)
         return;
     arg_sep(l);
-    fprintf(l->out, "&p%d", l->n_params_in_node - 1);
+    fprintf(l->out, "&p%d", k);
 }
 
 void dl_lower_arg_int(dl_lower *l, int64_t v)

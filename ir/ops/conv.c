@@ -9,13 +9,15 @@
  * (dlk_conv_gemm_f32, split over threads), a 2-D Conv of few input
  * channels (a stem) directly (dlk_conv_direct_f32), 2-D depthwise Conv as a
  * direct kernel (dlk_depthwise_f32, split over channels). A pointwise Conv may also
- * carry an input prologue (dl_conv_prologue, ir/ops/epilogue.h). */
+ * carry an input prologue (dl_conv_prologue, ir/ops/epilogue.h), a stem the
+ * MaxPool after it (dl_conv_pool: dlk_conv_maxpool_f32). */
 #include <inttypes.h>
 #include <string.h>
 
 #include "ir/ops/epilogue.h"
 #include "ir/ops/window.h"
 #include "kernels/conv.h"
+#include "kernels/conv_pool.h"
 #include "kernels/depthwise.h"
 
 typedef struct conv_attrs {
@@ -26,6 +28,7 @@ typedef struct conv_attrs {
     dlk_epilogue ep;                               /* Conv: set by fuse-epilogue; zero: none */
     int64_t prologue;                              /* Conv: set by conv-prologue (see dl_conv_prologue) */
     int64_t shuffle;                               /* Conv: set by fuse-shuffle (see dl_conv_shuffle) */
+    dlk_pool_params pool;                          /* Conv: set by fuse-pool (see dl_conv_pool); rank 0: none */
 } conv_attrs;
 
 /* ------------------------------------------------------------ attributes */
@@ -236,6 +239,12 @@ int64_t *dl_conv_shuffle(dl_node *n)
     return a != NULL && !a->transpose ? &a->shuffle : NULL;
 }
 
+dlk_pool_params *dl_conv_pool(dl_node *n)
+{
+    conv_attrs *a = n->params;
+    return a != NULL && !a->transpose ? &a->pool : NULL;
+}
+
 /* The residual input of a fused Conv, or NULL. */
 static const dl_value *conv_residual(const dl_node *n)
 {
@@ -304,11 +313,31 @@ bool dl_conv_mean_fits(const dlk_conv_params *kp)
 
 static int check_mean(dl_diag *d, const dl_node *n, const conv_attrs *a, const dlk_conv_params *kp)
 {
-    if (n->n_outputs <= 1)
+    if (n->n_outputs <= 1 || a->pool.rank != 0)
         return 0;
     if (n->n_outputs != 2 || a->transpose || a->prologue != DL_CONV_PROLOGUE_NONE || !dl_conv_mean_fits(kp))
         return dl_error(d, n, "has %d outputs; a second one (the channels' means) needs a 2-D depthwise Conv",
                         n->n_outputs);
+    return 0;
+}
+
+/* A taken-in MaxPool (fuse-pool) reads the whole output of a plain 2-D
+ * conv: no residual, prologue or shuffle, a second output for the scratch,
+ * the pool's input the conv's output. */
+static int check_pool(dl_diag *d, const dl_node *n, const conv_attrs *a, const dlk_conv_params *kp)
+{
+    const dlk_pool_params *q = &a->pool;
+    if (q->rank == 0)
+        return 0;
+    if (a->transpose || a->prologue != DL_CONV_PROLOGUE_NONE || kp->shuffle || conv_residual(n) != NULL ||
+        n->n_outputs != 2 || kp->rank != 2 || conv_is_depthwise(kp))
+        return dl_error(d, n, "a fused MaxPool needs a plain 2-D conv, not depthwise, with no residual, "
+                        "prologue or shuffle, and two outputs (Y and the scratch tensor)");
+    if (q->rank != 2 || q->n != kp->n || q->c != kp->c_out || q->in[0] != kp->out[0] || q->in[1] != kp->out[1] ||
+        q->out[0] < 1 || q->out[1] < 1 || q->kernel[1] > DLK_MAXPOOL2D_MAX_KW)
+        return dl_error(d, n, "the fused MaxPool's input (%" PRId64 " x %" PRId64 " x %" PRId64 " x %" PRId64
+                        ") is not the conv's output (%" PRId64 " x %" PRId64 " x %" PRId64 " x %" PRId64 ")",
+                        q->n, q->c, q->in[0], q->in[1], kp->n, kp->c_out, kp->out[0], kp->out[1]);
     return 0;
 }
 
@@ -333,9 +362,19 @@ static int conv_infer(dl_graph *g, dl_node *n, dl_diag *d)
     dims[1] = kp.c_out;
     for (int i = 0; i < kp.rank; i++)
         dims[2 + i] = kp.out[i];
-    dl_value_set_shape(n->outputs[0], DL_FLOAT, (int)kp.rank + 2, dims);
-    if (check_shuffle(d, n, &kp) < 0 || check_mean(d, n, n->params, &kp) < 0)
+    if (check_shuffle(d, n, &kp) < 0 || check_mean(d, n, n->params, &kp) < 0 ||
+        check_pool(d, n, n->params, &kp) < 0)
         return -1;
+    if (((const conv_attrs *)n->params)->pool.rank != 0) {
+        const dlk_pool_params *q = &((const conv_attrs *)n->params)->pool;
+        const int64_t scratch = kp.n * kp.c_out * kp.out[0] * kp.out[1];
+        dims[2] = q->out[0];
+        dims[3] = q->out[1];
+        dl_value_set_shape(n->outputs[0], DL_FLOAT, 4, dims);
+        dl_value_set_shape(n->outputs[1], DL_FLOAT, 1, &scratch);
+        return 0;
+    }
+    dl_value_set_shape(n->outputs[0], DL_FLOAT, (int)kp.rank + 2, dims);
     if (n->n_outputs == 2) {
         const int64_t mean_dims[4] = {kp.n, kp.c_out, 1, 1};
         dl_value_set_shape(n->outputs[1], DL_FLOAT, 4, mean_dims);
@@ -359,10 +398,14 @@ static int conv_eval(dl_graph *g, dl_node *n, dl_diag *d)
     const char *kernel;
     if (conv_make_params(d, n, &kp) < 0)
         return -1;
-    if (check_prologue(d, n, a, &kp) < 0 || check_shuffle(d, n, &kp) < 0 || check_mean(d, n, a, &kp) < 0)
+    if (check_prologue(d, n, a, &kp) < 0 || check_shuffle(d, n, &kp) < 0 || check_mean(d, n, a, &kp) < 0 ||
+        check_pool(d, n, a, &kp) < 0)
         return -1;
     kernel = conv_kernel(a, &kp);
-    if (n->n_outputs == 2)
+    if (a->pool.rank != 0)
+        dlk_conv_maxpool_f32(NULL, &kp, &a->pool, input_data(n, 0), input_data(n, 1), input_data(n, 2),
+                             n->outputs[0]->data, n->outputs[1]->data);
+    else if (n->n_outputs == 2)
         dlk_depthwise_mean_f32(NULL, &kp, input_data(n, 0), input_data(n, 1), input_data(n, 2), input_data(n, 3),
                                n->outputs[0]->data, n->outputs[1]->data);
     else if (a->transpose)
@@ -384,6 +427,29 @@ static int conv_eval(dl_graph *g, dl_node *n, dl_diag *d)
     return 0;
 }
 
+/* The call of dlk_conv_maxpool_f32, after the conv's params (p0): the
+ * pool's (p1), then X, W, B, the pooled Y and the scratch. */
+static int lower_conv_pool(dl_lower *l, const dl_node *n, const dlk_pool_params *q)
+{
+    dl_lower_params_begin(l, "dlk_pool_params");
+    dl_lower_param_int(l, "n", q->n);
+    dl_lower_param_int(l, "c", q->c);
+    dl_lower_param_int(l, "rank", q->rank);
+    dl_window_lower_geometry(l, 2, q->in, q->out, q->kernel, q->strides, q->dilations, q->pads);
+    dl_lower_params_end(l);
+    dl_lower_call(l, "dlk_conv_maxpool_f32");
+    dl_lower_arg_par(l);
+    dl_lower_arg_params_at(l, 0);
+    dl_lower_arg_params_at(l, 1);
+    dl_lower_arg_value(l, n->inputs[0]);
+    dl_lower_arg_value(l, n->inputs[1]);
+    dl_lower_arg_value(l, n->n_inputs > 2 ? n->inputs[2] : NULL);
+    dl_lower_arg_value(l, n->outputs[0]);
+    dl_lower_arg_value(l, n->outputs[1]);
+    dl_lower_call_end(l);
+    return 0;
+}
+
 static int conv_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
 {
     const conv_attrs *a = n->params;
@@ -395,9 +461,12 @@ static int conv_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
         return -1;
     if (dl_value_numel(n->outputs[0]) == 0)
         return 0;
-    if (check_prologue(d, n, a, &kp) < 0 || check_shuffle(d, n, &kp) < 0 || check_mean(d, n, a, &kp) < 0)
+    if (check_prologue(d, n, a, &kp) < 0 || check_shuffle(d, n, &kp) < 0 || check_mean(d, n, a, &kp) < 0 ||
+        check_pool(d, n, a, &kp) < 0)
         return -1;
-    kernel = n->n_outputs == 2 ? "dlk_depthwise_mean_f32" : conv_kernel(a, &kp);
+    kernel = a->pool.rank != 0    ? "dlk_conv_maxpool_f32"
+             : n->n_outputs == 2 ? "dlk_depthwise_mean_f32"
+                                 : conv_kernel(a, &kp);
     r = (int)kp.rank;
     dl_lower_need(l, kernel);
     dl_lower_params_begin(l, "dlk_conv_params");
@@ -411,6 +480,8 @@ static int conv_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
         dl_lower_param_int(l, "shuffle", kp.shuffle);
     dl_epilogue_lower(l, &kp.ep);
     dl_lower_params_end(l);
+    if (a->pool.rank != 0)
+        return lower_conv_pool(l, n, &a->pool);
     dl_lower_call(l, kernel);
     if (!a->transpose)
         dl_lower_arg_par(l);

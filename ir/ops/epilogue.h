@@ -61,6 +61,19 @@ bool dl_conv_shuffle_fits(const struct dlk_conv_params *kp);
  * output (depthwise; passes/fuse_epilogue.c, fuse-mean). */
 bool dl_conv_mean_fits(const struct dlk_conv_params *kp);
 
+/* A Conv may take in the 2-D MaxPool that reads its output (passes/
+ * fuse_epilogue.c, fuse-pool; runtime/kernels/conv_pool.h): then its
+ * output 0 is the pool's, output 1 a scratch tensor of the conv's output
+ * size, and *dl_conv_pool(n) the pool's parameters (rank 0: no pool). The
+ * pointer is into n->params (NULL for ConvTranspose or a node without
+ * params). dl_maxpool_params: a MaxPool's parameters (pool.c), -1 with an
+ * error in d; dl_maxpool_plain: whether it is a 2-D MaxPool whose indices
+ * nobody reads. */
+struct dlk_pool_params;
+struct dlk_pool_params *dl_conv_pool(dl_node *n);
+int dl_maxpool_params(dl_diag *d, const dl_node *n, struct dlk_pool_params *kp);
+bool dl_maxpool_plain(const dl_node *n);
+
 /* The input slot that holds the residual of an epilogue-carrying op. */
 static inline int dl_epilogue_residual_slot(const dl_node *n)
 {

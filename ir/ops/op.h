@@ -25,6 +25,7 @@ void dl_lower_params_end(dl_lower *l);
 void dl_lower_call(dl_lower *l, const char *kernel);
 void dl_lower_arg_value(dl_lower *l, const dl_value *v);     /* pointer to v's data (NULL if v is NULL) */
 void dl_lower_arg_params(dl_lower *l);                       /* &params of the last struct */
+void dl_lower_arg_params_at(dl_lower *l, int k);             /* &params of the node's struct k (0: first) */
 void dl_lower_arg_int(dl_lower *l, int64_t v);
 void dl_lower_arg_float(dl_lower *l, double v);
 /* The run's thread context (`const dlk_par *`, runtime/kernels/parallel.h;

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "ir/ops/epilogue.h"
 #include "ir/ops/window.h"
 #include "kernels/pool.h"
 
@@ -150,6 +151,19 @@ static const dl_value *indices_output(const dl_node *n)
 static bool maxpool2d(const pool_attrs *a, const dlk_pool_params *kp, const dl_node *n)
 {
     return a->is_max && kp->rank == 2 && kp->kernel[1] <= DLK_MAXPOOL2D_MAX_KW && indices_output(n) == NULL;
+}
+
+int dl_maxpool_params(dl_diag *d, const dl_node *n, dlk_pool_params *kp)
+{
+    return pool_make_params(d, n, kp);
+}
+
+bool dl_maxpool_plain(const dl_node *n)
+{
+    const pool_attrs *a = n->params;
+    const dl_value *x = n->n_inputs > 0 ? n->inputs[0] : NULL;
+    return a != NULL && strcmp(n->op_type, "MaxPool") == 0 && a->is_max && x != NULL && x->rank == 4 &&
+           indices_output(n) == NULL;
 }
 
 /* The usual AveragePool (2-D, a kernel row and an output row that fit)

@@ -527,7 +527,7 @@ static void dlk_conv_gemm_prologue_f32(const dlk_par *par, const dlk_conv_params
 }
 /*@end*/
 
-/*@ dlk_conv_direct_fits : dlk_conv_params */
+/*@ dlk_conv_direct_fits : dlk_conv_params dlk_act16_avx512 */
 /* A 2-D conv of few input channels (the stems: 3 -> 32 or 64 channels,
  * 3x3 or 7x7, stride 2) run directly by dlk_conv_direct_f32: with c_in x
  * kh x kw at most 256 values per output, the packed product's k is short
@@ -555,6 +555,18 @@ static int dlk_conv_direct_fits(const dlk_conv_params *p)
            p->c_in * p->kernel[0] * p->kernel[1] <= DLK_CONV_DIRECT_TAPS && p->dilations[0] == 1 &&
            p->dilations[1] == 1 && p->strides[1] <= 4 && p->out[1] >= 16 &&
            p->c_in * p->kernel[0] * p->strides[1] * dlk_conv_direct_len(p) <= DLK_CONV_DIRECT_RING;
+}
+
+/* Whether the channel tiles run p (with the weights reordered by blocks in
+ * dlk_conv_direct_f32): whole blocks of 16 output channels, an activation
+ * they apply in the registers and no residual. */
+#ifndef DLK_CONV_DIRECT_WT
+#define DLK_CONV_DIRECT_WT 12288   /* floats of weights by blocks (48 KB of stack) */
+#endif
+static inline int dlk_conv_direct_lanes_fit(const dlk_conv_params *p, const float *r)
+{
+    return r == NULL && p->c_out % 16 == 0 &&
+           p->c_out * p->c_in * p->kernel[0] * p->kernel[1] <= DLK_CONV_DIRECT_WT && dlk_act16_takes(p->ep.act);
 }
 /*@end*/
 
@@ -681,10 +693,13 @@ DLK_CONV_DIRECT_INLINE void dlk_conv_direct_span_avx512(const dlk_conv_direct_jo
  * and stored P to a channel's row; the activation (Relu, Clip, Sigmoid,
  * SiLU: lane by lane) is applied before. Each output still sums the bias
  * and then the taps in k order: the same bits. Pixels past the row are
- * computed (their inputs are in the ring line) and not stored. */
+ * computed (their inputs are in the ring line) and not stored. BLK: y is
+ * one output row blocked by 16 channels (y[(c / 16 ow_n + ow) 16 + c % 16],
+ * dlk_conv_maxpool_f32's ring): the sums are stored as they are, no
+ * transpose, no prefetch. */
 DLK_CONV_DIRECT_INLINE void dlk_conv_direct_lanes_tile(const dlk_conv_direct_job *j, const float *const *tap,
                                                        int64_t co, int64_t ow0, float *y, const float *yn,
-                                                       const int NB, const int P)
+                                                       const int NB, const int P, const int BLK)
 {
     const dlk_conv_params *p = j->p;
     const int64_t taps = p->c_in * p->kernel[0] * p->kernel[1], plane = p->out[0] * p->out[1];
@@ -695,7 +710,7 @@ DLK_CONV_DIRECT_INLINE void dlk_conv_direct_lanes_tile(const dlk_conv_direct_job
     __m512 acc[2][12], v[16];
     int bl, q, l;
     int64_t t;
-    if (yn != NULL)   /* the lines this tile's pixels take in the next row (as the pixel tiles do); */
+    if (!BLK && yn != NULL)   /* the lines this tile's pixels take in the next row (as the pixel tiles do); */
         for (l = 0; l < 16 * NB; l++) {   /* its first pixel's line the tile before asked for */
             if (ow0 == 0)
                 _mm_prefetch((const char *)(yn + (co + l) * plane), _MM_HINT_ET0);
@@ -722,6 +737,17 @@ DLK_CONV_DIRECT_INLINE void dlk_conv_direct_lanes_tile(const dlk_conv_direct_job
                 acc[bl][q] = _mm512_fmadd_ps(xv, wv[bl], acc[bl][q]);
         }
     }
+    if (BLK) {
+        DLK_UNROLL_TILE
+        for (bl = 0; bl < NB; bl++) {
+            float *yb = y + ((co / 16 + bl) * p->out[1] + ow0) * 16;
+            DLK_UNROLL_TILE
+            for (q = 0; q < P; q++)
+                if (q < n)
+                    _mm512_storeu_ps(yb + 16 * q, dlk_act16_avx512(e, acc[bl][q]));
+        }
+        return;
+    }
     DLK_UNROLL_TILE
     for (bl = 0; bl < NB; bl++) {
         DLK_UNROLL_TILE
@@ -735,24 +761,24 @@ DLK_CONV_DIRECT_INLINE void dlk_conv_direct_lanes_tile(const dlk_conv_direct_job
     }
 }
 
-/* Whether the channel tiles run p (with the weights reordered by blocks in
- * dlk_conv_direct_f32): whole blocks of 16 output channels, an activation
- * they apply in the registers and no residual. */
-#ifndef DLK_CONV_DIRECT_WT
-#define DLK_CONV_DIRECT_WT 12288   /* floats of weights by blocks (48 KB of stack) */
-#endif
-static int dlk_conv_direct_lanes_fit(const dlk_conv_params *p, const float *r)
+/* The weights by blocks of 16 output channels, each tap's 16 together
+ * (dlk_conv_direct_job.wt), for the channel tiles. */
+static void dlk_conv_direct_blocks(const dlk_conv_params *p, const float *w, float *wt)
 {
-    return r == NULL && p->c_out % 16 == 0 &&
-           p->c_out * p->c_in * p->kernel[0] * p->kernel[1] <= DLK_CONV_DIRECT_WT && dlk_act16_takes(p->ep.act);
+    const int64_t taps = p->c_in * p->kernel[0] * p->kernel[1];
+    int64_t co, t;
+    for (co = 0; co < p->c_out; co++)
+        for (t = 0; t < taps; t++)
+            wt[(co / 16 * taps + t) * 16 + co % 16] = w[co * taps + t];
 }
 
 /* One output row by channel tiles: 32 channels x 12 pixels, then the row's
  * last pixels in a tile of 4, 8 or 12 (every tile start a multiple of 4,
  * so no tap reads past its ring line, whose length is a multiple of 16
- * past the taps' reach), 16 channels at a time for a last odd block. */
-static void dlk_conv_direct_lanes_row(const dlk_conv_direct_job *j, const float *const *tap, float *y,
-                                      const float *yn)
+ * past the taps' reach), 16 channels at a time for a last odd block. BLK:
+ * y is a row blocked by channels (dlk_conv_direct_lanes_tile). */
+DLK_CONV_DIRECT_INLINE void dlk_conv_direct_lanes_row(const dlk_conv_direct_job *j, const float *const *tap, float *y,
+                                                      const float *yn, const int BLK)
 {
     const int64_t ow_n = j->p->out[1], c_out = j->p->c_out;
     int64_t co, ow0;
@@ -761,17 +787,17 @@ static void dlk_conv_direct_lanes_row(const dlk_conv_direct_job *j, const float 
         for (ow0 = 0; ow0 < ow_n; ow0 += 12) {
             const int64_t rest = ow_n - ow0;
             if (nb2 && rest > 8)
-                dlk_conv_direct_lanes_tile(j, tap, co, ow0, y, yn, 2, 12);
+                dlk_conv_direct_lanes_tile(j, tap, co, ow0, y, yn, 2, 12, BLK);
             else if (nb2 && rest > 4)
-                dlk_conv_direct_lanes_tile(j, tap, co, ow0, y, yn, 2, 8);
+                dlk_conv_direct_lanes_tile(j, tap, co, ow0, y, yn, 2, 8, BLK);
             else if (nb2)
-                dlk_conv_direct_lanes_tile(j, tap, co, ow0, y, yn, 2, 4);
+                dlk_conv_direct_lanes_tile(j, tap, co, ow0, y, yn, 2, 4, BLK);
             else if (rest > 8)
-                dlk_conv_direct_lanes_tile(j, tap, co, ow0, y, yn, 1, 12);
+                dlk_conv_direct_lanes_tile(j, tap, co, ow0, y, yn, 1, 12, BLK);
             else if (rest > 4)
-                dlk_conv_direct_lanes_tile(j, tap, co, ow0, y, yn, 1, 8);
+                dlk_conv_direct_lanes_tile(j, tap, co, ow0, y, yn, 1, 8, BLK);
             else
-                dlk_conv_direct_lanes_tile(j, tap, co, ow0, y, yn, 1, 4);
+                dlk_conv_direct_lanes_tile(j, tap, co, ow0, y, yn, 1, 4, BLK);
         }
     }
 }
@@ -806,39 +832,55 @@ static void dlk_conv_direct_line(const dlk_conv_params *p, const float *xc, int6
     }
 }
 
+/* A thread's ring of input rows: padded rows [have - kh, have) of image
+ * img are in it. */
+typedef struct dlk_conv_direct_ring {
+    float line[DLK_CONV_DIRECT_RING];
+    int64_t img, have;
+} dlk_conv_direct_ring;
+
+/* Output row oh of image img: its input rows brought into the ring (those
+ * not there yet) and tap[k], where tap k reads them. */
+static void dlk_conv_direct_taps(const dlk_conv_direct_job *j, int64_t img, int64_t oh, dlk_conv_direct_ring *g,
+                                 const float **tap)
+{
+    const dlk_conv_params *p = j->p;
+    const int64_t kh = p->kernel[0], kw = p->kernel[1], sw = p->strides[1];
+    const int64_t lo = oh * p->strides[0], hi = lo + kh, len = dlk_conv_direct_len(p), in_plane = p->in[0] * p->in[1];
+    const float *x = j->x + img * p->c_in * in_plane;
+    int64_t row, ci, k, c;
+    if (img != g->img || lo >= g->have) {
+        g->img = img;
+        g->have = lo;
+    }
+    for (row = g->have > lo ? g->have : lo; row < hi; row++)
+        for (ci = 0; ci < p->c_in; ci++)
+            dlk_conv_direct_line(p, x + ci * in_plane, row - p->pads[0], len, g->line + (ci * kh + row % kh) * sw * len);
+    g->have = hi;
+    for (ci = 0, k = 0; ci < p->c_in; ci++)
+        for (row = lo; row < hi; row++) {
+            const float *line = g->line + (ci * kh + row % kh) * sw * len;
+            for (c = 0; c < kw; c++)
+                tap[k++] = line + (c % sw) * len + c / sw;
+        }
+}
+
 /* Items: (image, output row) pairs; each thread keeps its own ring. */
 static void dlk_conv_direct_rows_f32(void *arg, int64_t begin, int64_t end)
 {
     const dlk_conv_direct_job *j = (const dlk_conv_direct_job *)arg;
     const dlk_conv_params *p = j->p;
-    const int64_t kh = p->kernel[0], kw = p->kernel[1], sh = p->strides[0], sw = p->strides[1];
-    const int64_t oh_n = p->out[0], ow_n = p->out[1], len = dlk_conv_direct_len(p), vecs = (ow_n + 15) / 16;
-    const int64_t chunks = (vecs + 6) / 7, in_plane = p->in[0] * p->in[1];
-    float ring[DLK_CONV_DIRECT_RING];
+    const int64_t oh_n = p->out[0], ow_n = p->out[1], vecs = (ow_n + 15) / 16, chunks = (vecs + 6) / 7;
+    dlk_conv_direct_ring ring;
     const float *tap[DLK_CONV_DIRECT_TAPS];
-    int64_t item, img = -1, have = 0;   /* padded rows [have - kh, have) of image img are in the ring */
+    int64_t item, ch;
+    ring.img = -1;
+    ring.have = 0;
     for (item = begin; item < end; item++) {
-        const int64_t oh = item % oh_n, lo = oh * sh, hi = lo + kh;
-        const int64_t at = (item / oh_n * p->c_out * oh_n + oh) * ow_n;
-        const float *x = j->x + item / oh_n * p->c_in * in_plane;
-        int64_t row, ci, k, ch;
-        if (item / oh_n != img || lo >= have) {
-            img = item / oh_n;
-            have = lo;
-        }
-        for (row = have > lo ? have : lo; row < hi; row++)
-            for (ci = 0; ci < p->c_in; ci++)
-                dlk_conv_direct_line(p, x + ci * in_plane, row - p->pads[0], len, ring + (ci * kh + row % kh) * sw * len);
-        have = hi;
-        for (ci = 0, k = 0; ci < p->c_in; ci++)
-            for (row = lo; row < hi; row++) {
-                const float *line = ring + (ci * kh + row % kh) * sw * len;
-                int64_t c;
-                for (c = 0; c < kw; c++)
-                    tap[k++] = line + (c % sw) * len + c / sw;
-            }
+        const int64_t oh = item % oh_n, at = (item / oh_n * p->c_out * oh_n + oh) * ow_n;
+        dlk_conv_direct_taps(j, item / oh_n, oh, &ring, tap);
         if (j->wt != NULL) {
-            dlk_conv_direct_lanes_row(j, tap, j->y + at, item + 1 < end && oh + 1 < oh_n ? j->y + at + ow_n : NULL);
+            dlk_conv_direct_lanes_row(j, tap, j->y + at, item + 1 < end && oh + 1 < oh_n ? j->y + at + ow_n : NULL, 0);
             continue;
         }
         for (ch = 0; ch < chunks; ch++) {
@@ -870,6 +912,7 @@ DLK_NOINLINE static void dlk_conv_direct_f32(const dlk_par *par, const dlk_conv_
                                              const float *w, const float *b, const float *r, float *y)
 {
     if (dlk_conv_direct_fits(p)) {
+        const int tiles = dlk_conv_direct_lanes_fit(p, r);   /* the channel tiles */
 #if defined(__AVX512F__)
         float wt[DLK_CONV_DIRECT_WT];
         dlk_conv_direct_job j;
@@ -880,16 +923,14 @@ DLK_NOINLINE static void dlk_conv_direct_f32(const dlk_par *par, const dlk_conv_
         j.r = r;
         j.y = y;
         j.wt = NULL;
-        if (dlk_conv_direct_lanes_fit(p, r)) {   /* the weights by blocks of 16 output channels */
-            const int64_t taps = p->c_in * p->kernel[0] * p->kernel[1];
-            int64_t co, t;
-            for (co = 0; co < p->c_out; co++)
-                for (t = 0; t < taps; t++)
-                    wt[(co / 16 * taps + t) * 16 + co % 16] = w[co * taps + t];
+        if (tiles) {
+            dlk_conv_direct_blocks(p, w, wt);
             j.wt = wt;
         }
         dlk_parallel_for(par, dlk_conv_direct_rows_f32, &j, p->n * p->out[0]);
         return;
+#else
+        (void)tiles;
 #endif
     }
     dlk_conv_gemm_f32(par, p, x, w, b, r, y);

@@ -141,14 +141,15 @@ static void dlk_sigmoid_avx512(float *y, int64_t n, float alpha, int silu)
 /*@end*/
 
 /*@ dlk_act16_avx512 : dlk_epilogue_params dlk_relu_clip_avx512 dlk_epilogue_simd */
-#if defined(__AVX512F__)
 /* Whether dlk_act16_avx512 applies activation act: none, Relu, Clip,
- * Sigmoid or SiLU. */
-static int dlk_act16_takes(int64_t act)
+ * Sigmoid or SiLU. (Also without AVX-512: the compiler's passes ask.) */
+static inline int dlk_act16_takes(int64_t act)
 {
     return act == DLK_ACT_NONE || act == DLK_ACT_RELU || act == DLK_ACT_CLIP || act == DLK_ACT_SIGMOID ||
            act == DLK_ACT_SILU;
 }
+
+#if defined(__AVX512F__)
 
 /* e's activation (one dlk_act16_takes takes) of 16 values in a register,
  * for kernels that apply it before their store: lane by lane the functions

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "kernels/conv.h"
+#include "kernels/conv_pool.h"
+#include "kernels/threadpool.h"
 #include "sequential_pool.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -716,6 +718,183 @@ START_TEST(conv_direct_few_channels)
 }
 END_TEST
 
+/* The max pool of y (planes of h x w, pool q) by its definition: -inf,
+ * then every valid tap's value if greater (a NaN never wins). */
+static void naive_maxpool(const dlk_pool_params *q, const float *y, float *z)
+{
+    for (int64_t pl = 0; pl < q->n * q->c; pl++)
+        for (int64_t r = 0; r < q->out[0]; r++)
+            for (int64_t c = 0; c < q->out[1]; c++) {
+                float m = -INFINITY;
+                for (int64_t i = 0; i < q->kernel[0]; i++)
+                    for (int64_t j = 0; j < q->kernel[1]; j++) {
+                        const int64_t yr = r * q->strides[0] - q->pads[0] + i * q->dilations[0];
+                        const int64_t yc = c * q->strides[1] - q->pads[1] + j * q->dilations[1];
+                        if (yr >= 0 && yr < q->in[0] && yc >= 0 && yc < q->in[1] &&
+                            y[(pl * q->in[0] + yr) * q->in[1] + yc] > m)
+                            m = y[(pl * q->in[0] + yr) * q->in[1] + yc];
+                    }
+                z[(pl * q->out[0] + r) * q->out[1] + c] = m;
+            }
+}
+
+/* dlk_conv_maxpool_f32 (a stem conv and the MaxPool after it) against the
+ * naive conv, its activation and the naive pool, and bit for bit against
+ * dlk_conv_direct_f32 then the naive pool: random stems it fuses (1-4
+ * input channels, 16-64 output channels, kernels up to 7 x 7, strides 1-3,
+ * every activation the channel tiles apply), pools of 1-5 x 1-5 with
+ * strides 1-3, pads below the window and ceil mode or not, 1 and 2 images,
+ * on 1, 2 and 3 threads (shares of one group of pool rows, mid-image,
+ * across images: the threads' rings must not meet in the scratch); then
+ * ones it runs apart (24 output channels, a dilated pool, LeakyRelu). */
+START_TEST(conv_maxpool_fused)
+{
+    const dlk_par two = {2, sequential_run, NULL}, three = {3, sequential_run, NULL};
+    static const int64_t acts[] = {DLK_ACT_NONE, DLK_ACT_RELU, DLK_ACT_CLIP, DLK_ACT_SILU, DLK_ACT_SIGMOID};
+    for (int it = 0; it < 60; it++) {
+        const int apart = it >= 54;
+        dlk_conv_params p;
+        dlk_pool_params q;
+        memset(&p, 0, sizeof p);
+        memset(&q, 0, sizeof q);
+        p.n = rnd_int(1, 2);
+        p.c_in = rnd_int(1, 4);
+        p.c_out = it == 54 || it == 55 ? 24 : 16 * rnd_int(1, 4);
+        p.group = 1;
+        p.rank = 2;
+        for (int a = 0; a < 2; a++) {
+            p.kernel[a] = rnd_int(1, 7);
+            p.strides[a] = rnd_int(1, 3);
+            p.dilations[a] = 1;
+            p.pads[a] = rnd_int(0, p.kernel[a] - 1);
+            p.pads[2 + a] = rnd_int(0, p.kernel[a] - 1);
+            p.in[a] = rnd_int(p.kernel[a], 40);
+            p.out[a] = dlk_conv_out_dim(p.in[a], p.kernel[a], p.strides[a], 1, p.pads[a], p.pads[2 + a]);
+        }
+        p.ep.act = it == 56 || it == 57 ? DLK_ACT_LEAKY : acts[it % 5];
+        p.ep.alpha = p.ep.act == DLK_ACT_CLIP ? -0.5f : p.ep.act == DLK_ACT_LEAKY ? 0.1f : 1.0f;
+        p.ep.beta = 0.75f;
+        q.n = p.n;
+        q.c = p.c_out;
+        q.rank = 2;
+        for (int a = 0; a < 2; a++) {
+            q.in[a] = p.out[a];
+            q.kernel[a] = rnd_int(1, 5);
+            q.strides[a] = rnd_int(1, 3);
+            q.dilations[a] = it >= 58 ? 2 : 1;
+            q.pads[a] = rnd_int(0, q.kernel[a] - 1);
+            q.pads[2 + a] = rnd_int(0, q.kernel[a] - 1);
+            q.out[a] = dlk_pool_out_dim(q.in[a], q.kernel[a], q.strides[a], q.dilations[a], q.pads[a], q.pads[2 + a],
+                                        it % 2);
+        }
+        if (!dlk_conv_direct_fits(&p) || q.out[0] < 1 || q.out[1] < 1 || dlk_conv_maxpool_fits(&p, &q) == apart) {
+            it--;   /* a conv the direct kernel does not take, a pool of nothing, or not the kind wanted: again */
+            continue;
+        }
+        {
+            const int64_t ny = p.n * p.c_out * p.out[0] * p.out[1], nz = q.n * q.c * q.out[0] * q.out[1];
+            const int64_t plane = p.out[0] * p.out[1];
+            const dlk_par *par = it % 3 == 0 ? NULL : it % 3 == 1 ? &two : &three;
+            float *x = rnd_array(p.n * p.c_in * p.in[0] * p.in[1]);
+            float *w = rnd_array(p.c_out * p.c_in * p.kernel[0] * p.kernel[1]);
+            float *b = it % 4 == 3 ? NULL : rnd_array(p.c_out), *y = rnd_array(ny), *scratch = rnd_array(ny);
+            float *z = rnd_array(nz), *want = rnd_array(nz), *same = rnd_array(nz);
+            char what[240];
+            snprintf(what, sizeof what,
+                     "conv + max pool %lld images %lld->%lld %lldx%lld k%lldx%lld s%lldx%lld act %lld, pool "
+                     "k%lldx%lld s%lldx%lld d%lld pads %lld %lld %lld %lld -> %lldx%lld, threads %d%s",
+                     (long long)p.n, (long long)p.c_in, (long long)p.c_out, (long long)p.in[0], (long long)p.in[1],
+                     (long long)p.kernel[0], (long long)p.kernel[1], (long long)p.strides[0],
+                     (long long)p.strides[1], (long long)p.ep.act, (long long)q.kernel[0], (long long)q.kernel[1],
+                     (long long)q.strides[0], (long long)q.strides[1], (long long)q.dilations[0], (long long)q.pads[0],
+                     (long long)q.pads[1], (long long)q.pads[2], (long long)q.pads[3], (long long)q.out[0],
+                     (long long)q.out[1], par == NULL ? 1 : par->threads, apart ? " (run apart)" : "");
+            naive_conv(&p, x, w, b, y);
+            for (int64_t i = 0; i < ny; i += plane)
+                dlk_epilogue_f32(&p.ep, y + i, NULL, plane);
+            naive_maxpool(&q, y, want);
+            dlk_conv_maxpool_f32(par, &p, &q, x, w, b, z, scratch);
+            expect_floats(z, want, nz, 2e-5f, what);
+            dlk_conv_direct_f32(NULL, &p, x, w, b, NULL, y);
+            naive_maxpool(&q, y, same);
+            ck_assert_msg(memcmp(z, same, (size_t)nz * sizeof *z) == 0, "%s: not the bits of the conv then the pool",
+                          what);
+            free(x);
+            free(w);
+            free(b);
+            free(y);
+            free(scratch);
+            free(z);
+            free(want);
+            free(same);
+        }
+    }
+}
+END_TEST
+
+/* The same on real threads (the pool of threadpool.h), where two threads'
+ * rings in the scratch would race: a ResNet-like stem and pool (3 -> 32,
+ * 7x7/2, then 3x3/2 pad 1) on 2 and 4 threads, 20 runs each, bit for bit
+ * against one thread. */
+START_TEST(conv_maxpool_threads)
+{
+    dlk_conv_params p;
+    dlk_pool_params q;
+    memset(&p, 0, sizeof p);
+    memset(&q, 0, sizeof q);
+    p.n = 2;
+    p.c_in = 3;
+    p.c_out = 32;
+    p.group = 1;
+    p.rank = 2;
+    q.n = 2;
+    q.c = 32;
+    q.rank = 2;
+    for (int a = 0; a < 2; a++) {
+        p.in[a] = 75;
+        p.kernel[a] = 7;
+        p.strides[a] = 2;
+        p.dilations[a] = 1;
+        p.pads[a] = p.pads[2 + a] = 3;
+        p.out[a] = q.in[a] = 38;
+        q.kernel[a] = 3;
+        q.strides[a] = 2;
+        q.dilations[a] = 1;
+        q.pads[a] = q.pads[2 + a] = 1;
+        q.out[a] = 19;
+    }
+    p.ep.act = DLK_ACT_RELU;
+    ck_assert(dlk_conv_maxpool_fits(&p, &q));
+    {
+        const int64_t ny = 2 * 32 * 38 * 38, nz = 2 * 32 * 19 * 19;
+        float *x = rnd_array(2 * 3 * 75 * 75), *w = rnd_array(32 * 3 * 49), *b = rnd_array(32);
+        float *scratch = rnd_array(ny), *want = rnd_array(nz), *z = rnd_array(nz);
+        dlk_conv_maxpool_f32(NULL, &p, &q, x, w, b, want, scratch);
+        for (int threads = 2; threads <= 4; threads += 2) {
+            dlk_threadpool pool;
+            dlk_par par;
+            ck_assert_int_eq(dlk_threadpool_init(&pool, threads), 0);
+            par.threads = pool.threads;
+            par.run = dlk_threadpool_par_run;
+            par.pool = &pool;
+            for (int run = 0; run < 20; run++) {
+                memset(z, 0, (size_t)nz * sizeof *z);
+                dlk_conv_maxpool_f32(&par, &p, &q, x, w, b, z, scratch);
+                ck_assert_msg(memcmp(z, want, (size_t)nz * sizeof *z) == 0,
+                              "conv + max pool on %d threads, run %d: not the bits of one thread", threads, run);
+            }
+            dlk_threadpool_free(&pool);
+        }
+        free(x);
+        free(w);
+        free(b);
+        free(scratch);
+        free(want);
+        free(z);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kernels_conv");
@@ -736,6 +915,8 @@ int main(void)
     tcase_add_test(conv, conv_pointwise_prologue);
     tcase_add_test(conv, conv_pointwise_rows_split_two_threads);
     tcase_add_test(conv, conv_direct_few_channels);
+    tcase_add_test(conv, conv_maxpool_fused);
+    tcase_add_test(conv, conv_maxpool_threads);
     tcase_add_test(convt, t5_conv_transpose_2x2_to_7x7);
     tcase_add_test(convt, conv_transpose_output_padding_and_bias);
     tcase_add_test(convt, conv_transpose_1d_pads_and_negative_pads);

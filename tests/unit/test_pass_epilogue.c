@@ -3,8 +3,9 @@
  * is also compiled and run by the real dlcc at -O0 (no fusion) and -O2, and
  * the outputs must agree within 1e-5 relative; small cases are checked
  * against hand-computed values too. Also fuse-shuffle (a channel shuffle
- * stored by the grouped conv before it) and fuse-mean (a GlobalAveragePool
- * taken by the depthwise conv before it), in the same file as their passes. */
+ * stored by the grouped conv before it), fuse-mean (a GlobalAveragePool
+ * taken by the depthwise conv before it) and fuse-pool (a stem's MaxPool
+ * taken by the conv), in the same file as their passes. */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
 #include <math.h>
@@ -18,6 +19,7 @@
 #include "dlrt.h"
 #include "frontend/frontend.h"
 #include "ir/ops/epilogue.h"
+#include "kernels/pool.h"
 #define SCRATCH_TAG "epilogue"
 #include "scratch_dir.h"
 #include "model_builder.h"
@@ -637,6 +639,108 @@ START_TEST(depthwise_takes_global_average_pool)
 }
 END_TEST
 
+/* ------------------------------------------------------------- fuse-pool */
+
+/* A stem: x (n x 3 x h x w) -> Conv (c_out, 7x7/2, pads 3) -> Relu [-> also
+ * a graph output] -> MaxPool 3x3/2 (pads 1, ceil_mode) -> out. */
+static mb_model *stem_model(const int64_t *xd, int64_t c_out, int ceil_mode, bool relu_out, unsigned seed)
+{
+    const int64_t wd[4] = {c_out, xd[1], 7, 7}, bd[1] = {c_out}, pads[4] = {3, 3, 3, 3}, s2[2] = {2, 2};
+    const int64_t k3[2] = {3, 3}, p1[4] = {1, 1, 1, 1};
+    mb_model *m = mb_new(13);
+    Onnx__NodeProto *cv, *mp;
+    mb_input(m, "x", 4, xd);
+    mb_init_random(m, "w", 4, wd, seed);
+    mb_init_random(m, "b", 1, bd, seed + 1);
+    cv = mb_node(m, "Conv", "stem", "x,w,b", "y");
+    mb_attr_ints(cv, "pads", 4, pads);
+    mb_attr_ints(cv, "strides", 2, s2);
+    mb_node(m, "Relu", "relu", "y", "r");
+    mp = mb_node(m, "MaxPool", "pool", "r", "out");
+    mb_attr_ints(mp, "kernel_shape", 2, k3);
+    mb_attr_ints(mp, "strides", 2, s2);
+    mb_attr_ints(mp, "pads", 4, p1);
+    mb_attr_int(mp, "ceil_mode", ceil_mode);
+    mb_output(m, "out");
+    if (relu_out)
+        mb_output(m, "r");
+    return m;
+}
+
+/* The stem conv takes the MaxPool (its output the pool's, a scratch second
+ * output, `fused` "Relu,MaxPool") for 16 and 32 output channels; not for
+ * 24 (the channel tiles take whole blocks of 16) nor when the conv's
+ * output is also a graph output. The outputs are bit for bit those of
+ * -O2 without the pass, on 1 and 2 threads, built portable and for this
+ * machine (CFLAGS -march=native: the fused AVX-512 path where it has
+ * AVX-512); -O0 within 1e-5 of the largest output. */
+START_TEST(stem_takes_max_pool)
+{
+    static const int64_t xds[2][4] = {{1, 3, 40, 37}, {2, 3, 45, 50}};
+    make_dir();
+    for (int k = 0; k < 4; k++) {
+        const int64_t *xd = xds[k % 2], c_out = k == 2 ? 24 : 16 * (1 + k % 2);
+        const bool fuses = k < 2;
+        mb_model *m = stem_model(xd, c_out, k % 2, k == 3, 70u + (unsigned)k);
+        dl_diag d;
+        dl_graph *g = compile_graph(m, &d, true);
+        dl_node *pool = find_op(g, "MaxPool"), *conv = find_op(g, "Conv");
+        ck_assert_ptr_nonnull(conv);
+        if (fuses) {
+            ck_assert_ptr_null(pool);
+            ck_assert_int_eq(live_nodes(g), 1);
+            ck_assert_int_eq(conv->n_outputs, 2);
+            ck_assert_str_eq(conv->fused, "Relu,MaxPool");
+            ck_assert_ptr_eq(conv->outputs[0], g->outputs[0]);
+            ck_assert_int_eq(conv->outputs[1]->rank, 1);
+            ck_assert_int_eq(conv->outputs[1]->dims[0], xd[0] * c_out * ((xd[2] - 1) / 2 + 1) * ((xd[3] - 1) / 2 + 1));
+            ck_assert_int_eq(dl_conv_pool(conv)->rank, 2);
+        } else {
+            ck_assert_ptr_nonnull(pool);
+            ck_assert_int_eq(conv->n_outputs, 1);
+        }
+        dl_graph_free(g);
+        dl_diag_free(&d);
+        {   /* each run against the first of its build (portable, then -march=native): the same bits */
+            static const char *const levels[7] = {"-O2 --disable-pass=fuse-pool", "-O2", "-O2 --threads 2",
+                                                  "-O2 --disable-pass=fuse-pool", "-O2", "-O2 --threads 2", "-O0"};
+            const int64_t n = mb_count(4, xd);
+            float *x = mb_random_floats(n, 80u + (unsigned)k), top = 0.0f;
+            dlrt_tensor ref[2], yl;
+            ck_assert_int_eq(mb_save(m, path("model.onnx")), 0);
+            for (int l = 0; l < 7; l++) {
+                const int native = l >= 3 && l < 6;
+                dlrt_tensor *want = &ref[l == 6 ? 0 : native];
+                if (native)
+                    setenv("CFLAGS", "-march=native", 1);
+                run_model(levels[l], x, 4, xd, n, l % 3 == 0 && l < 6 ? want : &yl);
+                unsetenv("CFLAGS");
+                if (l % 3 == 0 && l < 6) {
+                    for (size_t i = 0; i < want->bytes / sizeof(float); i++)
+                        top = fmaxf(top, fabsf(((float *)want->data)[i]));
+                    continue;
+                }
+                ck_assert_int_eq((int)yl.bytes, (int)want->bytes);
+                for (size_t i = 0; i < want->bytes / sizeof(float); i++) {
+                    const float a = ((float *)yl.data)[i], b = ((float *)want->data)[i];
+                    if (l < 6)
+                        ck_assert_msg(a == b, "%s%s: y[%d] = %.9g, without fuse-pool %.9g", levels[l],
+                                      native ? " -march=native" : "", (int)i, (double)a, (double)b);
+                    else
+                        ck_assert_msg(fabsf(a - b) <= 1e-5f * top, "-O0: y[%d] = %g, -O2 %g (max |y| %g)", (int)i,
+                                      (double)a, (double)b, (double)top);
+                }
+                dlrt_tensor_free(&yl);
+            }
+            dlrt_tensor_free(&ref[0]);
+            dlrt_tensor_free(&ref[1]);
+            free(x);
+        }
+    }
+    remove_dir();
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("pass_epilogue");
@@ -647,6 +751,7 @@ static Suite *suite(void)
     tcase_add_test(tc, gemm_activations);
     tcase_add_test(tc, conv_silu);
     tcase_add_test(tc, depthwise_takes_global_average_pool);
+    tcase_add_test(tc, stem_takes_max_pool);
     tcase_add_test(tc, matmul_gelu);
     tcase_add_test(tc, not_fused_when_shared);
     tcase_add_test(tc, disabled_pass_leaves_graph);
