@@ -468,6 +468,19 @@ int dl_fuse_shuffle(dl_graph *g, dl_pass_context *ctx)
 
 /* ------------------------------------------------------------- fuse-mean */
 
+/* Gives n (one output) a second, empty output slot; false when out of memory. */
+static bool add_output_slot(dl_graph *g, dl_node *n)
+{
+    dl_value **outputs = dl_arena_alloc(&g->arena, 2 * sizeof *outputs);
+    if (outputs == NULL)
+        return false;
+    outputs[0] = n->outputs[0];
+    outputs[1] = NULL;
+    n->outputs = outputs;
+    n->n_outputs = 2;
+    return true;
+}
+
 /* A GlobalAveragePool of a depthwise conv's output (squeeze-excitation:
  * EfficientNet, MobileNetV3) becomes the conv's second output: the kernel
  * takes each plane's mean while the plane is in cache (dlk_depthwise_mean_f32),
@@ -478,7 +491,7 @@ int dl_fuse_mean(dl_graph *g, dl_pass_context *ctx)
     int fused = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         dl_node *pool = g->nodes[i], *n;
-        dl_value *y, *mean, **outputs;
+        dl_value *y, *mean;
         dlk_conv_params kp;
         fe_chain c;
         if (!is_op(pool, "GlobalAveragePool") || pool->n_inputs != 1 || pool->n_outputs != 1)
@@ -494,13 +507,8 @@ int dl_fuse_mean(dl_graph *g, dl_pass_context *ctx)
         if (!dl_conv_mean_fits(&kp))
             continue;
         c.n_absorbed = 0;
-        outputs = dl_arena_alloc(&g->arena, 3 * sizeof *outputs);
-        if (outputs == NULL || !absorb(&c, pool) || record_fused(g, n, &c))
+        if (!add_output_slot(g, n) || !absorb(&c, pool) || record_fused(g, n, &c))
             return ctx->diag->out_of_memory = true, dl_error(ctx->diag, n, "out of memory");
-        outputs[0] = y;
-        outputs[1] = outputs[2] = NULL;
-        n->outputs = outputs;
-        n->n_outputs = 2;
         dl_node_remove(g, pool);
         dl_node_set_output(n, 1, mean);
         if (n->op->infer(g, n, ctx->diag) < 0)
@@ -529,7 +537,7 @@ int dl_fuse_pool(dl_graph *g, dl_pass_context *ctx)
     int fused = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         dl_node *pool = g->nodes[i], *n;
-        dl_value *y, *pooled, *scratch, **outputs;
+        dl_value *y, *pooled, *scratch;
         dlk_pool_params *slot, q;
         dlk_conv_params kp;
         char name[512];
@@ -551,14 +559,9 @@ int dl_fuse_pool(dl_graph *g, dl_pass_context *ctx)
             continue;
         snprintf(name, sizeof name, "%s_pool_scratch", y->name ? y->name : "conv");
         scratch = dl_graph_add_value(g, name, DL_FLOAT, 1, (const int64_t[]){1});   /* shaped by infer */
-        outputs = dl_arena_alloc(&g->arena, 2 * sizeof *outputs);
         c.n_absorbed = 0;
-        if (scratch == NULL || outputs == NULL || !absorb(&c, pool) || record_fused(g, n, &c))
+        if (scratch == NULL || !add_output_slot(g, n) || !absorb(&c, pool) || record_fused(g, n, &c))
             return ctx->diag->out_of_memory = true, dl_error(ctx->diag, n, "out of memory");
-        outputs[0] = y;
-        outputs[1] = NULL;
-        n->outputs = outputs;
-        n->n_outputs = 2;
         dl_node_remove(g, pool);
         y->producer = NULL;
         dl_node_set_output(n, 0, pooled);

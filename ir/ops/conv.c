@@ -333,8 +333,10 @@ static int check_pool(dl_diag *d, const dl_node *n, const conv_attrs *a, const d
         n->n_outputs != 2 || kp->rank != 2 || conv_is_depthwise(kp))
         return dl_error(d, n, "a fused MaxPool needs a plain 2-D conv, not depthwise, with no residual, "
                         "prologue or shuffle, and two outputs (Y and the scratch tensor)");
-    if (q->rank != 2 || q->n != kp->n || q->c != kp->c_out || q->in[0] != kp->out[0] || q->in[1] != kp->out[1] ||
-        q->out[0] < 1 || q->out[1] < 1 || q->kernel[1] > DLK_MAXPOOL2D_MAX_KW)
+    if (q->out[0] < 1 || q->out[1] < 1 || q->kernel[1] > DLK_MAXPOOL2D_MAX_KW)
+        return dl_error(d, n, "the fused MaxPool has an empty output or a window wider than %d columns",
+                        DLK_MAXPOOL2D_MAX_KW);
+    if (q->rank != 2 || q->n != kp->n || q->c != kp->c_out || q->in[0] != kp->out[0] || q->in[1] != kp->out[1])
         return dl_error(d, n, "the fused MaxPool's input (%" PRId64 " x %" PRId64 " x %" PRId64 " x %" PRId64
                         ") is not the conv's output (%" PRId64 " x %" PRId64 " x %" PRId64 " x %" PRId64 ")",
                         q->n, q->c, q->in[0], q->in[1], kp->n, kp->c_out, kp->out[0], kp->out[1]);
@@ -353,6 +355,7 @@ static int check_shuffle(dl_diag *d, const dl_node *n, const dlk_conv_params *kp
 
 static int conv_infer(dl_graph *g, dl_node *n, dl_diag *d)
 {
+    const conv_attrs *a = n->params;
     dlk_conv_params kp;
     int64_t dims[DL_MAX_RANK];
     (void)g;
@@ -362,14 +365,12 @@ static int conv_infer(dl_graph *g, dl_node *n, dl_diag *d)
     dims[1] = kp.c_out;
     for (int i = 0; i < kp.rank; i++)
         dims[2 + i] = kp.out[i];
-    if (check_shuffle(d, n, &kp) < 0 || check_mean(d, n, n->params, &kp) < 0 ||
-        check_pool(d, n, n->params, &kp) < 0)
+    if (check_shuffle(d, n, &kp) < 0 || check_mean(d, n, a, &kp) < 0 || check_pool(d, n, a, &kp) < 0)
         return -1;
-    if (((const conv_attrs *)n->params)->pool.rank != 0) {
-        const dlk_pool_params *q = &((const conv_attrs *)n->params)->pool;
+    if (a->pool.rank != 0) {   /* the pool's output, and the scratch of the conv's size */
         const int64_t scratch = kp.n * kp.c_out * kp.out[0] * kp.out[1];
-        dims[2] = q->out[0];
-        dims[3] = q->out[1];
+        dims[2] = a->pool.out[0];
+        dims[3] = a->pool.out[1];
         dl_value_set_shape(n->outputs[0], DL_FLOAT, 4, dims);
         dl_value_set_shape(n->outputs[1], DL_FLOAT, 1, &scratch);
         return 0;
