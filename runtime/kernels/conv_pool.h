@@ -36,7 +36,8 @@
  * pool of stride >= 1 and dilation 1 whose window rows fit the ring. */
 static int dlk_conv_maxpool_fits(const dlk_conv_params *p, const dlk_pool_params *q)
 {
-    return dlk_conv_direct_fits(p) && dlk_conv_direct_lanes_fit(p, NULL) && q->rank == 2 && q->n == p->n && q->c == p->c_out && q->in[0] == p->out[0] && q->in[1] == p->out[1] &&
+    return dlk_conv_direct_fits(p) && dlk_conv_direct_lanes_fit(p, NULL) && q->rank == 2 && q->n == p->n &&
+           q->c == p->c_out && q->in[0] == p->out[0] && q->in[1] == p->out[1] &&
            q->kernel[0] <= DLK_CONV_MAXPOOL_MAX_K && q->kernel[1] <= DLK_CONV_MAXPOOL_MAX_K &&
            q->dilations[0] == 1 && q->dilations[1] == 1 && q->strides[0] >= 1 && q->strides[1] >= 1 &&
            q->pads[0] < q->kernel[0] && q->pads[1] < q->kernel[1] && q->out[0] >= 1 && q->out[1] >= 1;
@@ -56,7 +57,8 @@ typedef struct dlk_conv_maxpool_job {
  * rows (its window's valid conv rows), ow_n conv columns: the window's
  * maxima in the order dlk_maxpool2d_row_avx512 takes them (each column's
  * rows first, then the columns left to right; the loaded value is max's
- * first operand, so a NaN never wins), 16 pool columns transposed to the
+ * first operand, so a NaN never wins and a column's maximum is never NaN:
+ * max(u, -inf) is u), 16 pool columns transposed to the
  * channel planes at a time. y: the pool row of channel 16 cb; plane: the
  * pool output's plane size. */
 static void dlk_conv_maxpool_row(const dlk_pool_params *q, const float *const *rows, int64_t nr, int64_t cb,
@@ -70,7 +72,6 @@ static void dlk_conv_maxpool_row(const dlk_pool_params *q, const float *const *r
         __m512 v[16];
         for (j = 0; j < 16; j++) {
             __m512 acc = ninf;
-            int first = 1;
             for (k = 0; k < kw && j < m; k++) {
                 const int64_t col = (j0 + j) * sw - pl + k;
                 __m512 u = ninf;
@@ -78,8 +79,7 @@ static void dlk_conv_maxpool_row(const dlk_pool_params *q, const float *const *r
                     continue;
                 for (r = 0; r < nr; r++)
                     u = _mm512_max_ps(_mm512_loadu_ps(rows[r] + (cb * ow_n + col) * 16), u);
-                acc = first ? u : _mm512_max_ps(u, acc);
-                first = 0;
+                acc = _mm512_max_ps(u, acc);
             }
             v[j] = acc;
         }
@@ -89,13 +89,21 @@ static void dlk_conv_maxpool_row(const dlk_pool_params *q, const float *const *r
     }
 }
 
+/* Conv row i of image img in its thread's ring, which starts at conv row
+ * base: kh slots, row i in slot (i - base) % kh. */
+static float *dlk_conv_maxpool_slot(const dlk_conv_maxpool_job *m, int64_t img, int64_t base, int64_t i)
+{
+    const int64_t oh_n = m->c.p->out[0], kh = m->q->kernel[0];
+    return m->ring + (img * oh_n + base + (i - base) % kh) * m->c.p->c_out * m->c.p->out[1];
+}
+
 /* Items: (image, group of job->group pool rows). */
 static void dlk_conv_maxpool_rows_f32(void *arg, int64_t begin, int64_t end)
 {
     const dlk_conv_maxpool_job *m = (const dlk_conv_maxpool_job *)arg;
     const dlk_conv_params *p = m->c.p;
     const dlk_pool_params *q = m->q;
-    const int64_t oh_n = p->out[0], row_floats = p->c_out * p->out[1], kh = q->kernel[0];
+    const int64_t oh_n = p->out[0], kh = q->kernel[0];
     const int64_t sh = q->strides[0], ph = q->pads[0], ph_n = q->out[0], groups = (ph_n + m->group - 1) / m->group;
     const int64_t plane = q->out[0] * q->out[1];
     dlk_conv_direct_ring ring;
@@ -117,11 +125,10 @@ static void dlk_conv_maxpool_rows_f32(void *arg, int64_t begin, int64_t end)
                 next = lo;
             for (; next < hi; next++) {
                 dlk_conv_direct_taps(&m->c, img, next, &ring, tap);
-                dlk_conv_direct_lanes_row(&m->c, tap, m->ring + (img * oh_n + base + (next - base) % kh) * row_floats,
-                                          NULL, 1);
+                dlk_conv_direct_lanes_row(&m->c, tap, dlk_conv_maxpool_slot(m, img, base, next), NULL, 1);
             }
             for (i = lo; i < hi; i++)
-                rows[i - lo] = m->ring + (img * oh_n + base + (i - base) % kh) * row_floats;
+                rows[i - lo] = dlk_conv_maxpool_slot(m, img, base, i);
             for (cb = 0; cb < p->c_out / 16; cb++)
                 dlk_conv_maxpool_row(q, rows, hi - lo, cb, m->y + (img * p->c_out + 16 * cb) * plane + r * q->out[1],
                                      plane);
