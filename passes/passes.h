@@ -81,6 +81,8 @@ int dl_fuse_mean(dl_graph *g, dl_pass_context *ctx);
 int dl_fuse_pool(dl_graph *g, dl_pass_context *ctx);
 /* 3x3 stride-1 convs -> WinogradConv (passes/winograd.c) */
 int dl_winograd(dl_graph *g, dl_pass_context *ctx);
+/* the other non-pointwise convs with output channels in blocks of 32 -> the channel tiles (passes/winograd.c) */
+int dl_conv_tiles_pass(dl_graph *g, dl_pass_context *ctx);
 
 /* Remove nodes whose results nobody uses. */
 int dl_eliminate_dead_code(dl_graph *g, dl_pass_context *ctx);

@@ -29,12 +29,27 @@
 
 #include "ir/ops/epilogue.h"
 #include "ir/ops/window.h"
+#include "kernels/conv_pool.h"
+#include "kernels/conv_tiles.h"
 #include "kernels/winograd.h"
 #include "passes/passes.h"
 
 #define WG_MIN_TILES 32
 #define WG_MIN_TILES2 36
 #define WG_MIN_CHANNELS 16
+/* Fewer output channels than this leave F(2x2) to conv-tiles where it runs (see below) */
+#define WG_MIN_CHANNELS2 64
+
+/* Whether conv-tiles runs: an AVX-512 target, the pass enabled. */
+static bool tiles_take(const dl_pass_context *ctx)
+{
+    int n;
+    const dl_pass *list = dl_pass_list(&n);
+    for (int i = 0; i < n; i++)
+        if (strcmp(list[i].name, "conv-tiles") == 0)
+            return ctx->vector_bits == 512 && dl_pass_enabled(&list[i], ctx);
+    return false;
+}
 
 static bool is_f32(const dl_value *v)
 {
@@ -92,7 +107,7 @@ static bool is_candidate(const dl_node *n, dl_diag *d, dlk_winograd_params *kp)
 
 /* The Winograd variant faster than the packed-GEMM conv for this shape:
  * 4 (F(4x4)), 2 (F(2x2)) or 0 (neither). */
-static int pays(const dlk_winograd_params *kp)
+static int pays(const dlk_winograd_params *kp, const dl_pass_context *ctx)
 {
     int64_t tiles4 = ((kp->out[0] + 3) / 4) * ((kp->out[1] + 3) / 4);
     int64_t tiles2 = ((kp->out[0] + 1) / 2) * ((kp->out[1] + 1) / 2);
@@ -100,6 +115,8 @@ static int pays(const dlk_winograd_params *kp)
         return 0;
     if (tiles4 >= WG_MIN_TILES)
         return 4;
+    if (tiles_take(ctx) && kp->c_out < WG_MIN_CHANNELS2 && kp->c_out % 32 == 0)
+        return 0;   /* the channel tiles beat F(2x2) there */
     return tiles2 >= WG_MIN_TILES2 ? 2 : 0;
 }
 
@@ -181,7 +198,7 @@ int dl_winograd(dl_graph *g, dl_pass_context *ctx)
         dlk_winograd_params kp;
         if (!is_candidate(n, ctx->diag, &kp))
             continue;
-        kp.m = pays(&kp);
+        kp.m = pays(&kp, ctx);
         if (kp.m == 0 || !dlk_winograd_fits(&kp)) {
             skipped++;
             continue;
@@ -193,5 +210,80 @@ int dl_winograd(dl_graph *g, dl_pass_context *ctx)
     dl_pass_log(ctx, "winograd",
                 "%d 3x3 stride-1 convs -> WinogradConv (%d F(4x4), %d F(2x2)), %d left (too few tiles or channels)",
                 rewritten[0] + rewritten[1], rewritten[0], rewritten[1], skipped);
+    return 0;
+}
+
+/* ------------------------------------------------------------ conv-tiles */
+
+/* conv-tiles (-O2, AVX-512 targets): a float32 2-D Conv wider than 1x1
+ * with constant weights, group 1 and output channels in blocks of 32 that
+ * no other kernel took (not a stem: dlk_conv_direct_f32; no Winograd, no
+ * prologue, shuffle or pool) runs on the channel tiles of
+ * runtime/kernels/conv_tiles.h: its weights are reordered here by blocks of
+ * 16 output channels, and a second output gives the kernel arena bytes for
+ * the zero-padded image. Pointwise convs stay on the packed product (their
+ * B is the input itself: nothing to gather). In the models, one thread
+ * (Zen 5), against the packed product: light ResNet-50's stride-2 3x3 convs
+ * and 7x7x512 3x3 convs, DenseNet-121's 7x7 and 14x14 3x3 convs of 32
+ * outputs (which F(2x2) took before; see pays()); figures in the README. */
+static bool tiles_candidate(const dl_node *n, dl_diag *d, dlk_conv_params *kp)
+{
+    dl_node *m = (dl_node *)n;
+    const dl_value *x, *w;
+    if (n->dead || n->op == NULL || strcmp(n->op_type, "Conv") != 0 || n->n_outputs != 1 || n->n_inputs < 2 ||
+        dl_conv_tiles(m) == NULL)
+        return false;
+    x = n->inputs[0];
+    w = n->inputs[1];
+    if (!is_f32(x) || x->rank != 4 || x->data != NULL || !is_f32(w) || w->data == NULL || w->rank != 4 ||
+        *dl_conv_prologue(m) != DL_CONV_PROLOGUE_NONE || *dl_conv_shuffle(m) || dl_conv_pool(m)->rank != 0)
+        return false;
+    if (dl_conv_params(d, n, kp) < 0)
+        return false;
+    return kp->kernel[0] * kp->kernel[1] > 1 && !dlk_conv_direct_fits(kp) && dlk_conv_tiles_fits(kp) &&
+           dl_value_numel(n->outputs[0]) > 0;
+}
+
+static int tiles_rewrite(dl_graph *g, dl_pass_context *ctx, dl_node *n, const dlk_conv_params *kp)
+{
+    const dl_value *w = n->inputs[1];
+    dl_value *wt, *scratch, **outputs;
+    char name[512];
+    snprintf(name, sizeof name, "%s_tiles", w->name ? w->name : "W");
+    wt = dl_graph_add_value(g, name, DL_FLOAT, 4, w->dims);
+    snprintf(name, sizeof name, "%s_tiles_scratch", n->outputs[0]->name ? n->outputs[0]->name : "conv");
+    scratch = dl_graph_add_value(g, name, DL_FLOAT, 1, (const int64_t[]){1});   /* shaped by infer */
+    outputs = dl_arena_alloc(&g->arena, 2 * sizeof *outputs);
+    if (wt == NULL || scratch == NULL || outputs == NULL || dl_value_alloc_data(g, wt) == NULL)
+        return ctx->diag->out_of_memory = true, dl_error(ctx->diag, n, "out of memory in pass 'conv-tiles'");
+    dlk_conv_tiles_weights_f32(kp->c_out, kp->c_in * kp->kernel[0] * kp->kernel[1], w->data, wt->data);
+    if (dl_node_set_input(g, n, 1, wt))
+        return ctx->diag->out_of_memory = true, dl_error(ctx->diag, n, "out of memory in pass 'conv-tiles'");
+    outputs[0] = n->outputs[0];
+    outputs[1] = NULL;
+    n->outputs = outputs;
+    n->n_outputs = 2;
+    dl_node_set_output(n, 1, scratch);
+    *dl_conv_tiles(n) = 1;
+    return n->op->infer(g, n, ctx->diag);
+}
+
+int dl_conv_tiles_pass(dl_graph *g, dl_pass_context *ctx)
+{
+    int taken = 0;
+    if (ctx->vector_bits != 512) {
+        dl_pass_log(ctx, "conv-tiles", "none: the target has no AVX-512 (--cpu)");
+        return 0;
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        dl_node *n = g->nodes[i];
+        dlk_conv_params kp;
+        if (!tiles_candidate(n, ctx->diag, &kp))
+            continue;
+        if (tiles_rewrite(g, ctx, n, &kp) < 0)
+            return -1;
+        taken++;
+    }
+    dl_pass_log(ctx, "conv-tiles", "%d convs run on channel tiles (weights reordered by blocks of 16 outputs)", taken);
     return 0;
 }

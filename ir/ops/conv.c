@@ -10,7 +10,9 @@
  * channels (a stem) directly (dlk_conv_direct_f32), 2-D depthwise Conv as a
  * direct kernel (dlk_depthwise_f32, split over channels). A pointwise Conv may also
  * carry an input prologue (dl_conv_prologue, ir/ops/epilogue.h), a stem the
- * MaxPool after it (dl_conv_pool: dlk_conv_maxpool_f32). */
+ * MaxPool after it (dl_conv_pool: dlk_conv_maxpool_f32), a conv with
+ * output channels in pairs of blocks of 16 its weights reordered at compile
+ * time for the channel tiles (dl_conv_tiles: dlk_conv_tiles_f32). */
 #include <inttypes.h>
 #include <string.h>
 
@@ -18,6 +20,7 @@
 #include "ir/ops/window.h"
 #include "kernels/conv.h"
 #include "kernels/conv_pool.h"
+#include "kernels/conv_tiles.h"
 #include "kernels/depthwise.h"
 
 typedef struct conv_attrs {
@@ -29,6 +32,7 @@ typedef struct conv_attrs {
     int64_t prologue;                              /* Conv: set by conv-prologue (see dl_conv_prologue) */
     int64_t shuffle;                               /* Conv: set by fuse-shuffle (see dl_conv_shuffle) */
     dlk_pool_params pool;                          /* Conv: set by fuse-pool (see dl_conv_pool); rank 0: none */
+    int64_t tiles;                                 /* Conv: set by conv-tiles (see dl_conv_tiles) */
 } conv_attrs;
 
 /* ------------------------------------------------------------ attributes */
@@ -245,6 +249,12 @@ dlk_pool_params *dl_conv_pool(dl_node *n)
     return a != NULL && !a->transpose ? &a->pool : NULL;
 }
 
+int64_t *dl_conv_tiles(dl_node *n)
+{
+    conv_attrs *a = n->params;
+    return a != NULL && !a->transpose ? &a->tiles : NULL;
+}
+
 /* The residual input of a fused Conv, or NULL. */
 static const dl_value *conv_residual(const dl_node *n)
 {
@@ -272,6 +282,8 @@ static const char *conv_kernel(const conv_attrs *a, const dlk_conv_params *kp)
         return "dlk_conv_transpose_f32";
     if (a->prologue != DL_CONV_PROLOGUE_NONE)
         return "dlk_conv_gemm_prologue_f32";
+    if (a->tiles)
+        return "dlk_conv_tiles_f32";
     if (conv_is_depthwise(kp))
         return "dlk_depthwise_f32";
     return dlk_conv_direct_fits(kp) ? "dlk_conv_direct_f32" : "dlk_conv_gemm_f32";
@@ -313,7 +325,7 @@ bool dl_conv_mean_fits(const dlk_conv_params *kp)
 
 static int check_mean(dl_diag *d, const dl_node *n, const conv_attrs *a, const dlk_conv_params *kp)
 {
-    if (n->n_outputs <= 1 || a->pool.rank != 0)
+    if (n->n_outputs <= 1 || a->pool.rank != 0 || a->tiles)
         return 0;
     if (n->n_outputs != 2 || a->transpose || a->prologue != DL_CONV_PROLOGUE_NONE || !dl_conv_mean_fits(kp))
         return dl_error(d, n, "has %d outputs; a second one (the channels' means) needs a 2-D depthwise Conv",
@@ -343,6 +355,20 @@ static int check_pool(dl_diag *d, const dl_node *n, const conv_attrs *a, const d
     return 0;
 }
 
+/* Reordered weights (conv-tiles) go with a plain conv the channel tiles
+ * take and a second output for the padded image. */
+static int check_tiles(dl_diag *d, const dl_node *n, const conv_attrs *a, const dlk_conv_params *kp)
+{
+    if (!a->tiles)
+        return 0;
+    if (a->transpose || a->prologue != DL_CONV_PROLOGUE_NONE || a->pool.rank != 0 || !dlk_conv_tiles_fits(kp) ||
+        n->n_outputs != 2)
+        return dl_error(d, n, "weights reordered for the channel tiles need a plain 2-D conv of group 1 with output "
+                        "channels in multiples of 32, a kernel of at most %d taps, and two outputs (Y and the "
+                        "scratch tensor)", DLK_CONV_TILES_TAPS);
+    return 0;
+}
+
 static int check_shuffle(dl_diag *d, const dl_node *n, const dlk_conv_params *kp)
 {
     if (kp->shuffle && !dl_conv_shuffle_fits(kp))
@@ -365,8 +391,15 @@ static int conv_infer(dl_graph *g, dl_node *n, dl_diag *d)
     dims[1] = kp.c_out;
     for (int i = 0; i < kp.rank; i++)
         dims[2 + i] = kp.out[i];
-    if (check_shuffle(d, n, &kp) < 0 || check_mean(d, n, a, &kp) < 0 || check_pool(d, n, a, &kp) < 0)
+    if (check_shuffle(d, n, &kp) < 0 || check_mean(d, n, a, &kp) < 0 || check_pool(d, n, a, &kp) < 0 ||
+        check_tiles(d, n, a, &kp) < 0)
         return -1;
+    if (a->tiles) {   /* the scratch: one padded image */
+        const int64_t scratch = dlk_conv_tiles_scratch(&kp);
+        dl_value_set_shape(n->outputs[0], DL_FLOAT, (int)kp.rank + 2, dims);
+        dl_value_set_shape(n->outputs[1], DL_FLOAT, 1, &scratch);
+        return 0;
+    }
     if (a->pool.rank != 0) {   /* the pool's output, and the scratch of the conv's size */
         const int64_t scratch = kp.n * kp.c_out * kp.out[0] * kp.out[1];
         dims[2] = a->pool.out[0];
@@ -400,10 +433,13 @@ static int conv_eval(dl_graph *g, dl_node *n, dl_diag *d)
     if (conv_make_params(d, n, &kp) < 0)
         return -1;
     if (check_prologue(d, n, a, &kp) < 0 || check_shuffle(d, n, &kp) < 0 || check_mean(d, n, a, &kp) < 0 ||
-        check_pool(d, n, a, &kp) < 0)
+        check_pool(d, n, a, &kp) < 0 || check_tiles(d, n, a, &kp) < 0)
         return -1;
     kernel = conv_kernel(a, &kp);
-    if (a->pool.rank != 0)
+    if (a->tiles)
+        dlk_conv_tiles_f32(NULL, &kp, input_data(n, 0), input_data(n, 1), input_data(n, 2), input_data(n, 3),
+                           n->outputs[0]->data, n->outputs[1]->data);
+    else if (a->pool.rank != 0)
         dlk_conv_maxpool_f32(NULL, &kp, &a->pool, input_data(n, 0), input_data(n, 1), input_data(n, 2),
                              n->outputs[0]->data, n->outputs[1]->data);
     else if (n->n_outputs == 2)
@@ -463,10 +499,10 @@ static int conv_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     if (dl_value_numel(n->outputs[0]) == 0)
         return 0;
     if (check_prologue(d, n, a, &kp) < 0 || check_shuffle(d, n, &kp) < 0 || check_mean(d, n, a, &kp) < 0 ||
-        check_pool(d, n, a, &kp) < 0)
+        check_pool(d, n, a, &kp) < 0 || check_tiles(d, n, a, &kp) < 0)
         return -1;
-    kernel = a->pool.rank != 0    ? "dlk_conv_maxpool_f32"
-             : n->n_outputs == 2 ? "dlk_depthwise_mean_f32"
+    kernel = a->pool.rank != 0                 ? "dlk_conv_maxpool_f32"
+             : n->n_outputs == 2 && !a->tiles ? "dlk_depthwise_mean_f32"
                                  : conv_kernel(a, &kp);
     r = (int)kp.rank;
     dl_lower_need(l, kernel);

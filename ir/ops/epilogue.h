@@ -71,6 +71,12 @@ bool dl_conv_mean_fits(const struct dlk_conv_params *kp);
  * nobody reads. */
 struct dlk_pool_params;
 struct dlk_pool_params *dl_conv_pool(dl_node *n);
+
+/* A Conv whose weights input holds them reordered by blocks of 16 output
+ * channels (passes/winograd.c, conv-tiles; dlk_conv_tiles_weights_f32, W's
+ * shape kept) runs dlk_conv_tiles_f32: *dl_conv_tiles(n) is 1, and output 1
+ * is a scratch tensor for the zero-padded image. NULL as dl_conv_pool. */
+int64_t *dl_conv_tiles(dl_node *n);
 int dl_maxpool_params(dl_diag *d, const dl_node *n, struct dlk_pool_params *kp);
 bool dl_maxpool_plain(const dl_node *n);
 

@@ -9,6 +9,7 @@
 
 #include "kernels/conv.h"
 #include "kernels/conv_pool.h"
+#include "kernels/conv_tiles.h"
 #include "kernels/threadpool.h"
 #include "sequential_pool.h"
 
@@ -718,6 +719,100 @@ START_TEST(conv_direct_few_channels)
 }
 END_TEST
 
+/* dlk_conv_tiles_f32 (weights reordered by dlk_conv_tiles_weights_f32)
+ * against the naive loops and the epilogue: random 2-D convs it takes (32
+ * or 64 output channels, 5-40 input channels, kernels 1x2 to 7x7, strides
+ * 1-3, dilations 1-2, uneven pads, output rows 1 to 40 wide: the two-row
+ * tiles of narrow planes, each fast tile width 7..14 and the others, rows
+ * cut in several tiles), every activation kind, a residual before and after
+ * it, with and without a bias, 1 and 2 images, 1 and 2 threads (shares
+ * starting mid-pair and mid-row). */
+START_TEST(conv_tiles_match_direct_loops)
+{
+    const dlk_par two = {2, sequential_run, NULL};
+    static const int64_t acts[] = {DLK_ACT_NONE, DLK_ACT_RELU, DLK_ACT_CLIP, DLK_ACT_SILU, DLK_ACT_LEAKY,
+                                   DLK_ACT_SIGMOID};
+    for (int it = 0; it < 60; it++) {
+        dlk_conv_params p;
+        memset(&p, 0, sizeof p);
+        p.n = rnd_int(1, 2);
+        p.c_in = rnd_int(5, 40);
+        p.c_out = 32 * rnd_int(1, 2);
+        p.group = 1;
+        p.rank = 2;
+        p.kernel[0] = rnd_int(1, 7);
+        p.kernel[1] = rnd_int(p.kernel[0] == 1 ? 2 : 1, 7);
+        for (int a = 0; a < 2; a++) {
+            p.strides[a] = rnd_int(1, 3);
+            p.dilations[a] = it % 5 == 4 ? 2 : 1;
+            p.pads[a] = rnd_int(0, 3);
+            p.pads[2 + a] = rnd_int(0, 3);
+        }
+        {   /* output rows of 1 .. 40 values */
+            const int64_t ow = it < 14 ? it + 1 : rnd_int(1, 40), oh = rnd_int(1, 9);
+            p.in[0] = (oh - 1) * p.strides[0] + (p.kernel[0] - 1) * p.dilations[0] + 1 - p.pads[0] - p.pads[2];
+            p.in[1] = (ow - 1) * p.strides[1] + (p.kernel[1] - 1) * p.dilations[1] + 1 - p.pads[1] - p.pads[3];
+        }
+        if (p.in[0] < 1 || p.in[1] < 1) {
+            it--;   /* the pads ate the plane: draw again */
+            continue;
+        }
+        for (int a = 0; a < 2; a++)
+            p.out[a] = dlk_conv_out_dim(p.in[a], p.kernel[a], p.strides[a], p.dilations[a], p.pads[a], p.pads[2 + a]);
+        p.ep.act = acts[it % 6];
+        p.ep.alpha = p.ep.act == DLK_ACT_CLIP ? -0.5f : p.ep.act == DLK_ACT_LEAKY ? 0.1f : 1.0f;
+        p.ep.beta = 0.75f;
+        p.ep.residual = (it / 6) % 3;
+        ck_assert(dlk_conv_tiles_fits(&p));
+        {
+            const int64_t k = p.c_in * p.kernel[0] * p.kernel[1];
+            const int64_t nx = p.n * p.c_in * p.in[0] * p.in[1], ny = p.n * p.c_out * p.out[0] * p.out[1];
+            const int64_t plane = p.out[0] * p.out[1];
+            float *x = rnd_array(nx), *w = rnd_array(p.c_out * k), *wt = rnd_array(p.c_out * k);
+            float *b = it % 4 == 3 ? NULL : rnd_array(p.c_out), *res = p.ep.residual ? rnd_array(ny) : NULL;
+            float *y = rnd_array(ny), *want = rnd_array(ny), *scratch = rnd_array(dlk_conv_tiles_scratch(&p));
+            char what[200];
+            naive_conv(&p, x, w, b, want);
+            for (int64_t q = 0; q < ny; q += plane)
+                dlk_epilogue_f32(&p.ep, want + q, res != NULL ? res + q : NULL, plane);
+            dlk_conv_tiles_weights_f32(p.c_out, k, w, wt);
+            snprintf(what, sizeof what,
+                     "conv tiles %lld images %lld->%lld %lldx%lld k%lldx%lld s%lldx%lld d%lld pads %lld %lld %lld "
+                     "%lld act %lld res %lld, threads %d",
+                     (long long)p.n, (long long)p.c_in, (long long)p.c_out, (long long)p.in[0], (long long)p.in[1],
+                     (long long)p.kernel[0], (long long)p.kernel[1], (long long)p.strides[0],
+                     (long long)p.strides[1], (long long)p.dilations[0], (long long)p.pads[0], (long long)p.pads[1],
+                     (long long)p.pads[2], (long long)p.pads[3], (long long)p.ep.act, (long long)p.ep.residual,
+                     1 + it % 2);
+            dlk_conv_tiles_f32(it % 2 ? &two : NULL, &p, x, wt, b, res, y, scratch);
+            expect_floats(y, want, ny, 1e-4f, what);   /* sums of up to 1960 products */
+            free(x);
+            free(w);
+            free(wt);
+            free(b);
+            free(res);
+            free(y);
+            free(want);
+            free(scratch);
+        }
+    }
+}
+END_TEST
+
+/* Tiles of 16 output channels are not taken, nor groups. */
+START_TEST(conv_tiles_fit)
+{
+    dlk_conv_params p = params2d(1, 8, 32, 1, 9, 9, 3, 3, 1, 1, 1);
+    ck_assert(dlk_conv_tiles_fits(&p));
+    p.c_out = 48;
+    ck_assert(!dlk_conv_tiles_fits(&p));
+    p = params2d(1, 8, 32, 2, 9, 9, 3, 3, 1, 1, 1);
+    ck_assert(!dlk_conv_tiles_fits(&p));
+    p = params2d(1, 8, 32, 1, 20, 20, 9, 9, 1, 1, 1);
+    ck_assert(!dlk_conv_tiles_fits(&p));
+}
+END_TEST
+
 /* The max pool of y (planes of h x w, pool q) by its definition: -inf,
  * then every valid tap's value if greater (a NaN never wins). */
 static void naive_maxpool(const dlk_pool_params *q, const float *y, float *z)
@@ -917,6 +1012,8 @@ int main(void)
     tcase_add_test(conv, conv_direct_few_channels);
     tcase_add_test(conv, conv_maxpool_fused);
     tcase_add_test(conv, conv_maxpool_threads);
+    tcase_add_test(conv, conv_tiles_match_direct_loops);
+    tcase_add_test(conv, conv_tiles_fit);
     tcase_add_test(convt, t5_conv_transpose_2x2_to_7x7);
     tcase_add_test(convt, conv_transpose_output_padding_and_bias);
     tcase_add_test(convt, conv_transpose_1d_pads_and_negative_pads);

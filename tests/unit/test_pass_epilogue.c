@@ -130,6 +130,24 @@ static void run_model(const char *level, const float *x, int rank, const int64_t
     ck_assert_int_eq(dlrt_read_npy(path(out), y, err, sizeof err), 0);
 }
 
+/* The same with a second input x2. */
+static void run_model2(const char *level, const float *x, const int64_t *xd, int64_t n, const float *x2,
+                       const int64_t *x2d, int64_t n2, dlrt_tensor *y)
+{
+    char args[1536], err[256], out[64];
+    dlrt_tensor a = {1, 4, {0}, (void *)x, (size_t)n * sizeof(float)}, b = {1, 4, {0}, (void *)x2, (size_t)n2 * sizeof(float)};
+    memcpy(a.dims, xd, sizeof(int64_t) * 4);
+    memcpy(b.dims, x2d, sizeof(int64_t) * 4);
+    ck_assert_int_eq(dlrt_write_npy(path("x.npy"), &a, err, sizeof err), 0);
+    ck_assert_int_eq(dlrt_write_npy(path("x2.npy"), &b, err, sizeof err), 0);
+    snprintf(out, sizeof out, "out%s", level);
+    snprintf(args, sizeof args, "run '%s' --input x='%s' --input x2='%s' --output-dir '%s' %s", path("model.onnx"),
+             path("x.npy"), path("x2.npy"), path(out), level);
+    ck_assert_msg(run_dlcc(args) == 0, "dlcc %s failed", level);
+    snprintf(out, sizeof out, "out%s/out.npy", level);
+    ck_assert_int_eq(dlrt_read_npy(path(out), y, err, sizeof err), 0);
+}
+
 /* -O0 and -O2 agree within 1e-5 relative; returns the -O2 output (caller frees). */
 static dlrt_tensor run_both(mb_model *m, const float *x, int rank, const int64_t *dims, int64_t n)
 {
@@ -741,6 +759,115 @@ START_TEST(stem_takes_max_pool)
 }
 END_TEST
 
+/* x -> Conv 3x3/2 (c1 outputs) -> Relu -> Conv 3x3 pad 1 (c2 outputs) + x2
+ * (a residual) -> out: the first conv reads a 20-channel image, the second
+ * the first's small plane. */
+static mb_model *tiles_model(const int64_t *xd, int64_t c1, int64_t c2, unsigned seed)
+{
+    const int64_t w1d[4] = {c1, xd[1], 3, 3}, w2d[4] = {c2, c1, 3, 3}, b1d[1] = {c1}, b2d[1] = {c2};
+    const int64_t p1[4] = {1, 1, 1, 1}, s2[2] = {2, 2}, p0[4] = {0, 1, 2, 1};
+    const int64_t rd[4] = {xd[0], c2, (xd[2] - 1) / 2 + 1, (xd[3] - 1) / 2 + 1};
+    mb_model *m = mb_new(13);
+    Onnx__NodeProto *a, *b;
+    mb_input(m, "x", 4, xd);
+    mb_input(m, "x2", 4, rd);
+    mb_init_random(m, "w1", 4, w1d, seed);
+    mb_init_random(m, "b1", 1, b1d, seed + 1);
+    mb_init_random(m, "w2", 4, w2d, seed + 2);
+    mb_init_random(m, "b2", 1, b2d, seed + 3);
+    a = mb_node(m, "Conv", "down", "x,w1,b1", "y1");
+    mb_attr_ints(a, "pads", 4, p0);
+    mb_attr_ints(a, "strides", 2, s2);
+    mb_node(m, "Relu", "relu", "y1", "r1");
+    b = mb_node(m, "Conv", "small", "r1,w2,b2", "y2");
+    mb_attr_ints(b, "pads", 4, p1);
+    mb_node(m, "Add", "res", "y2,x2", "out");
+    mb_output(m, "out");
+    return m;
+}
+
+/* conv-tiles takes both convs on an AVX-512 target (weights reordered, a
+ * scratch second output of one padded image; the Relu and the residual
+ * stay fused), only the 64-channel one of (64, 48), neither without
+ * AVX-512; dlcc's outputs against --disable-pass=conv-tiles (the packed
+ * product), built portable and for this machine, on 1 and 2 threads,
+ * within 1e-5 of the largest output. */
+START_TEST(convs_take_channel_tiles)
+{
+    static const int64_t xds[2][4] = {{1, 20, 13, 15}, {2, 20, 9, 29}};
+    make_dir();
+    for (int k = 0; k < 3; k++) {
+        const int64_t *xd = xds[k % 2], c2 = k == 2 ? 48 : 32 * (1 + k);
+        const int64_t rd[4] = {xd[0], c2, (xd[2] - 1) / 2 + 1, (xd[3] - 1) / 2 + 1};
+        mb_model *m = tiles_model(xd, 64, c2, 90u + (unsigned)k);
+        for (int bits = 0; bits <= 512; bits += 512) {
+            dl_diag d;
+            dl_graph *g;
+            dl_pass_context ctx;
+            int taken = 0;
+            ck_assert_int_eq(mb_save(m, path("g.onnx")), 0);
+            dl_diag_init(&d, path("g.onnx"));
+            g = dl_load_onnx(path("g.onnx"), NULL, &d);
+            ck_assert_ptr_nonnull(g);
+            memset(&ctx, 0, sizeof ctx);
+            ctx.diag = &d;
+            ctx.fold_limit_bytes = 1 << 20;
+            ctx.opt_level = 2;
+            ctx.vector_bits = bits;
+            ck_assert_msg(dl_run_passes(g, &ctx) == 0, "%s", d.n_messages ? d.messages[0] : "");
+            for (int i = 0; i < g->n_nodes; i++) {
+                dl_node *n = g->nodes[i];
+                if (n->dead || strcmp(n->op_type, "Conv") != 0 || !*dl_conv_tiles(n))
+                    continue;
+                taken++;
+                ck_assert_int_eq(n->n_outputs, 2);
+                ck_assert_int_eq(n->outputs[1]->rank, 1);
+                ck_assert_ptr_nonnull(n->fused);
+                if (n->inputs[0] == g->inputs[0])   /* one padded image: pads (0, 1, 2, 1) */
+                    ck_assert_int_eq(n->outputs[1]->dims[0], 20 * (xd[2] + 2) * (xd[3] + 2));
+            }
+            ck_assert_int_eq(taken, bits == 0 ? 0 : k == 2 ? 1 : 2);
+            ck_assert_int_eq(live_nodes(g), 2);
+            dl_graph_free(g);
+            dl_diag_free(&d);
+        }
+        {
+            static const char *const levels[3] = {"-O2 --disable-pass=conv-tiles", "-O2", "-O2 --threads 2"};
+            const int64_t n = mb_count(4, xd), nr = mb_count(4, rd);
+            float *x = mb_random_floats(n, 100u + (unsigned)k), *x2 = mb_random_floats(nr, 110u + (unsigned)k);
+            for (int native = 0; native < 2; native++) {
+                dlrt_tensor want, yl;
+                float top = 0.0f;
+                if (native)
+                    setenv("CFLAGS", "-march=native", 1);
+                ck_assert_int_eq(mb_save(m, path("model.onnx")), 0);
+                for (int l = 0; l < 3; l++) {
+                    run_model2(levels[l], x, xd, n, x2, rd, nr, l == 0 ? &want : &yl);
+                    if (l == 0) {
+                        for (size_t i = 0; i < want.bytes / sizeof(float); i++)
+                            top = fmaxf(top, fabsf(((float *)want.data)[i]));
+                        continue;
+                    }
+                    ck_assert_int_eq((int)yl.bytes, (int)want.bytes);
+                    for (size_t i = 0; i < want.bytes / sizeof(float); i++) {
+                        const float a = ((float *)yl.data)[i], b = ((float *)want.data)[i];
+                        ck_assert_msg(fabsf(a - b) <= 1e-5f * top, "%s%s: y[%d] = %g, the packed product %g (max %g)",
+                                      levels[l], native ? " -march=native" : "", (int)i, (double)a, (double)b,
+                                      (double)top);
+                    }
+                    dlrt_tensor_free(&yl);
+                }
+                unsetenv("CFLAGS");
+                dlrt_tensor_free(&want);
+            }
+            free(x);
+            free(x2);
+        }
+    }
+    remove_dir();
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("pass_epilogue");
@@ -752,6 +879,7 @@ static Suite *suite(void)
     tcase_add_test(tc, conv_silu);
     tcase_add_test(tc, depthwise_takes_global_average_pool);
     tcase_add_test(tc, stem_takes_max_pool);
+    tcase_add_test(tc, convs_take_channel_tiles);
     tcase_add_test(tc, matmul_gelu);
     tcase_add_test(tc, not_fused_when_shared);
     tcase_add_test(tc, disabled_pass_leaves_graph);
