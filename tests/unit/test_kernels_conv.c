@@ -640,6 +640,26 @@ START_TEST(conv_pointwise_rows_split_two_threads)
 }
 END_TEST
 
+/* The activation kind `act` with its parameters (Clip's bounds, LeakyRelu's
+ * slope) and the residual mode `residual`. */
+static void set_epilogue(dlk_conv_params *p, int64_t act, int64_t residual)
+{
+    p->ep.act = act;
+    p->ep.alpha = act == DLK_ACT_CLIP ? -0.5f : act == DLK_ACT_LEAKY ? 0.1f : 1.0f;
+    p->ep.beta = 0.75f;
+    p->ep.residual = residual;
+}
+
+/* want = the naive conv, then its epilogue plane by plane (res: the residual or NULL). */
+static void naive_conv_epilogue(const dlk_conv_params *p, const float *x, const float *w, const float *b,
+                                const float *res, float *want)
+{
+    const int64_t plane = p->out[0] * p->out[1], ny = p->n * p->c_out * plane;
+    naive_conv(p, x, w, b, want);
+    for (int64_t q = 0; q < ny; q += plane)
+        dlk_epilogue_f32(&p->ep, want + q, res != NULL ? res + q : NULL, plane);
+}
+
 /* dlk_conv_direct_f32 (stems: few input channels) against the naive loops
  * followed by the epilogue: random 2-D shapes it takes (1-4 input
  * channels, kernels up to 7 x 7, row strides 1-3, column strides 1-4,
@@ -684,21 +704,15 @@ START_TEST(conv_direct_few_channels)
             it--;   /* the pads ate the plane, or its rows overflow the ring: draw again */
             continue;
         }
-        p.ep.act = acts[it % 6];
-        p.ep.alpha = p.ep.act == DLK_ACT_CLIP ? -0.5f : p.ep.act == DLK_ACT_LEAKY ? 0.1f : 1.0f;
-        p.ep.beta = 0.75f;
-        p.ep.residual = (it / 5) % 3;
+        set_epilogue(&p, acts[it % 6], (it / 5) % 3);
         ck_assert_int_eq(dlk_conv_direct_fits(&p), it != 69);
         {
             const int64_t nx = p.n * p.c_in * p.in[0] * p.in[1], ny = p.n * p.c_out * p.out[0] * p.out[1];
-            const int64_t plane = p.out[0] * p.out[1];
             float *x = rnd_array(nx), *w = rnd_array(p.c_out * p.c_in * p.kernel[0] * p.kernel[1]);
             float *b = it % 4 == 3 ? NULL : rnd_array(p.c_out), *res = p.ep.residual ? rnd_array(ny) : NULL;
             float *y = rnd_array(ny), *want = rnd_array(ny);
             char what[200];
-            naive_conv(&p, x, w, b, want);
-            for (int64_t q = 0; q < ny; q += plane)
-                dlk_epilogue_f32(&p.ep, want + q, res != NULL ? res + q : NULL, plane);
+            naive_conv_epilogue(&p, x, w, b, res, want);
             snprintf(what, sizeof what,
                      "direct conv %lld images %lld->%lld %lldx%lld k%lldx%lld s%lldx%lld pads %lld %lld %lld %lld "
                      "act %lld res %lld, threads %d",
@@ -759,22 +773,16 @@ START_TEST(conv_tiles_match_direct_loops)
         }
         for (int a = 0; a < 2; a++)
             p.out[a] = dlk_conv_out_dim(p.in[a], p.kernel[a], p.strides[a], p.dilations[a], p.pads[a], p.pads[2 + a]);
-        p.ep.act = acts[it % 6];
-        p.ep.alpha = p.ep.act == DLK_ACT_CLIP ? -0.5f : p.ep.act == DLK_ACT_LEAKY ? 0.1f : 1.0f;
-        p.ep.beta = 0.75f;
-        p.ep.residual = (it / 6) % 3;
+        set_epilogue(&p, acts[it % 6], (it / 6) % 3);
         ck_assert(dlk_conv_tiles_fits(&p));
         {
             const int64_t k = p.c_in * p.kernel[0] * p.kernel[1];
             const int64_t nx = p.n * p.c_in * p.in[0] * p.in[1], ny = p.n * p.c_out * p.out[0] * p.out[1];
-            const int64_t plane = p.out[0] * p.out[1];
             float *x = rnd_array(nx), *w = rnd_array(p.c_out * k), *wt = rnd_array(p.c_out * k);
             float *b = it % 4 == 3 ? NULL : rnd_array(p.c_out), *res = p.ep.residual ? rnd_array(ny) : NULL;
             float *y = rnd_array(ny), *want = rnd_array(ny), *scratch = rnd_array(dlk_conv_tiles_scratch(&p));
             char what[200];
-            naive_conv(&p, x, w, b, want);
-            for (int64_t q = 0; q < ny; q += plane)
-                dlk_epilogue_f32(&p.ep, want + q, res != NULL ? res + q : NULL, plane);
+            naive_conv_epilogue(&p, x, w, b, res, want);
             dlk_conv_tiles_weights_f32(p.c_out, k, w, wt);
             snprintf(what, sizeof what,
                      "conv tiles %lld images %lld->%lld %lldx%lld k%lldx%lld s%lldx%lld d%lld pads %lld %lld %lld "
@@ -866,9 +874,7 @@ START_TEST(conv_maxpool_fused)
             p.in[a] = rnd_int(p.kernel[a], 40);
             p.out[a] = dlk_conv_out_dim(p.in[a], p.kernel[a], p.strides[a], 1, p.pads[a], p.pads[2 + a]);
         }
-        p.ep.act = it == 56 || it == 57 ? DLK_ACT_LEAKY : acts[it % 5];
-        p.ep.alpha = p.ep.act == DLK_ACT_CLIP ? -0.5f : p.ep.act == DLK_ACT_LEAKY ? 0.1f : 1.0f;
-        p.ep.beta = 0.75f;
+        set_epilogue(&p, it == 56 || it == 57 ? DLK_ACT_LEAKY : acts[it % 5], DLK_RES_NONE);
         q.n = p.n;
         q.c = p.c_out;
         q.rank = 2;
