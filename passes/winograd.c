@@ -23,7 +23,10 @@
  * tiles, else F(2x2) when it has at least WG_MIN_TILES2 2x2 tiles (12x12
  * and up), and neither below; both channel counts must be at least
  * WG_MIN_CHANNELS (fewer channels: the transforms, O(C) per tile, outweigh
- * the products, O(C^2)). */
+ * the products, O(C^2)).
+ *
+ * The file also holds conv-tiles (below), which takes the convs wider than
+ * 1x1 that Winograd leaves, with weights reordered here as well. */
 #include <stdio.h>
 #include <string.h>
 
@@ -226,17 +229,16 @@ int dl_winograd(dl_graph *g, dl_pass_context *ctx)
  * (Zen 5), against the packed product: light ResNet-50's stride-2 3x3 convs
  * and 7x7x512 3x3 convs, DenseNet-121's 7x7 and 14x14 3x3 convs of 32
  * outputs (which F(2x2) took before; see pays()); figures in the README. */
-static bool tiles_candidate(const dl_node *n, dl_diag *d, dlk_conv_params *kp)
+static bool tiles_candidate(dl_node *n, dl_diag *d, dlk_conv_params *kp)
 {
-    dl_node *m = (dl_node *)n;
     const dl_value *x, *w;
     if (n->dead || n->op == NULL || strcmp(n->op_type, "Conv") != 0 || n->n_outputs != 1 || n->n_inputs < 2 ||
-        dl_conv_tiles(m) == NULL)
+        dl_conv_tiles(n) == NULL)
         return false;
     x = n->inputs[0];
     w = n->inputs[1];
     if (!is_f32(x) || x->rank != 4 || x->data != NULL || !is_f32(w) || w->data == NULL || w->rank != 4 ||
-        *dl_conv_prologue(m) != DL_CONV_PROLOGUE_NONE || *dl_conv_shuffle(m) || dl_conv_pool(m)->rank != 0)
+        *dl_conv_prologue(n) != DL_CONV_PROLOGUE_NONE || *dl_conv_shuffle(n) || dl_conv_pool(n)->rank != 0)
         return false;
     if (dl_conv_params(d, n, kp) < 0)
         return false;
