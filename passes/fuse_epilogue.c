@@ -469,17 +469,6 @@ int dl_fuse_shuffle(dl_graph *g, dl_pass_context *ctx)
 /* ------------------------------------------------------------- fuse-mean */
 
 /* Gives n (one output) a second, empty output slot; false when out of memory. */
-static bool add_output_slot(dl_graph *g, dl_node *n)
-{
-    dl_value **outputs = dl_arena_alloc(&g->arena, 2 * sizeof *outputs);
-    if (outputs == NULL)
-        return false;
-    outputs[0] = n->outputs[0];
-    outputs[1] = NULL;
-    n->outputs = outputs;
-    n->n_outputs = 2;
-    return true;
-}
 
 /* A GlobalAveragePool of a depthwise conv's output (squeeze-excitation:
  * EfficientNet, MobileNetV3) becomes the conv's second output: the kernel
@@ -507,7 +496,7 @@ int dl_fuse_mean(dl_graph *g, dl_pass_context *ctx)
         if (!dl_conv_mean_fits(&kp))
             continue;
         c.n_absorbed = 0;
-        if (!add_output_slot(g, n) || !absorb(&c, pool) || record_fused(g, n, &c))
+        if (!dl_node_add_output_slot(g, n) || !absorb(&c, pool) || record_fused(g, n, &c))
             return ctx->diag->out_of_memory = true, dl_error(ctx->diag, n, "out of memory");
         dl_node_remove(g, pool);
         dl_node_set_output(n, 1, mean);
@@ -540,7 +529,6 @@ int dl_fuse_pool(dl_graph *g, dl_pass_context *ctx)
         dl_value *y, *pooled, *scratch;
         dlk_pool_params *slot, q;
         dlk_conv_params kp;
-        char name[512];
         fe_chain c;
         if (!is_op(pool, "MaxPool") || pool->n_inputs != 1 || !dl_maxpool_plain(pool))
             continue;
@@ -557,10 +545,9 @@ int dl_fuse_pool(dl_graph *g, dl_pass_context *ctx)
             return -1;
         if (!dlk_conv_maxpool_fits(&kp, &q))
             continue;
-        snprintf(name, sizeof name, "%s_pool_scratch", y->name ? y->name : "conv");
-        scratch = dl_graph_add_value(g, name, DL_FLOAT, 1, (const int64_t[]){1});   /* shaped by infer */
+        scratch = dl_scratch_value(g, y, "pool_scratch");
         c.n_absorbed = 0;
-        if (scratch == NULL || !add_output_slot(g, n) || !absorb(&c, pool) || record_fused(g, n, &c))
+        if (scratch == NULL || !dl_node_add_output_slot(g, n) || !absorb(&c, pool) || record_fused(g, n, &c))
             return ctx->diag->out_of_memory = true, dl_error(ctx->diag, n, "out of memory");
         dl_node_remove(g, pool);
         y->producer = NULL;

@@ -66,6 +66,12 @@ int dl_select_layout(dl_graph *g, dl_pass_context *ctx);
 int dl_node_refresh(dl_graph *g, dl_node *n, dl_diag *d);
 /* Moves the node just appended to index at, so a new node takes the place of the one it replaces. */
 void dl_graph_place_last_at(dl_graph *g, int at);
+/* Gives n (one output) a second output slot, NULL until set: fuse-mean's
+ * means, the scratch tensors of fuse-pool and conv-tiles. False: out of memory. */
+bool dl_node_add_output_slot(dl_graph *g, dl_node *n);
+/* A new 1-D float value "BASE_SUFFIX" (base's name, or "conv") for a
+ * kernel's scratch; its node's infer gives it its size. NULL: out of memory. */
+dl_value *dl_scratch_value(dl_graph *g, const dl_value *base, const char *suffix);
 int dl_matmul_to_gemm(dl_graph *g, dl_node *mm, dl_value *c, dl_diag *d);
 /* 1x1-conv passes (passes/fuse_conv1x1.c) */
 int dl_merge_1x1(dl_graph *g, dl_pass_context *ctx);

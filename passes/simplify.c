@@ -28,6 +28,25 @@ void dl_graph_place_last_at(dl_graph *g, int at)
         g->nodes[i]->id = i;
 }
 
+bool dl_node_add_output_slot(dl_graph *g, dl_node *n)
+{
+    dl_value **outputs = dl_arena_alloc(&g->arena, 2 * sizeof *outputs);
+    if (outputs == NULL)
+        return false;
+    outputs[0] = n->outputs[0];
+    outputs[1] = NULL;
+    n->outputs = outputs;
+    n->n_outputs = 2;
+    return true;
+}
+
+dl_value *dl_scratch_value(dl_graph *g, const dl_value *base, const char *suffix)
+{
+    char name[512];
+    snprintf(name, sizeof name, "%s_%s", base != NULL && base->name != NULL ? base->name : "conv", suffix);
+    return dl_graph_add_value(g, name, DL_FLOAT, 1, (const int64_t[]){1});
+}
+
 int dl_node_refresh(dl_graph *g, dl_node *n, dl_diag *d)
 {
     if (n->op->setup && n->op->setup(g, n, d) < 0)

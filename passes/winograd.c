@@ -169,10 +169,8 @@ static int rewrite(dl_graph *g, dl_pass_context *ctx, dl_node *conv, const dlk_w
     const dlk_epilogue ep = cep != NULL ? *cep : (dlk_epilogue){0};
     const dl_value *r = dl_epilogue_residual(conv);
     dl_value *y = conv->outputs[0], *u = transformed_weights(g, conv, kp), *scratch;
-    char name[512];
     dl_node *n;
-    snprintf(name, sizeof name, "%s_winograd_scratch", y->name ? y->name : "conv");
-    scratch = dl_graph_add_value(g, name, DL_FLOAT, 1, (const int64_t[]){1});   /* shaped by infer */
+    scratch = dl_scratch_value(g, y, "winograd_scratch");
     n = dl_graph_add_node(g, conv->name, "WinogradConv", r != NULL ? 4 : 3, 2);
     if (u == NULL || scratch == NULL || n == NULL || set_attrs(g, n, kp->pads) < 0)
         return oom(ctx);
@@ -249,22 +247,14 @@ static bool tiles_candidate(dl_node *n, dl_diag *d, dlk_conv_params *kp)
 static int tiles_rewrite(dl_graph *g, dl_pass_context *ctx, dl_node *n, const dlk_conv_params *kp)
 {
     const dl_value *w = n->inputs[1];
-    dl_value *wt, *scratch, **outputs;
+    dl_value *wt, *scratch = dl_scratch_value(g, n->outputs[0], "tiles_scratch");
     char name[512];
     snprintf(name, sizeof name, "%s_tiles", w->name ? w->name : "W");
     wt = dl_graph_add_value(g, name, DL_FLOAT, 4, w->dims);
-    snprintf(name, sizeof name, "%s_tiles_scratch", n->outputs[0]->name ? n->outputs[0]->name : "conv");
-    scratch = dl_graph_add_value(g, name, DL_FLOAT, 1, (const int64_t[]){1});   /* shaped by infer */
-    outputs = dl_arena_alloc(&g->arena, 2 * sizeof *outputs);
-    if (wt == NULL || scratch == NULL || outputs == NULL || dl_value_alloc_data(g, wt) == NULL)
+    if (wt == NULL || scratch == NULL || dl_value_alloc_data(g, wt) == NULL || dl_node_set_input(g, n, 1, wt) ||
+        !dl_node_add_output_slot(g, n))
         return ctx->diag->out_of_memory = true, dl_error(ctx->diag, n, "out of memory in pass 'conv-tiles'");
     dlk_conv_tiles_weights_f32(kp->c_out, kp->c_in * kp->kernel[0] * kp->kernel[1], w->data, wt->data);
-    if (dl_node_set_input(g, n, 1, wt))
-        return ctx->diag->out_of_memory = true, dl_error(ctx->diag, n, "out of memory in pass 'conv-tiles'");
-    outputs[0] = n->outputs[0];
-    outputs[1] = NULL;
-    n->outputs = outputs;
-    n->n_outputs = 2;
     dl_node_set_output(n, 1, scratch);
     *dl_conv_tiles(n) = 1;
     return n->op->infer(g, n, ctx->diag);

@@ -115,12 +115,11 @@ static void dlk_conv_tiles_at(const dlk_conv_tiles_job *j, int64_t t, int64_t *o
     }
 }
 
-/* The finished sums of channel co0 + l, pixel i, as s(i, l): stored, then
- * the epilogue over the runs (unless applied already: in_regs). */
-static void dlk_conv_tiles_epilogue(const dlk_conv_tiles_job *j, int64_t co, float *ya, const float *ra, int na,
-                                    float *yb, const float *rb, int nb)
+/* The epilogue over a channel's stored runs of a tile: na values at ya
+ * (residual ra), nb at yb (rb). */
+static void dlk_conv_tiles_epilogue(const dlk_conv_tiles_job *j, float *ya, const float *ra, int na, float *yb,
+                                    const float *rb, int nb)
 {
-    (void)co;
     dlk_epilogue_f32(&j->p->ep, ya, ra, na);
     if (nb > 0)
         dlk_epilogue_f32(&j->p->ep, yb, rb, nb);
@@ -180,7 +179,7 @@ static DLK_INLINE void dlk_conv_tiles_tile(const dlk_conv_tiles_job *j, const fl
                 _mm512_mask_storeu_ps(yc + yb, (__mmask16)((1u << NB) - 1u),
                                       _mm512_maskz_compress_ps((__mmask16)(((1u << NB) - 1u) << NA), v[i]));
             if (act == NULL && (p->ep.act != DLK_ACT_NONE || r != NULL))
-                dlk_conv_tiles_epilogue(j, c, yc + ya, r != NULL ? r + c * oplane + ya : NULL, NA, yc + yb,
+                dlk_conv_tiles_epilogue(j, yc + ya, r != NULL ? r + c * oplane + ya : NULL, NA, yc + yb,
                                         r != NULL ? r + c * oplane + yb : NULL, NB);
         }
     }
@@ -218,7 +217,7 @@ static void dlk_conv_tiles_tile(const dlk_conv_tiles_job *j, const float *xa, co
         float *yc = y + c * oplane;
         for (i = 0; i < na + nb; i++)
             (i < na ? yc + ya : yc + yb - na)[i] = acc[c / 16][i][c % 16];
-        dlk_conv_tiles_epilogue(j, c, yc + ya, r != NULL ? r + c * oplane + ya : NULL, na, yc + yb,
+        dlk_conv_tiles_epilogue(j, yc + ya, r != NULL ? r + c * oplane + ya : NULL, na, yc + yb,
                                 r != NULL ? r + c * oplane + yb : NULL, nb);
     }
 }

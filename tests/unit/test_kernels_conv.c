@@ -640,6 +640,10 @@ START_TEST(conv_pointwise_rows_split_two_threads)
 }
 END_TEST
 
+/* Every activation kind the conv kernels apply in registers or after the store. */
+static const int64_t test_acts[6] = {DLK_ACT_NONE, DLK_ACT_RELU,  DLK_ACT_CLIP,
+                                     DLK_ACT_SILU, DLK_ACT_LEAKY, DLK_ACT_SIGMOID};
+
 /* The activation kind `act` with its parameters (Clip's bounds, LeakyRelu's
  * slope) and the residual mode `residual`. */
 static void set_epilogue(dlk_conv_params *p, int64_t act, int64_t residual)
@@ -673,8 +677,6 @@ static void naive_conv_epilogue(const dlk_conv_params *p, const float *x, const 
 START_TEST(conv_direct_few_channels)
 {
     const dlk_par two = {2, sequential_run, NULL};
-    static const int64_t acts[] = {DLK_ACT_NONE, DLK_ACT_RELU, DLK_ACT_CLIP, DLK_ACT_SILU, DLK_ACT_LEAKY,
-                                   DLK_ACT_SIGMOID};
     for (int it = 0; it < 70; it++) {
         dlk_conv_params p;
         memset(&p, 0, sizeof p);
@@ -704,7 +706,7 @@ START_TEST(conv_direct_few_channels)
             it--;   /* the pads ate the plane, or its rows overflow the ring: draw again */
             continue;
         }
-        set_epilogue(&p, acts[it % 6], (it / 5) % 3);
+        set_epilogue(&p, test_acts[it % 6], (it / 5) % 3);
         ck_assert_int_eq(dlk_conv_direct_fits(&p), it != 69);
         {
             const int64_t nx = p.n * p.c_in * p.in[0] * p.in[1], ny = p.n * p.c_out * p.out[0] * p.out[1];
@@ -744,8 +746,6 @@ END_TEST
 START_TEST(conv_tiles_match_direct_loops)
 {
     const dlk_par two = {2, sequential_run, NULL};
-    static const int64_t acts[] = {DLK_ACT_NONE, DLK_ACT_RELU, DLK_ACT_CLIP, DLK_ACT_SILU, DLK_ACT_LEAKY,
-                                   DLK_ACT_SIGMOID};
     for (int it = 0; it < 60; it++) {
         dlk_conv_params p;
         memset(&p, 0, sizeof p);
@@ -773,7 +773,7 @@ START_TEST(conv_tiles_match_direct_loops)
         }
         for (int a = 0; a < 2; a++)
             p.out[a] = dlk_conv_out_dim(p.in[a], p.kernel[a], p.strides[a], p.dilations[a], p.pads[a], p.pads[2 + a]);
-        set_epilogue(&p, acts[it % 6], (it / 6) % 3);
+        set_epilogue(&p, test_acts[it % 6], (it / 6) % 3);
         ck_assert(dlk_conv_tiles_fits(&p));
         {
             const int64_t k = p.c_in * p.kernel[0] * p.kernel[1];
