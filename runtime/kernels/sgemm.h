@@ -832,28 +832,38 @@ DLK_NOINLINE static void dlk_sgemm_gemv_task_f32(void *arg, int64_t begin, int64
         }
         i = begin;
 #if defined(__AVX512F__)
-        /* Four rows at a time, 16 products per row per step in a vector
-         * each (the weights stream from memory once: four streams). */
-        for (; i + 4 <= end; i += 4) {
-            const float *a0 = g->a + i * g->lda + k0, *a1 = a0 + g->lda, *a2 = a1 + g->lda, *a3 = a2 + g->lda;
-            __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-            for (p = 0; p < kc; p += 16) {
+        /* Eight rows at a time, 16 products per row per step in a vector
+         * each, unmasked but for the last step: the weights stream from
+         * memory once, and eight streams keep enough reads in flight (four
+         * masked ones read MobileNetV2's 5 MB classifier from DRAM at 33
+         * GB/s, these at 76). */
+        for (; i + 8 <= end; i += 8) {
+            const float *a0 = g->a + i * g->lda + k0;
+            const int64_t kc16 = kc - kc % 16;
+            __m512 s[8];
+            for (t = 0; t < 8; t++)
+                s[t] = _mm512_setzero_ps();
+            for (p = 0; p < kc16; p += 16) {
+                const __m512 x = _mm512_loadu_ps(v + p);
+                for (t = 0; t < 8; t++)
+                    s[t] = _mm512_fmadd_ps(_mm512_loadu_ps(a0 + t * g->lda + p), x, s[t]);
+            }
+            if (p < kc) {
                 const __mmask16 m = dlk_lanes16(p, kc);
                 const __m512 x = _mm512_maskz_loadu_ps(m, v + p);
-                s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a0 + p), x, s0);
-                s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a1 + p), x, s1);
-                s2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a2 + p), x, s2);
-                s3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a3 + p), x, s3);
+                for (t = 0; t < 8; t++)
+                    s[t] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a0 + t * g->lda + p), x, s[t]);
             }
-            g->c[i * g->ldc] += _mm512_reduce_add_ps(s0);
-            g->c[(i + 1) * g->ldc] += _mm512_reduce_add_ps(s1);
-            g->c[(i + 2) * g->ldc] += _mm512_reduce_add_ps(s2);
-            g->c[(i + 3) * g->ldc] += _mm512_reduce_add_ps(s3);
+            for (t = 0; t < 8; t++)
+                g->c[(i + t) * g->ldc] += _mm512_reduce_add_ps(s[t]);
         }
         for (; i < end; i++) {   /* the same sums one row at a time */
             const float *a0 = g->a + i * g->lda + k0;
+            const int64_t kc16 = kc - kc % 16;
             __m512 s0 = _mm512_setzero_ps();
-            for (p = 0; p < kc; p += 16) {
+            for (p = 0; p < kc16; p += 16)
+                s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a0 + p), _mm512_loadu_ps(v + p), s0);
+            if (p < kc) {
                 const __mmask16 m = dlk_lanes16(p, kc);
                 s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a0 + p), _mm512_maskz_loadu_ps(m, v + p), s0);
             }

@@ -236,6 +236,54 @@ START_TEST(depthwise_wide_planes_activations)
 }
 END_TEST
 
+/* The 3x3 kernels of left pad 1 and stride 1 or 2 (dlk_depthwise_k3's rows,
+ * planes too wide for the lanes kernel): output rows around the blocks of
+ * 16 (one partial block, a whole one, one past it), right pads 0 to 2 so
+ * the last block reads past the row or stops short of it, top and bottom
+ * pads 0 / 1 and plane heights that leave 1 to 3 rows after the groups of
+ * 4 (stride 1) or an odd last row (stride 2), each activation, residuals,
+ * bias or none, 1 or 2 images, threads splitting planes or rows. */
+START_TEST(depthwise_3x3_rows)
+{
+    static const int64_t widths[] = {33, 47, 48, 49, 63, 64, 65, 80, 97};
+    static const int acts[] = {DLK_ACT_NONE, DLK_ACT_RELU, DLK_ACT_CLIP, DLK_ACT_SILU, DLK_ACT_SIGMOID};
+    for (int trial = 0; trial < 90; trial++) {
+        dlk_conv_params p;
+        const int64_t stride = 1 + trial % 2, ow = widths[trial % 9];
+        memset(&p, 0, sizeof p);
+        p.rank = 2;
+        p.n = 1 + trial / 45;
+        p.c_in = p.c_out = p.group = 1 + trial % 3;
+        for (int d = 0; d < 2; d++) {
+            p.kernel[d] = 3;
+            p.strides[d] = stride;
+            p.dilations[d] = 1;
+        }
+        p.pads[0] = trial / 3 % 2;
+        p.pads[1] = 1;
+        p.pads[2] = trial / 5 % 2;
+        p.pads[3] = trial / 2 % 3;
+        p.in[0] = 1 + trial % 11;
+        /* the width whose output row is ow with these pads */
+        p.in[1] = (ow - 1) * stride + 3 - p.pads[1] - p.pads[3];
+        for (int d = 0; d < 2; d++)
+            p.out[d] = dlk_conv_out_dim(p.in[d], 3, stride, 1, p.pads[d], p.pads[2 + d]);
+        ck_assert_int_eq(p.out[1], ow);
+        if (p.out[0] <= 0)
+            continue;
+#if defined(__AVX512F__)
+        ck_assert_int_eq(dlk_depthwise_k3(&p), (int)stride);
+        ck_assert(!dlk_depthwise_lanes_fit(&p));
+#endif
+        p.ep.act = acts[trial % 5];
+        p.ep.alpha = p.ep.act == DLK_ACT_SILU ? 1.25f : -0.5f;
+        p.ep.beta = 0.75f;
+        p.ep.residual = trial % 7 == 0 ? DLK_RES_BEFORE_ACT : trial % 7 == 1 ? DLK_RES_AFTER_ACT : DLK_RES_NONE;
+        check_params(&p, trial);
+    }
+}
+END_TEST
+
 START_TEST(depthwise_channel_groups)
 {
     for (int trial = 0; trial < 120; trial++)
@@ -277,6 +325,7 @@ int main(void)
     tcase_add_test(tc, depthwise_matches_direct_convolution);
     tcase_add_test(tc, depthwise_large_planes);
     tcase_add_test(tc, depthwise_channel_groups);
+    tcase_add_test(tc, depthwise_3x3_rows);
     tcase_add_test(tc, depthwise_wide_planes_activations);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
