@@ -83,6 +83,62 @@ START_TEST(maxpool2d_matches_general_kernel)
 }
 END_TEST
 
+/* The 3x3 windows of dlk_maxpool_k3_row (width stride 1 or 2, left pad 0
+ * or 1): rows 1 to 70 wide (inside one block, on a block's edge, several
+ * blocks), right, top and bottom pads 0 to 2, height strides 1 to 3, ceil
+ * mode, windows wholly in the padding rows, NaNs; bit for bit against the
+ * general kernel, with and without threads. */
+START_TEST(maxpool2d_3x3_rows)
+{
+    dlk_par three = {3, sequential_run, NULL};
+    int ran = 0;
+    for (int trial = 0; trial < 400; trial++) {
+        dlk_pool_params p;
+        memset(&p, 0, sizeof p);
+        p.rank = 2;
+        p.n = 1 + trial % 2;
+        p.c = 1 + trial % 3;
+        p.kernel[0] = p.kernel[1] = 3;
+        p.dilations[0] = p.dilations[1] = 1;
+        p.strides[0] = 1 + (int64_t)(next() % 3);
+        p.strides[1] = 1 + trial % 2;
+        p.pads[0] = (int64_t)(next() % 3);
+        p.pads[1] = trial / 2 % 2;
+        p.pads[2] = (int64_t)(next() % 3);
+        p.pads[3] = (int64_t)(next() % 3);
+        p.in[0] = 1 + (int64_t)(next() % 9);
+        p.in[1] = 1 + (int64_t)(next() % 70);
+        for (int a = 0; a < 2; a++)
+            p.out[a] = dlk_pool_out_dim(p.in[a], 3, p.strides[a], 1, p.pads[a], p.pads[2 + a], trial / 4 % 2);
+        if (p.out[0] <= 0 || p.out[1] <= 0)
+            continue;
+#if defined(__AVX512F__)
+        ck_assert(dlk_maxpool_k3(&p));
+#endif
+        int64_t nx = p.n * p.c * p.in[0] * p.in[1], ny = p.n * p.c * p.out[0] * p.out[1];
+        float *x = malloc(sizeof(float) * (size_t)nx), *want = malloc(sizeof(float) * (size_t)ny);
+        float *y = malloc(sizeof(float) * (size_t)ny);
+        for (int64_t i = 0; i < nx; i++)
+            x[i] = trial % 5 == 0 && next() % 7 == 0 ? NAN : (float)(next() % 2001) / 100.0f - 10.0f;
+        dlk_maxpool_f32(&p, x, want, NULL);
+        for (int with_par = 0; with_par < 2; with_par++) {
+            for (int64_t i = 0; i < ny; i++)
+                y[i] = NAN;
+            dlk_maxpool2d_f32(with_par ? &three : NULL, &p, x, y);
+            ck_assert_msg(memcmp(y, want, sizeof(float) * (size_t)ny) == 0,
+                          "trial %d: s %lld,%lld pads %lld,%lld,%lld,%lld in %lldx%lld par %d differs", trial,
+                          (long long)p.strides[0], (long long)p.strides[1], (long long)p.pads[0], (long long)p.pads[1],
+                          (long long)p.pads[2], (long long)p.pads[3], (long long)p.in[0], (long long)p.in[1], with_par);
+        }
+        ran++;
+        free(x);
+        free(want);
+        free(y);
+    }
+    ck_assert_int_ge(ran, 200);
+}
+END_TEST
+
 START_TEST(avgpool2d_matches_general_kernel)
 {
     dlk_par three = {3, sequential_run, NULL};
@@ -144,6 +200,7 @@ int main(void)
     Suite *s = suite_create("kernels_pool2d");
     TCase *tc = tcase_create("maxpool2d");
     tcase_add_test(tc, maxpool2d_matches_general_kernel);
+    tcase_add_test(tc, maxpool2d_3x3_rows);
     tcase_add_test(tc, avgpool2d_matches_general_kernel);
     tcase_add_test(tc, max_row_every_length);
     suite_add_tcase(s, tc);
