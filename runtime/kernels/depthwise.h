@@ -330,10 +330,11 @@ static DLK_INLINE void dlk_depthwise_rows_s1_avx512_f32(const dlk_depthwise_taps
  * column with the previous block's last. Stride 1 sums 4 output rows from
  * 6 input rows, stride 2 two rows from 5. Bias first, then the taps row by
  * row, column by column, as above: the same bits. One Zen 5 core, hot,
- * Clip: 32 x 112 x 112 stride 1 0.088 -> 0.055 ms, 144 x 56 x 56 0.115 ->
- * 0.088 (the lanes kernel's); 96 x 112 x 112 stride 2 0.149 -> 0.085, 144
- * x 56 x 56 stride 2 0.057 -> 0.045 (the lanes kernel's); 28 wide about
- * even, 14 wide slower than the lanes kernel (dlk_depthwise_k3_fits). */
+ * Clip, dlk_depthwise_f32 before and after: 32 x 112 x 112 stride 1 0.083
+ * -> 0.052 ms, 144 x 56 x 56 0.111 -> 0.079 (the lanes kernel's); 96 x 112
+ * x 112 stride 2 0.152 -> 0.100, 144 x 56 x 56 stride 2 0.058 -> 0.048
+ * (the lanes kernel's); clang 14 alike. 28 wide about even, 14 wide slower
+ * than the lanes kernel, which keeps those (dlk_depthwise_lanes_fit). */
 static DLK_INLINE __m512 dlk_depthwise_k3_load(const float *x, int64_t c, int64_t iw)
 {
     if (c >= 0 && c + 16 <= iw)

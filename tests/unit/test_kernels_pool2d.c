@@ -52,33 +52,42 @@ static bool random_pool(int trial, dlk_pool_params *p, float **x)
     return true;
 }
 
-START_TEST(maxpool2d_matches_general_kernel)
+/* dlk_maxpool2d_f32 against dlk_maxpool_f32 on x, bit for bit, with no
+ * thread context and with a 3-way one. */
+static void check_maxpool2d(const dlk_pool_params *p, const float *x, int trial)
 {
     dlk_par three = {3, sequential_run, NULL};
+    int64_t ny = p->n * p->c * p->out[0] * p->out[1];
+    float *want = malloc(sizeof(float) * (size_t)ny), *y = malloc(sizeof(float) * (size_t)ny);
+    dlk_maxpool_f32(p, x, want, NULL);
+    for (int with_par = 0; with_par < 2; with_par++) {
+        for (int64_t i = 0; i < ny; i++)
+            y[i] = NAN;
+        dlk_maxpool2d_f32(with_par ? &three : NULL, p, x, y);
+        ck_assert_msg(memcmp(y, want, sizeof(float) * (size_t)ny) == 0,
+                      "trial %d: k %lldx%lld s %lld,%lld d %lld,%lld pads %lld,%lld,%lld,%lld in %lldx%lld par %d "
+                      "differs",
+                      trial, (long long)p->kernel[0], (long long)p->kernel[1], (long long)p->strides[0],
+                      (long long)p->strides[1], (long long)p->dilations[0], (long long)p->dilations[1],
+                      (long long)p->pads[0], (long long)p->pads[1], (long long)p->pads[2], (long long)p->pads[3],
+                      (long long)p->in[0], (long long)p->in[1], with_par);
+    }
+    free(want);
+    free(y);
+}
+
+START_TEST(maxpool2d_matches_general_kernel)
+{
     for (int trial = 0; trial < 500; trial++) {
         dlk_pool_params p;
         float *x;
         if (!random_pool(trial, &p, &x))
             continue;
-        int64_t ny = p.n * p.c * p.out[0] * p.out[1];
-        float *want = malloc(sizeof(float) * (size_t)ny), *y = malloc(sizeof(float) * (size_t)ny);
         if (trial % 5 == 0)   /* a NaN never wins, in either kernel */
             for (int64_t i = 0; i < p.n * p.c * p.in[0] * p.in[1]; i += 1 + (int64_t)(next() % 9))
                 x[i] = NAN;
-        dlk_maxpool_f32(&p, x, want, NULL);
-        for (int with_par = 0; with_par < 2; with_par++) {
-            for (int64_t i = 0; i < ny; i++)
-                y[i] = NAN;
-            dlk_maxpool2d_f32(with_par ? &three : NULL, &p, x, y);
-            ck_assert_msg(memcmp(y, want, sizeof(float) * (size_t)ny) == 0,
-                          "trial %d: k %lldx%lld s %lld,%lld d %lld,%lld in %lldx%lld par %d differs", trial,
-                          (long long)p.kernel[0], (long long)p.kernel[1], (long long)p.strides[0],
-                          (long long)p.strides[1], (long long)p.dilations[0], (long long)p.dilations[1],
-                          (long long)p.in[0], (long long)p.in[1], with_par);
-        }
+        check_maxpool2d(&p, x, trial);
         free(x);
-        free(want);
-        free(y);
     }
 }
 END_TEST
@@ -90,7 +99,6 @@ END_TEST
  * general kernel, with and without threads. */
 START_TEST(maxpool2d_3x3_rows)
 {
-    dlk_par three = {3, sequential_run, NULL};
     int ran = 0;
     for (int trial = 0; trial < 400; trial++) {
         dlk_pool_params p;
@@ -115,25 +123,13 @@ START_TEST(maxpool2d_3x3_rows)
 #if defined(__AVX512F__)
         ck_assert(dlk_maxpool_k3(&p));
 #endif
-        int64_t nx = p.n * p.c * p.in[0] * p.in[1], ny = p.n * p.c * p.out[0] * p.out[1];
-        float *x = malloc(sizeof(float) * (size_t)nx), *want = malloc(sizeof(float) * (size_t)ny);
-        float *y = malloc(sizeof(float) * (size_t)ny);
+        int64_t nx = p.n * p.c * p.in[0] * p.in[1];
+        float *x = malloc(sizeof(float) * (size_t)nx);
         for (int64_t i = 0; i < nx; i++)
             x[i] = trial % 5 == 0 && next() % 7 == 0 ? NAN : (float)(next() % 2001) / 100.0f - 10.0f;
-        dlk_maxpool_f32(&p, x, want, NULL);
-        for (int with_par = 0; with_par < 2; with_par++) {
-            for (int64_t i = 0; i < ny; i++)
-                y[i] = NAN;
-            dlk_maxpool2d_f32(with_par ? &three : NULL, &p, x, y);
-            ck_assert_msg(memcmp(y, want, sizeof(float) * (size_t)ny) == 0,
-                          "trial %d: s %lld,%lld pads %lld,%lld,%lld,%lld in %lldx%lld par %d differs", trial,
-                          (long long)p.strides[0], (long long)p.strides[1], (long long)p.pads[0], (long long)p.pads[1],
-                          (long long)p.pads[2], (long long)p.pads[3], (long long)p.in[0], (long long)p.in[1], with_par);
-        }
+        check_maxpool2d(&p, x, trial);
         ran++;
         free(x);
-        free(want);
-        free(y);
     }
     ck_assert_int_ge(ran, 200);
 }
