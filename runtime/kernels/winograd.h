@@ -610,7 +610,8 @@ static void dlk_winograd_output_regs(const dlk_winograd_job *jb, int64_t o, int6
             }
             /* Down the columns: z[a][l] = sum_k A^T[a][k] sk[k][l] + bias. */
             for (l = 0; l < MT; l++) {
-                __m512 o_[4];
+                /* zeros: gcc 12 -O3 took o_[2] as read when MT is 2 (maybe-uninitialized) */
+                __m512 o_[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
                 if (MT == 4)
                     DLK_WG_AT(__m512, o_, sk[0][l], sk[1][l], sk[2][l], sk[3][l], sk[4][l], sk[5][l], bias)
                 else
