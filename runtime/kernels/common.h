@@ -69,6 +69,23 @@ static __mmask16 dlk_lanes16(int64_t c0, int64_t n)
 #endif
 /*@end*/
 
+/*@ dlk_row16 : dlk_lanes16 */
+#if defined(__AVX512F__)
+/* The 16 values at column c of a row of n: a plain load when they are all
+ * in the row, else the row's lanes and `fill` in the others. */
+static DLK_INLINE __m512 dlk_row16(const float *x, int64_t c, int64_t n, __m512 fill)
+{
+    if (c >= 0 && c + 16 <= n)
+        return _mm512_loadu_ps(x + c);
+    return _mm512_mask_loadu_ps(fill, dlk_lanes16(c, n), x + c);
+}
+
+/* Lanes n .. n + 15 of lo's 16 lanes followed by hi's (0 <= n <= 16). */
+#define DLK_ALIGN16(hi, lo, n) \
+    _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(hi), _mm512_castps_si512(lo), n))
+#endif
+/*@end*/
+
 /*@ dlk_transpose16 : dlk_common */
 #if defined(__AVX512F__)
 #include <immintrin.h>

@@ -15,7 +15,7 @@
 #include "parallel.h"
 #include "pool.h"
 
-/*@ dlk_depthwise_body_f32 : dlk_conv_params dlk_conv_range dlk_lanes16 dlk_transpose16 dlk_act16_avx512 dlk_epilogue_f32 dlk_parallel dlk_plane_mean_f32 */
+/*@ dlk_depthwise_body_f32 : dlk_conv_params dlk_conv_range dlk_lanes16 dlk_row16 dlk_transpose16 dlk_act16_avx512 dlk_epilogue_f32 dlk_parallel dlk_plane_mean_f32 */
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -335,16 +335,6 @@ static DLK_INLINE void dlk_depthwise_rows_s1_avx512_f32(const dlk_depthwise_taps
  * x 112 stride 2 0.152 -> 0.100, 144 x 56 x 56 stride 2 0.058 -> 0.048
  * (the lanes kernel's); clang 14 alike. 28 wide about even, 14 wide slower
  * than the lanes kernel, which keeps those (dlk_depthwise_lanes_fit). */
-static DLK_INLINE __m512 dlk_depthwise_k3_load(const float *x, int64_t c, int64_t iw)
-{
-    if (c >= 0 && c + 16 <= iw)
-        return _mm512_loadu_ps(x + c);
-    return _mm512_maskz_loadu_ps(dlk_lanes16(c, iw), x + c);
-}
-
-#define DLK_DEPTHWISE_ALIGN(hi, lo, n) \
-    _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(hi), _mm512_castps_si512(lo), n))
-
 /* NR output rows at stride 1 from input rows xr[0 .. NR + 1]. */
 static DLK_INLINE void dlk_depthwise_k3_s1_avx512(const float *const *xr, const float *w, float bias, int64_t iw_n,
                                                   int64_t ow_n, const dlk_epilogue *act, float *yr, const int NR)
@@ -356,19 +346,19 @@ static DLK_INLINE void dlk_depthwise_k3_s1_avx512(const float *const *xr, const 
         wv[j] = _mm512_set1_ps(w[j]);
     for (j = 0; j < NR + 2; j++) {
         prev[j] = _mm512_setzero_ps();
-        cur[j] = dlk_depthwise_k3_load(xr[j], 0, iw_n);
+        cur[j] = dlk_row16(xr[j], 0, iw_n, _mm512_setzero_ps());
     }
     for (q = 0; q * 16 < ow_n; q++) {
         for (i = 0; i < NR; i++)
             acc[i] = _mm512_set1_ps(bias);
         DLK_UNROLL
         for (j = 0; j < NR + 2; j++) {
-            next[j] = dlk_depthwise_k3_load(xr[j], 16 * q + 16, iw_n);
+            next[j] = dlk_row16(xr[j], 16 * q + 16, iw_n, _mm512_setzero_ps());
             DLK_UNROLL
             for (kw = 0; kw < 3; kw++) {
-                const __m512 v = kw == 0   ? DLK_DEPTHWISE_ALIGN(cur[j], prev[j], 15)
+                const __m512 v = kw == 0   ? DLK_ALIGN16(cur[j], prev[j], 15)
                                  : kw == 1 ? cur[j]
-                                           : DLK_DEPTHWISE_ALIGN(next[j], cur[j], 1);
+                                           : DLK_ALIGN16(next[j], cur[j], 1);
                 DLK_UNROLL
                 for (i = 0; i < NR; i++)   /* output row i takes input row j as its row tap j - i */
                     if (j - i >= 0 && j - i < 3)
@@ -389,7 +379,7 @@ static DLK_INLINE void dlk_depthwise_k3_phases(const float *x, int64_t c, int64_
 {
     const __m512i ie = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i io = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
-    const __m512 a = dlk_depthwise_k3_load(x, c, iw_n), b = dlk_depthwise_k3_load(x, c + 16, iw_n);
+    const __m512 a = dlk_row16(x, c, iw_n, _mm512_setzero_ps()), b = dlk_row16(x, c + 16, iw_n, _mm512_setzero_ps());
     *even = _mm512_permutex2var_ps(a, ie, b);
     *odd = _mm512_permutex2var_ps(a, io, b);
 }
@@ -414,7 +404,7 @@ static DLK_INLINE void dlk_depthwise_k3_s2_avx512(const float *const *xr, const 
             dlk_depthwise_k3_phases(xr[j], 32 * q, iw_n, &even, &odd);
             DLK_UNROLL
             for (kw = 0; kw < 3; kw++) {
-                const __m512 v = kw == 0 ? DLK_DEPTHWISE_ALIGN(odd, odd_prev[j], 15) : kw == 1 ? even : odd;
+                const __m512 v = kw == 0 ? DLK_ALIGN16(odd, odd_prev[j], 15) : kw == 1 ? even : odd;
                 DLK_UNROLL
                 for (i = 0; i < NR; i++)   /* output row i takes input row j as its row tap j - 2i */
                     if (j - 2 * i >= 0 && j - 2 * i < 3)

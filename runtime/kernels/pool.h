@@ -217,7 +217,7 @@ static void dlk_pool2d_task_init(dlk_pool2d_task *t, const dlk_pool_params *p, c
 }
 /*@end*/
 
-/*@ dlk_maxpool2d_f32 : dlk_pool2d_task dlk_pool_max_row_f32 dlk_parallel */
+/*@ dlk_maxpool2d_f32 : dlk_pool2d_task dlk_pool_max_row_f32 dlk_row16 dlk_parallel */
 /* 2-D MaxPool without indices (the usual one), planes split over the
  * threads. Same results as dlk_maxpool_f32. */
 #define DLK_MAXPOOL2D_MAX_KW DLK_POOL2D_MAX_KW
@@ -301,21 +301,11 @@ static inline void dlk_maxpool2d_row_avx512(const float *const *rows, int64_t nr
  * tap: the odd ones with the previous block's last, a right one past the
  * even ones: the next block's first). A NaN never replaces a value (the
  * loaded value is max's first operand): the same results as the loops. */
-#define DLK_MAXPOOL_ALIGN(hi, lo, n) \
-    _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(hi), _mm512_castps_si512(lo), n))
-
 static DLK_INLINE __m512 dlk_maxpool_k3_cols(const float *const *rows, int64_t c, int64_t iw_n)
 {
     const __m512 ninf = _mm512_set1_ps(-INFINITY);
-    if (c >= 0 && c + 16 <= iw_n)
-        return _mm512_max_ps(_mm512_loadu_ps(rows[2] + c),
-                             _mm512_max_ps(_mm512_loadu_ps(rows[1] + c), _mm512_max_ps(_mm512_loadu_ps(rows[0] + c), ninf)));
-    {
-        const __mmask16 m = dlk_lanes16(c, iw_n);
-        return _mm512_max_ps(_mm512_mask_loadu_ps(ninf, m, rows[2] + c),
-                             _mm512_max_ps(_mm512_mask_loadu_ps(ninf, m, rows[1] + c),
-                                           _mm512_max_ps(_mm512_mask_loadu_ps(ninf, m, rows[0] + c), ninf)));
-    }
+    const __m512 m0 = _mm512_max_ps(dlk_row16(rows[0], c, iw_n, ninf), ninf);
+    return _mm512_max_ps(dlk_row16(rows[2], c, iw_n, ninf), _mm512_max_ps(dlk_row16(rows[1], c, iw_n, ninf), m0));
 }
 
 static DLK_INLINE void dlk_maxpool_k3_row(const float *const *rows, int64_t iw_n, int64_t ow_n, float *yr, const int SW,
@@ -335,16 +325,17 @@ static DLK_INLINE void dlk_maxpool_k3_row(const float *const *rows, int64_t iw_n
     for (q = 0; q * 16 < ow_n; q++) {
         if (SW == 1) {
             nxt = dlk_maxpool_k3_cols(rows, 16 * q + 16, iw_n);
-            acc = PL == 1 ? _mm512_max_ps(_mm512_max_ps(DLK_MAXPOOL_ALIGN(cur, prev, 15), cur), DLK_MAXPOOL_ALIGN(nxt, cur, 1))
-                          : _mm512_max_ps(_mm512_max_ps(cur, DLK_MAXPOOL_ALIGN(nxt, cur, 1)), DLK_MAXPOOL_ALIGN(nxt, cur, 2));
+            acc = PL == 1 ? _mm512_max_ps(_mm512_max_ps(DLK_ALIGN16(cur, prev, 15), cur), DLK_ALIGN16(nxt, cur, 1))
+                          : _mm512_max_ps(_mm512_max_ps(cur, DLK_ALIGN16(nxt, cur, 1)), DLK_ALIGN16(nxt, cur, 2));
             prev = cur;
             cur = nxt;
         } else {
-            const __m512 a = dlk_maxpool_k3_cols(rows, 32 * q + 32, iw_n), b = dlk_maxpool_k3_cols(rows, 32 * q + 48, iw_n);
+            const __m512 a = dlk_maxpool_k3_cols(rows, 32 * q + 32, iw_n);
+            const __m512 b = dlk_maxpool_k3_cols(rows, 32 * q + 48, iw_n);
             even_next = _mm512_permutex2var_ps(a, ie, b);
             odd_next = _mm512_permutex2var_ps(a, io, b);
-            acc = PL == 1 ? _mm512_max_ps(_mm512_max_ps(DLK_MAXPOOL_ALIGN(odd, odd_prev, 15), even), odd)
-                          : _mm512_max_ps(_mm512_max_ps(even, odd), DLK_MAXPOOL_ALIGN(even_next, even, 1));
+            acc = PL == 1 ? _mm512_max_ps(_mm512_max_ps(DLK_ALIGN16(odd, odd_prev, 15), even), odd)
+                          : _mm512_max_ps(_mm512_max_ps(even, odd), DLK_ALIGN16(even_next, even, 1));
             odd_prev = odd;
             even = even_next;
             odd = odd_next;

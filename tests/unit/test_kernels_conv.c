@@ -654,6 +654,20 @@ static void set_epilogue(dlk_conv_params *p, int64_t act, int64_t residual)
     p->ep.residual = residual;
 }
 
+/* what: a 2-D conv's shape and epilogue for a failure message, after the
+ * kernel's name. */
+static void describe_conv(char *what, size_t size, const char *kernel, const dlk_conv_params *p, int threads)
+{
+    snprintf(what, size,
+             "%s %lld images %lld->%lld %lldx%lld k%lldx%lld s%lldx%lld d%lldx%lld pads %lld %lld %lld %lld "
+             "act %lld res %lld, threads %d",
+             kernel, (long long)p->n, (long long)p->c_in, (long long)p->c_out, (long long)p->in[0],
+             (long long)p->in[1], (long long)p->kernel[0], (long long)p->kernel[1], (long long)p->strides[0],
+             (long long)p->strides[1], (long long)p->dilations[0], (long long)p->dilations[1], (long long)p->pads[0],
+             (long long)p->pads[1], (long long)p->pads[2], (long long)p->pads[3], (long long)p->ep.act,
+             (long long)p->ep.residual, threads);
+}
+
 /* want = the naive conv, then its epilogue plane by plane (res: the residual or NULL). */
 static void naive_conv_epilogue(const dlk_conv_params *p, const float *x, const float *w, const float *b,
                                 const float *res, float *want)
@@ -715,13 +729,7 @@ START_TEST(conv_direct_few_channels)
             float *y = rnd_array(ny), *want = rnd_array(ny);
             char what[200];
             naive_conv_epilogue(&p, x, w, b, res, want);
-            snprintf(what, sizeof what,
-                     "direct conv %lld images %lld->%lld %lldx%lld k%lldx%lld s%lldx%lld pads %lld %lld %lld %lld "
-                     "act %lld res %lld, threads %d",
-                     (long long)p.n, (long long)p.c_in, (long long)p.c_out, (long long)p.in[0], (long long)p.in[1],
-                     (long long)p.kernel[0], (long long)p.kernel[1], (long long)p.strides[0],
-                     (long long)p.strides[1], (long long)p.pads[0], (long long)p.pads[1], (long long)p.pads[2],
-                     (long long)p.pads[3], (long long)p.ep.act, (long long)p.ep.residual, 1 + it % 2);
+            describe_conv(what, sizeof what, "direct conv", &p, 1 + it % 2);
             dlk_conv_direct_f32(it % 2 ? &two : NULL, &p, x, w, b, res, y);
             expect_floats(y, want, ny, 2e-5f, what);
             free(x);
@@ -784,14 +792,7 @@ START_TEST(conv_tiles_match_direct_loops)
             char what[200];
             naive_conv_epilogue(&p, x, w, b, res, want);
             dlk_conv_tiles_weights_f32(p.c_out, k, w, wt);
-            snprintf(what, sizeof what,
-                     "conv tiles %lld images %lld->%lld %lldx%lld k%lldx%lld s%lldx%lld d%lld pads %lld %lld %lld "
-                     "%lld act %lld res %lld, threads %d",
-                     (long long)p.n, (long long)p.c_in, (long long)p.c_out, (long long)p.in[0], (long long)p.in[1],
-                     (long long)p.kernel[0], (long long)p.kernel[1], (long long)p.strides[0],
-                     (long long)p.strides[1], (long long)p.dilations[0], (long long)p.pads[0], (long long)p.pads[1],
-                     (long long)p.pads[2], (long long)p.pads[3], (long long)p.ep.act, (long long)p.ep.residual,
-                     1 + it % 2);
+            describe_conv(what, sizeof what, "conv tiles", &p, 1 + it % 2);
             dlk_conv_tiles_f32(it % 2 ? &two : NULL, &p, x, wt, b, res, y, scratch);
             expect_floats(y, want, ny, 1e-4f, what);   /* sums of up to 1960 products */
             free(x);
