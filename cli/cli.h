@@ -60,9 +60,10 @@ enum {
     "  -O0, -O1, -O2, -O3     optimisation level (default -O2; see --list-passes)\n"                 \
     "  --cpu=native|avx512|avx2|generic\n"                                                         \
     "                         the CPU the generated C is built for (default native: this machine's);\n" \
-    "                         with 512-bit vectors the opt-in layout pass (--enable-pass=layout)\n"  \
-    "                         puts regions of convs in NCHW16c, whose kernels need the C compiler\n" \
-    "                         to target AVX-512 (-march=native)\n"                                  \
+    "                         with 512-bit vectors the layout pass (-O2) puts regions of pointwise\n" \
+    "                         and depthwise convs in NCHW16c and conv-tiles takes other convs: their\n" \
+    "                         kernels are fast only where the C compiler targets AVX-512\n"          \
+    "                         (-march=native; elsewhere their portable C runs)\n"                    \
     "  --enable-pass=NAME     run a pass the -O level leaves out; repeatable\n"                       \
     "  --disable-pass=NAME    skip an optional pass; repeatable\n"                                      \
     "  --profile              time every node: the code keeps a static table (profile builds only; runs\n" \

@@ -1,28 +1,31 @@
-/* layout (-O2): regions of convolutions in the blocked layout NCHW16c.
+/* layout (-O2): regions of pointwise and depthwise convolutions in the
+ * blocked layout NCHW16c.
  *
  * Every value is NCHW (plain) until this pass. On a target with 512-bit
  * vectors (--cpu=avx512, or native on such a machine) a 2-D float32 Conv
- * with group 1, constant weights, no input prologue, a row stride of 1 or
- * 2 and at least 16 input and 16 output channels can run as a ConvNCHW16c
- * (ir/ops/blocked.c): a direct kernel on 16-channel blocks, no im2col and
- * no packing (runtime/kernels/blocked.h). Its weights are reordered here,
- * once.
+ * with constant weights, no input prologue and at least 16 input and 16
+ * output channels can run as a ConvNCHW16c (ir/ops/blocked.c) on
+ * 16-channel blocks (runtime/kernels/blocked.h): a pointwise one by the
+ * direct kernel (no packing), a depthwise one by one FMA per tap of a
+ * pixel's 16 channels. The pass takes those the blocked kernels run faster
+ * than the NCHW ones (expected_saving: pointwise convs with channels in
+ * whole blocks and depthwise convs, on planes up to 28 x 28). Their weights
+ * are reordered here, once.
  *
  * Regions: such convs joined by the tensors one produces and another reads
  * (as input or fused residual) stay blocked between them; a reorder
  * (ToNCHW16c / FromNCHW16c) sits on each edge where a region meets plain
  * code, one per tensor whatever its readers. A region is kept when what it
- * is expected to save beats its reorders: the direct kernel against the
- * packed GEMM, measured on light ResNet-50's conv shapes on an AVX-512
- * machine (one thread, each layer alone): 0.80 .. 0.97 of the time, so
- * about SAVING of the conv's time at about CONV_FLOPS; a reorder moves the
+ * is expected to save (each conv's expected_saving of its time at
+ * CONV_FLOPS or DEPTHWISE_FLOPS) beats its reorders, which move the
  * tensor's bytes twice at about REORDER_BYTES (measured 20 .. 30 GB/s).
- * The others stay NCHW. Elsewhere (WinogradConv, depthwise, pools,
- * Concat...) everything stays NCHW: their kernels are written for it.
+ * MobileNetV2's 28 x 28, 14 x 14 and 7 x 7 stages make one region (41
+ * convs, 2 reorders). The others stay NCHW, and everything else too
+ * (WinogradConv, pools, Concat...): their kernels are written for it.
  *
  * Targets without AVX-512 (--cpu=avx2|generic) keep NCHW everywhere: the
- * blocked kernels have a portable C fallback, but only the 512-bit one is
- * faster than the packed GEMM, and there is no NCHW8c kernel yet. */
+ * blocked kernels have a portable C fallback, but only the 512-bit ones
+ * are faster, and there is no NCHW8c kernel yet. */
 #include <stdio.h>
 #include <string.h>
 
@@ -30,13 +33,52 @@
 #include "kernels/blocked.h"
 #include "passes/passes.h"
 
-#define SAVING 0.10
-#define CONV_FLOPS 150e9     /* FLOP/s of the packed-GEMM conv, one AVX-512 core */
+#define CONV_FLOPS 230e9       /* FLOP/s of a pointwise conv by the packed product, one AVX-512 core */
+#define DEPTHWISE_FLOPS 60e9   /* of a depthwise conv on a plane up to 28 x 28 */
 #define REORDER_BYTES 20e9   /* bytes/s of a reorder */
 
 static bool is_f32(const dl_value *v)
 {
     return v != NULL && v->dtype == DL_FLOAT && v->rank >= 0;
+}
+
+static int64_t plane_of(const int64_t *dims)
+{
+    return dims[0] * dims[1];
+}
+
+static bool is_depthwise(const dlk_conv_params *kp)
+{
+    return kp->group > 1 && kp->group == kp->c_in && kp->group == kp->c_out;
+}
+
+static bool is_pointwise(const dlk_conv_params *kp)
+{
+    return kp->group == 1 && kp->kernel[0] == 1 && kp->kernel[1] == 1 && kp->strides[0] == 1 &&
+           kp->strides[1] == 1 && kp->pads[0] == 0 && kp->pads[1] == 0 && kp->pads[2] == 0 && kp->pads[3] == 0;
+}
+
+/* The fraction of a conv's time the blocked kernel is expected to save
+ * (negative: not a candidate), from one-thread timings of each kernel
+ * alone on MobileNetV2's, EfficientNet-B0's and ResNet-50's shapes (Zen 5):
+ *   depthwise, planes up to 28 x 28: 0.54 .. 0.87 of runtime/kernels/
+ *     depthwise.h's time (3x3 and 5x5, strides 1 and 2); at 56 x 56 0.93 ..
+ *     1.11, at 112 x 112 1.2 .. 1.7;
+ *   pointwise, channels in whole blocks: on 14 x 14 and 7 x 7 planes 0.82 ..
+ *     0.96 of the packed product's time (196 and 49 pixels make ragged
+ *     32-column panels there, whole 14-pixel tiles here); on 28 x 28 0.97 ..
+ *     1.07; past that, or with channels not in whole blocks (24, 40: a
+ *     third of the lanes idle) 1.1 .. 1.4.
+ * Other convs stay with their NCHW kernels (Winograd, the conv tiles, the
+ * packed product), which beat the blocked direct kernel. */
+static double expected_saving(const dlk_conv_params *kp)
+{
+    const int64_t plane = plane_of(kp->in) > plane_of(kp->out) ? plane_of(kp->in) : plane_of(kp->out);
+    if (is_depthwise(kp))
+        return plane <= 28 * 28 ? 0.25 : -1.0;
+    if (is_pointwise(kp) && kp->c_in % DLK_BLOCK == 0 && kp->c_out % DLK_BLOCK == 0)
+        return plane <= 14 * 14 ? 0.10 : plane <= 28 * 28 ? 0.0 : -1.0;
+    return -1.0;
 }
 
 /* The conv's parameters when the blocked kernel takes it (see the header). */
@@ -54,9 +96,9 @@ static bool is_candidate(dl_node *n, dl_diag *d, dlk_conv_params *kp)
         return false;
     if (n->n_inputs > 2 && n->inputs[2] != NULL && n->inputs[2]->data == NULL)
         return false;
-    if (dl_conv_params(d, n, kp) < 0)
+    if (dl_conv_params(d, n, kp) < 0 || kp->shuffle != 0)
         return false;
-    return kp->group == 1 && kp->c_in >= DLK_BLOCK && kp->c_out >= DLK_BLOCK && kp->strides[1] <= 2;
+    return kp->c_in >= DLK_BLOCK && kp->c_out >= DLK_BLOCK && kp->strides[1] <= 2 && expected_saving(kp) >= 0.0;
 }
 
 /* ----------------------------------------------------------- regions */
@@ -149,8 +191,9 @@ static int keep_paying_regions(layout_state *s, int *kept_convs, int *dropped)
         if (!s->cand[i])
             continue;
         root = find(s->region, i);
-        gain[root] += SAVING * 2.0 * (double)(kp->n * kp->c_out * kp->c_in * kp->kernel[0] * kp->kernel[1] *
-                                             kp->out[0] * kp->out[1]) / CONV_FLOPS;
+        gain[root] += expected_saving(kp) * 2.0 *
+                      (double)(kp->n * kp->c_out * kp->c_in / kp->group * kp->kernel[0] * kp->kernel[1] * kp->out[0] *
+                               kp->out[1]) / (is_depthwise(kp) ? DEPTHWISE_FLOPS : CONV_FLOPS);
         for (int k = 0; k < n->n_inputs; k++) {
             const dl_value *v = n->inputs[k];
             /* a reorder in: an activation read from outside, once per region */
@@ -273,14 +316,19 @@ static dl_value *blocked_of(layout_state *s, dl_value *v, int at, int opset, int
 static dl_value *blocked_weights(layout_state *s, const dl_node *conv, const dlk_conv_params *kp)
 {
     char name[512];
+    const bool dw = is_depthwise(kp);
     int64_t dims[6] = {dlk_blocks16(kp->c_out), dlk_blocks16(kp->c_in), kp->kernel[0], kp->kernel[1], DLK_BLOCK,
                        DLK_BLOCK};
+    int64_t dw_dims[4] = {dlk_blocks16(kp->c_out), kp->kernel[0], kp->kernel[1], DLK_BLOCK};
     dl_value *w;
     snprintf(name, sizeof name, "%s_nchw16c", conv->inputs[1]->name ? conv->inputs[1]->name : "W");
-    w = dl_graph_add_value(s->g, name, DL_FLOAT, 6, dims);
+    w = dl_graph_add_value(s->g, name, DL_FLOAT, dw ? 4 : 6, dw ? dw_dims : dims);
     if (w == NULL || dl_value_alloc_data(s->g, w) == NULL)
         return NULL;
-    dlk_conv16_weights_f32(kp->c_out, kp->c_in, kp->kernel[0], kp->kernel[1], conv->inputs[1]->data, w->data);
+    if (dw)
+        dlk_dw16_weights_f32(kp->c_out, kp->kernel[0], kp->kernel[1], conv->inputs[1]->data, w->data);
+    else
+        dlk_conv16_weights_f32(kp->c_out, kp->c_in, kp->kernel[0], kp->kernel[1], conv->inputs[1]->data, w->data);
     return w;
 }
 
@@ -306,7 +354,7 @@ static int rewrite(layout_state *s, int i, dl_node *conv, int *reorders)
     dl_value *y = conv->outputs[0], *ins[4] = {NULL, NULL, NULL, NULL}, *yb;
     const bool plain = s->plain[i];
     const int n_in = conv->n_inputs > 3 && conv->inputs[3] != NULL ? 4 : 3;
-    dl_attr *attrs = new_attrs(g, 4);
+    dl_attr *attrs = new_attrs(g, 5);
     char name[512];
     dl_node *n, *from;
     int at = conv->id;
@@ -332,8 +380,9 @@ static int rewrite(layout_state *s, int i, dl_node *conv, int *reorders)
     if (yb == NULL || set_ints(g, &attrs[1], "strides", kp->strides, 2) ||
         set_ints(g, &attrs[2], "dilations", kp->dilations, 2) || set_ints(g, &attrs[3], "pads", kp->pads, 4))
         return oom(s->ctx);
+    set_int(&attrs[4], "group", kp->group);
     dl_node_remove(g, conv);
-    n = add_node(s, conv->name, "ConvNCHW16c", ins, n_in, yb, attrs, 4, at, conv->opset);
+    n = add_node(s, conv->name, "ConvNCHW16c", ins, n_in, yb, attrs, 5, at, conv->opset);
     if (n == NULL)
         return oom(s->ctx);
     n->fused = conv->fused;
@@ -405,8 +454,8 @@ int dl_select_layout(dl_graph *g, dl_pass_context *ctx)
     if (rc == 0)
         dl_pass_log(ctx, "layout",
                     "%d convs in %d regions -> NCHW16c, %d reorders; %d regions (%d convs) stay NCHW: their "
-                    "reorders would cost more than the direct kernel saves; %d other convs stay NCHW (grouped, "
-                    "under 16 channels, row stride > 2, an input prologue)",
+                    "reorders would cost more than the blocked kernels save; %d other convs stay NCHW (neither "
+                    "pointwise nor depthwise, under 16 channels, planes over 28x28, an input prologue)",
                     kept_convs, regions, reorders, dropped, candidates - kept_convs, convs - candidates);
 done:
     dl_free(s.kp, kp_bytes);

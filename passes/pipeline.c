@@ -32,10 +32,10 @@ static const dl_pass pipeline[] = {
     {"conv-prologue", 2, false, dl_fold_conv_prologue, "BatchNormalization [-> Relu] or a per-channel Mul feeding only a pointwise conv runs inside the conv's input packing"},
     /* after conv-prologue and winograd: a stem is neither pointwise nor 3x3 stride 1 with many channels */
     {"fuse-pool", 2, false, dl_fuse_pool, "a MaxPool of a stem conv's output is taken by the conv, its output blocked by channels in a ring of rows that stays in cache"},
-    /* It takes the Convs the others left (passes/layout.c), before conv-tiles. Opt-in: each
-     * blocked conv is faster than the packed GEMM alone with its weights in cache, but in a whole
-     * model, weights read from memory once per run, light ResNet-50 runs 59-61 ms against 57.5. */
-    {"layout", DL_PASS_OPT_IN, false, dl_select_layout, "regions of convs -> blocked NCHW16c on AVX-512 targets (--cpu), where the direct kernel saves more than the reorders at the edges cost"},
+    /* It takes the pointwise and depthwise Convs the others left (passes/layout.c), before
+     * conv-tiles. Its other convs' kernel (3x3, 7x7...) is slower than Winograd and the conv tiles,
+     * so it takes no other (light ResNet-50 with them: 59-61 ms against 57.5). */
+    {"layout", 2, false, dl_select_layout, "regions of pointwise and depthwise convs on planes up to 28x28 -> blocked NCHW16c on AVX-512 targets (--cpu), where the blocked kernels save more than the reorders at the edges cost"},
     /* after winograd, fuse-pool and layout: the convs they left (passes/winograd.c) */
     {"conv-tiles", 2, false, dl_conv_tiles_pass, "on AVX-512 targets, other convs wider than 1x1 with output channels in blocks of 32 run on tiles of 32 channels x 14 pixels (weights reordered at compile time)"},
     {"dce-late", 0, true, dl_eliminate_dead_code, "dead-code elimination of what the rewrites left"},

@@ -4,14 +4,16 @@
  * (DL_LAYOUT_NCHW16C); the lanes past C are zero.
  *
  * ToNCHW16c (X: N x C x H x W) and FromNCHW16c (X blocked; attribute
- * channels = C) convert at a region's edges. ConvNCHW16c is a 2-D Conv with
- * group 1 inside a region: inputs X (blocked), W (the weights reordered by
- * dlk_conv16_weights_f32: C_out/16 x C_in/16 x KH x KW x 16 x 16), B (C_out
- * rounded up to 16 floats, zero past C_out; may be absent), R (the fused
- * epilogue's residual, blocked like Y; may be absent); attributes channels
- * (C_out), strides, dilations, pads (begin, end; explicit, as the pass
- * computed them from the Conv). The Conv's epilogue is copied into the
- * params by the pass. */
+ * channels = C) convert at a region's edges. ConvNCHW16c is a 2-D Conv
+ * inside a region, with group 1 or depthwise (attribute group = channels =
+ * C_in = C_out): inputs X (blocked), W (the weights reordered by
+ * dlk_conv16_weights_f32: C_out/16 x C_in/16 x KH x KW x 16 x 16; depthwise
+ * by dlk_dw16_weights_f32: C/16 x KH x KW x 16), B (C_out rounded up to 16
+ * floats, zero past C_out; may be absent), R (the fused epilogue's
+ * residual, blocked like Y; may be absent); attributes channels (C_out),
+ * group (1 when absent), strides, dilations, pads (begin, end; explicit, as
+ * the pass computed them from the Conv). The Conv's epilogue is copied into
+ * the params by the pass. */
 #include <inttypes.h>
 #include <string.h>
 
@@ -20,7 +22,7 @@
 #include "kernels/blocked.h"
 
 typedef struct blocked_attrs {
-    int64_t channels;
+    int64_t channels, group;
     int64_t strides[2], dilations[2], pads[4];
     dlk_epilogue ep;   /* ConvNCHW16c: set by passes/layout.c; zero: none */
 } blocked_attrs;
@@ -43,6 +45,10 @@ static int blocked_setup(dl_graph *g, dl_node *n, dl_diag *d)
                         a->channels);
     if (!conv)
         return 0;
+    a->group = dl_attr_int(n, "group", 1);
+    if (a->group != 1 && a->group != a->channels)
+        return dl_error(d, n, "attribute 'group' is %" PRId64 "; expected 1 or the channel count (%" PRId64 ", depthwise)",
+                        a->group, a->channels);
     /* strides, dilations and pads read and checked as every window op's */
     if (dl_window_read_attrs(d, n, &win) < 0 || dl_window_axes(d, n, &win, 2, a->strides, a->dilations, a->pads) < 0)
         return -1;
@@ -76,24 +82,33 @@ static int conv16_make_params(dl_diag *d, const dl_node *n, dlk_conv_params *kp)
     memset(kp, 0, sizeof *kp);
     if (check_blocked(d, n, x, "X") < 0)
         return -1;
-    if (w == NULL || w->dtype != DL_FLOAT || w->rank != 6 || w->dims[4] != DLK_BLOCK || w->dims[5] != DLK_BLOCK ||
-        w->dims[1] != x->dims[1])
-        return dl_error(d, n, "input 'W' must be float32 C_out/16 x %" PRId64 " x KH x KW x 16 x 16 (reordered weights)",
-                        x->dims[1]);
-    if (w->dims[0] != dlk_blocks16(a->channels))
-        return dl_error(d, n, "input 'W' has %" PRId64 " output blocks; attribute 'channels' (%" PRId64 ") needs %" PRId64,
-                        w->dims[0], a->channels, dlk_blocks16(a->channels));
-    if (b != NULL && (b->dtype != DL_FLOAT || dl_value_numel(b) != w->dims[0] * DLK_BLOCK))
+    if (a->group > 1) {
+        if (w == NULL || w->dtype != DL_FLOAT || w->rank != 4 || w->dims[3] != DLK_BLOCK || w->dims[0] != x->dims[1])
+            return dl_error(d, n, "input 'W' must be float32 %" PRId64 " x KH x KW x 16 (depthwise weights reordered)",
+                            x->dims[1]);
+        if (x->dims[1] != dlk_blocks16(a->channels))
+            return dl_error(d, n, "input 'X' has %" PRId64 " blocks; a depthwise conv of %" PRId64 " channels needs %" PRId64,
+                            x->dims[1], a->channels, dlk_blocks16(a->channels));
+    } else {
+        if (w == NULL || w->dtype != DL_FLOAT || w->rank != 6 || w->dims[4] != DLK_BLOCK || w->dims[5] != DLK_BLOCK ||
+            w->dims[1] != x->dims[1])
+            return dl_error(d, n, "input 'W' must be float32 C_out/16 x %" PRId64 " x KH x KW x 16 x 16 (reordered weights)",
+                            x->dims[1]);
+        if (w->dims[0] != dlk_blocks16(a->channels))
+            return dl_error(d, n, "input 'W' has %" PRId64 " output blocks; attribute 'channels' (%" PRId64 ") needs %" PRId64,
+                            w->dims[0], a->channels, dlk_blocks16(a->channels));
+    }
+    if (b != NULL && (b->dtype != DL_FLOAT || dl_value_numel(b) != dlk_blocks16(a->channels) * DLK_BLOCK))
         return dl_error(d, n, "input 'B' must hold %" PRId64 " float32 values (the output channels in whole blocks)",
-                        w->dims[0] * DLK_BLOCK);
+                        dlk_blocks16(a->channels) * DLK_BLOCK);
     kp->n = x->dims[0];
-    kp->c_in = x->dims[1] * DLK_BLOCK;
+    kp->c_in = a->group > 1 ? a->channels : x->dims[1] * DLK_BLOCK;
     kp->c_out = a->channels;
-    kp->group = 1;
+    kp->group = a->group;
     kp->rank = 2;
     for (int i = 0; i < 2; i++) {
         kp->in[i] = x->dims[2 + i];
-        kp->kernel[i] = w->dims[2 + i];
+        kp->kernel[i] = w->dims[(a->group > 1 ? 1 : 2) + i];
         kp->strides[i] = a->strides[i];
         kp->dilations[i] = a->dilations[i];
         kp->pads[i] = a->pads[i];
@@ -171,7 +186,8 @@ static int blocked_eval(dl_graph *g, dl_node *n, dl_diag *d)
         dlk_conv_params kp;
         if (conv16_make_params(d, n, &kp) < 0)
             return -1;
-        dlk_conv16_f32(NULL, &kp, x->data, input_data(n, 1), input_data(n, 2), input_data(n, 3), y->data);
+        (kp.group > 1 ? dlk_dw16_f32 : dlk_conv16_f32)(NULL, &kp, x->data, input_data(n, 1), input_data(n, 2),
+                                                       input_data(n, 3), y->data);
     }
     return 0;
 }
@@ -208,17 +224,17 @@ static int blocked_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     }
     if (conv16_make_params(d, n, &kp) < 0)
         return -1;
-    dl_lower_need(l, "dlk_conv16_f32");
+    dl_lower_need(l, kp.group > 1 ? "dlk_dw16_f32" : "dlk_conv16_f32");
     dl_lower_params_begin(l, "dlk_conv_params");
     dl_lower_param_int(l, "n", kp.n);
     dl_lower_param_int(l, "c_in", kp.c_in);
     dl_lower_param_int(l, "c_out", kp.c_out);
-    dl_lower_param_int(l, "group", 1);
+    dl_lower_param_int(l, "group", kp.group);
     dl_lower_param_int(l, "rank", 2);
     dl_window_lower_geometry(l, 2, kp.in, kp.out, kp.kernel, kp.strides, kp.dilations, kp.pads);
     dl_epilogue_lower(l, &kp.ep);
     dl_lower_params_end(l);
-    dl_lower_call(l, "dlk_conv16_f32");
+    dl_lower_call(l, kp.group > 1 ? "dlk_dw16_f32" : "dlk_conv16_f32");
     dl_lower_arg_par(l);
     dl_lower_arg_params(l);
     for (int i = 0; i < 4; i++)

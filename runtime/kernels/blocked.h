@@ -425,9 +425,15 @@ static void dlk_conv16_f32(const dlk_par *par, const dlk_conv_params *p, const f
     dlk_conv_params flat;
     const int64_t cbi = dlk_blocks16(p->c_in), cbo = dlk_blocks16(p->c_out);
     const int64_t wbytes = cbo * cbi * p->kernel[0] * p->kernel[1] * DLK_BLOCK * DLK_BLOCK;
+    const int threads = par != NULL && par->threads > 1 ? par->threads : 1;
+    const int64_t groups = (cbo + DLK_CONV16_NB - 1) / DLK_CONV16_NB;
     if (p->kernel[0] == 1 && p->kernel[1] == 1 && p->strides[0] == 1 && p->strides[1] == 1 &&
-        p->pads[0] == 0 && p->pads[1] == 0 && p->pads[2] == 0 && p->pads[3] == 0) {
-        /* pointwise: the plane is one row, cut in whole tiles */
+        p->pads[0] == 0 && p->pads[1] == 0 && p->pads[2] == 0 && p->pads[3] == 0 &&
+        (threads == 1 || groups >= 4 * threads || (p->in[1] > DLK_CONV16_NP / 2 && p->in[1] % DLK_CONV16_NP != 0))) {
+        /* pointwise: the plane is one row, cut in whole tiles; but rows of
+         * whole tiles (or pairs of rows up to 7 wide) stay rows when there
+         * are few groups of output blocks for the threads (MobileNetV2's
+         * 960 -> 160 on 7 x 7: 5 items for 2 threads, 20 as row pairs) */
         flat = *p;
         flat.in[0] = flat.out[0] = 1;
         flat.in[1] = flat.out[1] = p->in[0] * p->in[1];
@@ -441,11 +447,243 @@ static void dlk_conv16_f32(const dlk_par *par, const dlk_conv_params *p, const f
     t.y = y;
     t.cbi = cbi;
     t.cbo = cbo;
-    t.groups = (cbo + DLK_CONV16_NB - 1) / DLK_CONV16_NB;
+    t.groups = groups;
     t.rows_per_item = p->out[1] <= DLK_CONV16_NP / 2 ? 2 : 1;
     t.rows = (p->out[0] + t.rows_per_item - 1) / t.rows_per_item;
     t.pixels_outer = wbytes <= cbi * p->in[0] * p->in[1] * DLK_BLOCK;
     dlk_parallel_for(par, dlk_conv16_task, &t, p->n * t.groups * t.rows);
+}
+/*@end*/
+
+/*@ dlk_dw16_weights_f32 : dlk_blocked_sizes */
+/* A depthwise conv's W (C x 1 x KH x KW) -> the blocked kernel's order,
+ * zero-padded to whole blocks: [C/16][KH][KW][16]. */
+static void dlk_dw16_weights_f32(int64_t c, int64_t kh, int64_t kw, const float *w, float *out)
+{
+    for (int64_t b = 0; b < dlk_blocks16(c); b++)
+        for (int64_t t = 0; t < kh * kw; t++)
+            for (int64_t i = 0; i < DLK_BLOCK; i++)
+                *out++ = b * DLK_BLOCK + i < c ? w[(b * DLK_BLOCK + i) * kh * kw + t] : 0.0f;
+}
+/*@end*/
+
+/*@ dlk_dw16_f32 : dlk_conv_params dlk_blocked_sizes dlk_epilogue_f32 dlk_parallel dlk_act16_avx512 dlk_relu_clip_avx512 */
+/* A 2-D depthwise convolution (group = C_in = C_out) in NCHW16c: one
+ * block's 16 channels are one vector, so each tap of each output pixel is
+ * one FMA of an input pixel's vector with the tap's 16 weights, whatever
+ * the plane's width, stride or padding. The input rows a run of output
+ * rows reads are first copied into a zero-padded stack buffer, so tiles of
+ * DLK_DW16_NP output pixels read their taps with no bounds checks. The
+ * activation (one dlk_act16_avx512 applies) and a residual run on the sums
+ * in registers; other epilogues over the stored row. */
+#ifndef DLK_DW16_NP
+#define DLK_DW16_NP 14
+#endif
+/* Floats of the padded rows (64 KB of stack); planes whose KH-row window
+ * does not fit run the portable loop. */
+#define DLK_DW16_BUF 16384
+
+typedef struct dlk_dw16_job {
+    const dlk_conv_params *p;
+    const float *x, *w, *b, *r;
+    float *y;
+    int64_t cb, parts;   /* channel blocks; parts of each plane's rows */
+} dlk_dw16_job;
+
+#if defined(__AVX512F__)
+/* Pixels of a padded row: the left pad, the row, and what the last tile's
+ * taps reach past it. */
+static int64_t dlk_dw16_row_len(const dlk_conv_params *p)
+{
+    const int64_t tiles = (p->out[1] + DLK_DW16_NP - 1) / DLK_DW16_NP;
+    const int64_t reach = (tiles * DLK_DW16_NP - 1) * p->strides[1] + (p->kernel[1] - 1) * p->dilations[1] + 1;
+    return reach > p->pads[1] + p->in[1] ? reach : p->pads[1] + p->in[1];
+}
+
+/* Whether the tiles run p (else the portable loop): a 2-D window of at most
+ * 25 taps whose rows fit the buffer. */
+static int dlk_dw16_fits(const dlk_conv_params *p)
+{
+    return p->kernel[0] * p->kernel[1] <= 25 &&
+           ((p->kernel[0] - 1) * p->dilations[0] + 1) * dlk_dw16_row_len(p) * DLK_BLOCK <= DLK_DW16_BUF;
+}
+
+#if defined(__GNUC__)
+#define DLK_DW16_INLINE static inline __attribute__((always_inline))
+#else
+#define DLK_DW16_INLINE static inline
+#endif
+/* The sums of NP output pixels from ow0 of one output row: row r of the
+ * taps reads padded row x + r * rstride (column 0: the left pad's first). */
+DLK_DW16_INLINE void dlk_dw16_tile_avx512(const float *x, int64_t rstride, const float *w, __m512 bias, int64_t ow0,
+                                          __m512 *acc, const int KH, const int KW, const int SW, const int DH,
+                                          const int DW)
+{
+    enum { NP = DLK_DW16_NP };
+    int q, r, s;
+    for (q = 0; q < NP; q++)
+        acc[q] = bias;
+    for (r = 0; r < KH; r++) {
+        const float *xr = x + r * DH * rstride + ow0 * SW * DLK_BLOCK;
+        for (s = 0; s < KW; s++) {
+            const __m512 wv = _mm512_loadu_ps(w + (r * KW + s) * DLK_BLOCK);
+            for (q = 0; q < NP; q++)
+                acc[q] = _mm512_fmadd_ps(_mm512_loadu_ps(xr + (q * SW + s * DW) * DLK_BLOCK), wv, acc[q]);
+        }
+    }
+}
+
+/* np sums of acc to y from pixel ow0 (res: the residual's row, or NULL),
+ * through e's activation when dlk_act16_avx512 applies it. */
+static void dlk_dw16_store_avx512(const dlk_epilogue *e, const __m512 *acc, int np, int64_t ow0, float *y,
+                                  const float *res)
+{
+    int q;
+    y += ow0 * DLK_BLOCK;
+    res = res != NULL ? res + ow0 * DLK_BLOCK : NULL;
+    if (res == NULL && (e->act == DLK_ACT_NONE || e->act == DLK_ACT_RELU || e->act == DLK_ACT_CLIP)) {
+        const int relu = e->act == DLK_ACT_RELU, clip = e->act == DLK_ACT_CLIP;
+        for (q = 0; q < np; q++)
+            _mm512_storeu_ps(y + q * DLK_BLOCK, dlk_relu_clip_avx512(acc[q], relu, clip, e->alpha, e->beta));
+        return;
+    }
+    for (q = 0; q < np; q++) {
+        __m512 v = acc[q];
+        if (res != NULL && e->residual != DLK_RES_AFTER_ACT)
+            v = _mm512_add_ps(v, _mm512_loadu_ps(res + q * DLK_BLOCK));
+        v = dlk_act16_avx512(e, v);
+        if (res != NULL && e->residual == DLK_RES_AFTER_ACT)
+            v = _mm512_add_ps(v, _mm512_loadu_ps(res + q * DLK_BLOCK));
+        _mm512_storeu_ps(y + q * DLK_BLOCK, v);
+    }
+}
+
+/* Output rows [oh0, oh1) of block blk of image img, a run of rows at a
+ * time: the run's input rows copied padded into buf, then tiles. */
+static void dlk_dw16_rows_avx512(const dlk_dw16_job *t, int64_t img, int64_t blk, int64_t oh0, int64_t oh1)
+{
+    const dlk_conv_params *p = t->p;
+    const int64_t H = p->in[0], W = p->in[1], OW = p->out[1], KH = p->kernel[0], KW = p->kernel[1];
+    const int64_t SH = p->strides[0], SW = p->strides[1], DH = p->dilations[0], DW = p->dilations[1];
+    const int64_t len = dlk_dw16_row_len(p), pl = p->pads[1], rstride = len * DLK_BLOCK;
+    const int64_t span = (KH - 1) * DH + 1, cap = DLK_DW16_BUF / rstride;   /* padded rows the buffer holds */
+    const int64_t run = span + SH > cap ? 1 : (cap - span) / SH + 1;        /* output rows per run */
+    const int64_t item = img * t->cb + blk, plane = p->out[0] * OW * DLK_BLOCK;
+    const float *x = t->x + item * H * W * DLK_BLOCK, *w = t->w + blk * KH * KW * DLK_BLOCK;
+    const __m512 bias = t->b != NULL ? _mm512_loadu_ps(t->b + blk * DLK_BLOCK) : _mm512_setzero_ps();
+    const dlk_epilogue *e = &p->ep;
+    const int in_regs = dlk_act16_takes(e->act);
+    float buf[DLK_DW16_BUF];
+    int64_t r0, oh, ih;
+    for (r0 = oh0; r0 < oh1; r0 += run) {
+        const int64_t r1 = r0 + run < oh1 ? r0 + run : oh1, ih0 = r0 * SH - p->pads[0];
+        const int64_t ih1 = (r1 - 1) * SH - p->pads[0] + span;
+        for (ih = ih0; ih < ih1; ih++) {   /* the run's input rows, zeros around them */
+            float *row = buf + (ih - ih0) * rstride;
+            memset(row, 0, sizeof(float) * (size_t)(pl * DLK_BLOCK));
+            if (ih >= 0 && ih < H)
+                memcpy(row + pl * DLK_BLOCK, x + ih * W * DLK_BLOCK, sizeof(float) * (size_t)(W * DLK_BLOCK));
+            else
+                memset(row + pl * DLK_BLOCK, 0, sizeof(float) * (size_t)(W * DLK_BLOCK));
+            memset(row + (pl + W) * DLK_BLOCK, 0, sizeof(float) * (size_t)((len - pl - W) * DLK_BLOCK));
+        }
+        for (oh = r0; oh < r1; oh++) {
+            const float *xr = buf + (oh - r0) * SH * rstride;
+            float *y = t->y + item * plane + oh * OW * DLK_BLOCK;
+            const float *res = t->r != NULL ? t->r + item * plane + oh * OW * DLK_BLOCK : NULL;
+            int64_t ow0;
+            for (ow0 = 0; ow0 < OW; ow0 += DLK_DW16_NP) {
+                const int np = (int)(OW - ow0 < DLK_DW16_NP ? OW - ow0 : DLK_DW16_NP);
+                __m512 acc[DLK_DW16_NP];
+                if (KH == 3 && KW == 3 && SW == 1 && DH == 1 && DW == 1)
+                    dlk_dw16_tile_avx512(xr, rstride, w, bias, ow0, acc, 3, 3, 1, 1, 1);
+                else if (KH == 3 && KW == 3 && SW == 2 && DH == 1 && DW == 1)
+                    dlk_dw16_tile_avx512(xr, rstride, w, bias, ow0, acc, 3, 3, 2, 1, 1);
+                else if (KH == 5 && KW == 5 && SW == 1 && DH == 1 && DW == 1)
+                    dlk_dw16_tile_avx512(xr, rstride, w, bias, ow0, acc, 5, 5, 1, 1, 1);
+                else if (KH == 5 && KW == 5 && SW == 2 && DH == 1 && DW == 1)
+                    dlk_dw16_tile_avx512(xr, rstride, w, bias, ow0, acc, 5, 5, 2, 1, 1);
+                else
+                    dlk_dw16_tile_avx512(xr, rstride, w, bias, ow0, acc, (int)KH, (int)KW, (int)SW, (int)DH, (int)DW);
+                if (in_regs)
+                    dlk_dw16_store_avx512(e, acc, np, ow0, y, res);
+                else
+                    dlk_dw16_store_avx512(&(dlk_epilogue){0}, acc, np, ow0, y, NULL);
+            }
+            if (!in_regs)
+                dlk_epilogue_f32(e, y, res, OW * DLK_BLOCK);
+        }
+    }
+}
+#endif
+
+/* Portable: output rows [oh0, oh1) of block blk of image img, tap by tap. */
+static void dlk_dw16_rows_c(const dlk_dw16_job *t, int64_t img, int64_t blk, int64_t oh0, int64_t oh1)
+{
+    const dlk_conv_params *p = t->p;
+    const int64_t H = p->in[0], W = p->in[1], OW = p->out[1], KH = p->kernel[0], KW = p->kernel[1];
+    const int64_t item = img * t->cb + blk, plane = p->out[0] * OW * DLK_BLOCK;
+    const float *x = t->x + item * H * W * DLK_BLOCK, *w = t->w + blk * KH * KW * DLK_BLOCK;
+    for (int64_t oh = oh0; oh < oh1; oh++) {
+        float *y = t->y + item * plane + oh * OW * DLK_BLOCK;
+        for (int64_t ow = 0; ow < OW; ow++) {
+            float acc[DLK_BLOCK];
+            for (int i = 0; i < DLK_BLOCK; i++)
+                acc[i] = t->b != NULL ? t->b[blk * DLK_BLOCK + i] : 0.0f;
+            for (int64_t r = 0; r < KH; r++) {
+                const int64_t ih = oh * p->strides[0] - p->pads[0] + r * p->dilations[0];
+                if (ih < 0 || ih >= H)
+                    continue;
+                for (int64_t s = 0; s < KW; s++) {
+                    const int64_t iw = ow * p->strides[1] - p->pads[1] + s * p->dilations[1];
+                    if (iw < 0 || iw >= W)
+                        continue;
+                    for (int i = 0; i < DLK_BLOCK; i++)
+                        acc[i] += x[(ih * W + iw) * DLK_BLOCK + i] * w[(r * KW + s) * DLK_BLOCK + i];
+                }
+            }
+            for (int i = 0; i < DLK_BLOCK; i++)
+                y[ow * DLK_BLOCK + i] = acc[i];
+        }
+        dlk_epilogue_f32(&p->ep, y, t->r != NULL ? t->r + item * plane + oh * OW * DLK_BLOCK : NULL, OW * DLK_BLOCK);
+    }
+}
+
+/* Items: (image, block, part of the rows). */
+static void dlk_dw16_task(void *arg, int64_t begin, int64_t end)
+{
+    const dlk_dw16_job *t = arg;
+    const dlk_conv_params *p = t->p;
+    for (int64_t item = begin; item < end; item++) {
+        const int64_t part = item % t->parts, ib = item / t->parts;
+        const int64_t oh0 = part * p->out[0] / t->parts, oh1 = (part + 1) * p->out[0] / t->parts;
+        float *y = t->y + ib * p->out[0] * p->out[1] * DLK_BLOCK;
+#if defined(__AVX512F__)
+        if (dlk_dw16_fits(p))
+            dlk_dw16_rows_avx512(t, ib / t->cb, ib % t->cb, oh0, oh1);
+        else
+#endif
+            dlk_dw16_rows_c(t, ib / t->cb, ib % t->cb, oh0, oh1);
+        if (p->c_out < (ib % t->cb + 1) * DLK_BLOCK)   /* the lanes past C back to zero */
+            for (int64_t q = oh0 * p->out[1]; q < oh1 * p->out[1]; q++)
+                for (int64_t i = p->c_out - ib % t->cb * DLK_BLOCK; i < DLK_BLOCK; i++)
+                    y[q * DLK_BLOCK + i] = 0.0f;
+    }
+}
+
+/* A 2-D depthwise conv in NCHW16c: x (N x C/16 x H x W x 16), w reordered
+ * by dlk_dw16_weights_f32, b (C rounded up to 16, zero past C; may be
+ * NULL), r (the epilogue's residual, y's layout; may be NULL), y (N x C/16
+ * x OH x OW x 16). Threads take (image, block) items, or parts of their
+ * rows when there are fewer items than threads x 4. */
+static void dlk_dw16_f32(const dlk_par *par, const dlk_conv_params *p, const float *x, const float *w,
+                         const float *b, const float *r, float *y)
+{
+    const int threads = par != NULL && par->threads > 1 ? par->threads : 1;
+    dlk_dw16_job t = {p, x, w, b, r, y, dlk_blocks16(p->c_out), 1};
+    while (p->n * t.cb * t.parts < threads * 4 && t.parts * 2 <= p->out[0])
+        t.parts *= 2;
+    dlk_parallel_for(par, dlk_dw16_task, &t, p->n * t.cb * t.parts);
 }
 /*@end*/
 

@@ -5,8 +5,8 @@
  * dilations 1..2, asymmetric pads, rows from 1 to 40 wide so that tiles of
  * one and of two rows, whole and ragged, guarded and not, all run), every
  * epilogue kind with and without a residual, one image or two, split over
- * 1..3 threads. Built twice: portable, and -march=native (the AVX-512
- * tiles). */
+ * 1..3 threads; dlk_dw16_f32 (depthwise) the same way. Built twice:
+ * portable, and -march=native (the AVX-512 tiles). */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -62,10 +62,12 @@ START_TEST(test_reorder_round_trip)
 }
 END_TEST
 
-/* y = conv(x, w) + b, then the epilogue, in NCHW: the ONNX definition. */
+/* y = conv(x, w) + b, then the epilogue, in NCHW: the ONNX definition
+ * (group p->group: output channel o reads the input channels of its group). */
 static void reference(const dlk_conv_params *p, const float *x, const float *w, const float *b, const float *r,
                       float *y)
 {
+    const int64_t cig = p->c_in / p->group, cog = p->c_out / p->group;
     for (int64_t i = 0; i < p->n; i++)
         for (int64_t o = 0; o < p->c_out; o++)
             for (int64_t oh = 0; oh < p->out[0]; oh++)
@@ -73,7 +75,7 @@ static void reference(const dlk_conv_params *p, const float *x, const float *w, 
                     double acc = b ? b[o] : 0.0;
                     const int64_t at = ((i * p->c_out + o) * p->out[0] + oh) * p->out[1] + ow;
                     float v;
-                    for (int64_t c = 0; c < p->c_in; c++)
+                    for (int64_t c = o / cog * cig; c < (o / cog + 1) * cig; c++)
                         for (int64_t kh = 0; kh < p->kernel[0]; kh++)
                             for (int64_t kw = 0; kw < p->kernel[1]; kw++) {
                                 const int64_t ih = oh * p->strides[0] - p->pads[0] + kh * p->dilations[0];
@@ -81,7 +83,7 @@ static void reference(const dlk_conv_params *p, const float *x, const float *w, 
                                 if (ih < 0 || ih >= p->in[0] || iw < 0 || iw >= p->in[1])
                                     continue;
                                 acc += (double)x[((i * p->c_in + c) * p->in[0] + ih) * p->in[1] + iw] *
-                                       w[((o * p->c_in + c) * p->kernel[0] + kh) * p->kernel[1] + kw];
+                                       w[((o * cig + c % cig) * p->kernel[0] + kh) * p->kernel[1] + kw];
                             }
                     v = (float)acc;
                     dlk_epilogue_f32(&p->ep, &v, r ? r + at : NULL, 1);
@@ -89,7 +91,49 @@ static void reference(const dlk_conv_params *p, const float *x, const float *w, 
                 }
 }
 
-static const int64_t acts[] = {DLK_ACT_NONE, DLK_ACT_RELU, DLK_ACT_CLIP, DLK_ACT_SIGMOID, DLK_ACT_LEAKY};
+static const int64_t acts[] = {DLK_ACT_NONE, DLK_ACT_RELU, DLK_ACT_CLIP, DLK_ACT_SIGMOID, DLK_ACT_LEAKY,
+                               DLK_ACT_SILU};
+
+/* Random pads, strides, dilations and input sizes (rows up to max_w wide)
+ * for p's kernel sizes; a window that does not fit is padded until it does. */
+static void random_geometry(dlk_conv_params *p, int max_h, int max_w)
+{
+    for (int a = 0; a < 2; a++) {
+        p->strides[a] = rnd(1, 3);
+        p->dilations[a] = rnd(1, 4) == 4 ? 2 : 1;
+        p->pads[a] = rnd(0, 2);
+        p->pads[2 + a] = rnd(0, 2);
+        p->in[a] = rnd(1, a == 1 ? max_w : max_h);
+        p->out[a] = dlk_conv_out_dim(p->in[a], p->kernel[a], p->strides[a], p->dilations[a], p->pads[a], p->pads[2 + a]);
+        if (p->out[a] < 1) {
+            p->pads[a] = p->pads[2 + a] = (p->kernel[a] - 1) * p->dilations[a];
+            p->out[a] = dlk_conv_out_dim(p->in[a], p->kernel[a], p->strides[a], p->dilations[a], p->pads[a],
+                                         p->pads[2 + a]);
+        }
+    }
+}
+
+/* The lanes past C of blocked y (n x ceil(c/16) x plane x 16) are zero. */
+static void check_zero_lanes(const float *yb, int64_t n, int64_t c, int64_t plane, int it)
+{
+    const int64_t cb = dlk_blocks16(c);
+    for (int64_t i = 0; i < n * cb * 16 * plane; i++) {
+        const int64_t ch = (i / (plane * 16)) % cb * 16 + i % 16;
+        if (ch >= c)
+            ck_assert_msg(yb[i] == 0.0f, "case %d: lane %d past C %d is %g", it, (int)ch, (int)c, (double)yb[i]);
+    }
+}
+
+static void describe(char *buf, size_t size, const dlk_conv_params *p, int threads)
+{
+    snprintf(buf, size,
+             "n %d, %d -> %d, group %d, in %dx%d, k %dx%d, s %dx%d, d %dx%d, pads %d %d %d %d, act %d, residual %d, "
+             "%d threads",
+             (int)p->n, (int)p->c_in, (int)p->c_out, (int)p->group, (int)p->in[0], (int)p->in[1], (int)p->kernel[0],
+             (int)p->kernel[1], (int)p->strides[0], (int)p->strides[1], (int)p->dilations[0], (int)p->dilations[1],
+             (int)p->pads[0], (int)p->pads[1], (int)p->pads[2], (int)p->pads[3], (int)p->ep.act, (int)p->ep.residual,
+             threads);
+}
 
 START_TEST(test_conv16_random)
 {
@@ -99,28 +143,18 @@ START_TEST(test_conv16_random)
         float *x, *w, *b, *r, *bp, *xb, *wb, *rb, *yb, *y, *want;
         dlk_par par = {rnd(1, 3), sequential_run, NULL};
         int wide = it % 4 == 0;
+        char what[256];
         memset(&p, 0, sizeof p);
         p.n = rnd(1, 2);
         p.c_in = rnd(1, 40);
         p.c_out = rnd(1, 50);
         p.group = 1;
         p.rank = 2;
-        for (int a = 0; a < 2; a++) {
-            p.kernel[a] = rnd(1, 5);
-            p.strides[a] = rnd(1, 3);
-            p.dilations[a] = rnd(1, 4) == 4 ? 2 : 1;
-            p.pads[a] = rnd(0, 2);
-            p.pads[2 + a] = rnd(0, 2);
-            p.in[a] = rnd(1, a == 1 && wide ? 48 : 16);
-            p.out[a] = dlk_conv_out_dim(p.in[a], p.kernel[a], p.strides[a], p.dilations[a], p.pads[a], p.pads[2 + a]);
-            if (p.out[a] < 1) {
-                p.pads[a] = p.pads[2 + a] = (p.kernel[a] - 1) * p.dilations[a];
-                p.out[a] = dlk_conv_out_dim(p.in[a], p.kernel[a], p.strides[a], p.dilations[a], p.pads[a],
-                                            p.pads[2 + a]);
-            }
-        }
-        p.ep.act = acts[rnd(0, 4)];
-        p.ep.alpha = p.ep.act == DLK_ACT_CLIP ? -0.5f : 0.1f;
+        p.kernel[0] = rnd(1, 5);
+        p.kernel[1] = rnd(1, 5);
+        random_geometry(&p, 16, wide ? 48 : 16);
+        p.ep.act = acts[rnd(0, 5)];
+        p.ep.alpha = p.ep.act == DLK_ACT_CLIP ? -0.5f : p.ep.act == DLK_ACT_SILU ? 1.0f : 0.1f;
         p.ep.beta = 0.75f;
         p.ep.residual = rnd(0, 2);
         cbi = dlk_blocks16(p.c_in);
@@ -147,21 +181,80 @@ START_TEST(test_conv16_random)
         dlk_conv16_weights_f32(p.c_out, p.c_in, p.kernel[0], p.kernel[1], w, wb);
         dlk_conv16_f32(&par, &p, xb, wb, b ? bp : NULL, r ? rb : NULL, yb);
         reference(&p, x, w, b, r, want);
-        for (int64_t i = 0; i < p.n * cbo * 16 * p.out[0] * p.out[1]; i++) {
-            const int64_t ch = (i / (p.out[0] * p.out[1] * 16)) % cbo * 16 + i % 16;
-            if (ch >= p.c_out)
-                ck_assert_msg(yb[i] == 0.0f, "case %d: lane %d past C_out %d is %g", it, (int)ch, (int)p.c_out,
-                              (double)yb[i]);
-        }
+        check_zero_lanes(yb, p.n, p.c_out, p.out[0] * p.out[1], it);
         dlk_from_blocked_f32(NULL, p.n, p.c_out, p.out[0] * p.out[1], yb, y);
+        describe(what, sizeof what, &p, par.threads);
         for (int64_t i = 0; i < ys; i++)
-            ck_assert_msg(fabsf(y[i] - want[i]) <= 1e-4f * (1.0f + fabsf(want[i])),
-                          "case %d (n %d, %d -> %d, in %dx%d, k %dx%d, s %dx%d, d %dx%d, pads %d %d %d %d, act %d, "
-                          "residual %d, %d threads): y[%d] = %g, expected %g",
-                          it, (int)p.n, (int)p.c_in, (int)p.c_out, (int)p.in[0], (int)p.in[1], (int)p.kernel[0],
-                          (int)p.kernel[1], (int)p.strides[0], (int)p.strides[1], (int)p.dilations[0],
-                          (int)p.dilations[1], (int)p.pads[0], (int)p.pads[1], (int)p.pads[2], (int)p.pads[3],
-                          (int)p.ep.act, (int)p.ep.residual, par.threads, (int)i, (double)y[i], (double)want[i]);
+            ck_assert_msg(fabsf(y[i] - want[i]) <= 1e-4f * (1.0f + fabsf(want[i])), "case %d (%s): y[%d] = %g, expected %g",
+                          it, what, (int)i, (double)y[i], (double)want[i]);
+        free(x);
+        free(w);
+        free(b);
+        free(r);
+        free(bp);
+        free(xb);
+        free(wb);
+        free(rb);
+        free(yb);
+        free(y);
+        free(want);
+    }
+}
+END_TEST
+
+/* dlk_dw16_f32 (group = C) against the reference: 1..5 x 1..5 windows,
+ * strides 1..3, dilations 1..2, asymmetric pads, channel counts on and off
+ * the 16 boundary, rows up to 40 wide (tiles of 14 whole and ragged, and
+ * the buffer's several runs of rows on tall planes) and, one case in ten,
+ * rows too wide for the buffer (the portable loop); every epilogue kind,
+ * residual before / after the activation, 1..2 images, 1..3 threads. */
+START_TEST(test_dw16_random)
+{
+    for (int it = 0; it < 400; it++) {
+        dlk_conv_params p;
+        int64_t cb, xs, ys;
+        float *x, *w, *b, *r, *bp, *xb, *wb, *rb, *yb, *y, *want;
+        dlk_par par = {rnd(1, 3), sequential_run, NULL};
+        char what[256];
+        memset(&p, 0, sizeof p);
+        p.n = rnd(1, 2);
+        p.c_in = p.c_out = p.group = rnd(1, 40);
+        p.rank = 2;
+        p.kernel[0] = rnd(1, 5);
+        p.kernel[1] = rnd(1, 5);
+        random_geometry(&p, it % 5 == 0 ? 90 : 16, it % 10 == 0 ? 400 : 40);
+        p.ep.act = acts[rnd(0, 5)];
+        p.ep.alpha = p.ep.act == DLK_ACT_CLIP ? -0.5f : p.ep.act == DLK_ACT_SILU ? 1.0f : 0.1f;
+        p.ep.beta = 0.75f;
+        p.ep.residual = rnd(0, 2);
+        cb = dlk_blocks16(p.c_out);
+        xs = p.n * p.c_in * p.in[0] * p.in[1];
+        ys = p.n * p.c_out * p.out[0] * p.out[1];
+        x = floats(xs);
+        w = floats(p.c_out * p.kernel[0] * p.kernel[1]);
+        b = rnd(0, 3) ? floats(p.c_out) : NULL;
+        r = p.ep.residual ? floats(ys) : NULL;
+        bp = calloc((size_t)cb * 16, sizeof(float));
+        xb = floats(p.n * cb * 16 * p.in[0] * p.in[1]);
+        wb = floats(cb * 16 * p.kernel[0] * p.kernel[1]);
+        rb = floats(p.n * cb * 16 * p.out[0] * p.out[1]);
+        yb = floats(p.n * cb * 16 * p.out[0] * p.out[1]);
+        y = floats(ys);
+        want = floats(ys);
+        if (b)
+            memcpy(bp, b, sizeof(float) * (size_t)p.c_out);
+        dlk_to_blocked_f32(NULL, p.n, p.c_in, p.in[0] * p.in[1], x, xb);
+        if (r)
+            dlk_to_blocked_f32(NULL, p.n, p.c_out, p.out[0] * p.out[1], r, rb);
+        dlk_dw16_weights_f32(p.c_out, p.kernel[0], p.kernel[1], w, wb);
+        dlk_dw16_f32(&par, &p, xb, wb, b ? bp : NULL, r ? rb : NULL, yb);
+        reference(&p, x, w, b, r, want);
+        check_zero_lanes(yb, p.n, p.c_out, p.out[0] * p.out[1], it);
+        dlk_from_blocked_f32(NULL, p.n, p.c_out, p.out[0] * p.out[1], yb, y);
+        describe(what, sizeof what, &p, par.threads);
+        for (int64_t i = 0; i < ys; i++)
+            ck_assert_msg(fabsf(y[i] - want[i]) <= 1e-5f * (1.0f + fabsf(want[i])), "case %d (%s): y[%d] = %g, expected %g",
+                          it, what, (int)i, (double)y[i], (double)want[i]);
         free(x);
         free(w);
         free(b);
@@ -184,6 +277,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_reorder_round_trip);
     tcase_add_test(tc, test_conv16_random);
+    tcase_add_test(tc, test_dw16_random);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -3,8 +3,8 @@
  * fuse-epilogue + layout is checked (which convs went blocked, the
  * reorders at the region's edges, the reordered weights, the epilogue and
  * residual kept, the -v line), --cpu=avx2 keeps NCHW, and the real dlcc
- * runs it at -O0 and with the pass (portable C and -march=native, 1 and 2
- * threads): the numbers must agree. */
+ * runs it at -O0 and at -O2, where the pass runs (portable C and
+ * -march=native, 1 and 2 threads): the numbers must agree. */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
 #include <stdbool.h>
@@ -24,20 +24,24 @@
 #include "pass_checks.h"
 #include "passes/passes.h"
 
-/* x[1,64,28,28]:
- *   a: 3x3 pads 1, 64 -> 96, bias, Relu            -> blocked (+Relu)
- *   b: 1x1 on a's output, 96 -> 64, + x, Relu      -> blocked (+Add,Relu; residual x, reordered once with a's input)
- *   y (b's output) is a graph output and c's input -> blocked, and a FromNCHW16c for the output
- *   c: 3x3 stride 2 pads 1 on y, 64 -> 40          -> blocked (40: a ragged last block), output yc
- *   d: 1x1 on x, 64 -> 8                           -> too few output channels: stays NCHW
- *   e: 3x3 group 2 on x                            -> grouped: stays NCHW
- * One region {a, b, c}; reorders: x in, y and yc out. */
-static const int64_t x_dims[4] = {1, 64, 28, 28};
+/* x[1,64,14,14]:
+ *   a: 1x1, 64 -> 512, bias, Clip(0, 6)            -> blocked (+Clip)
+ *   b: 3x3 depthwise (group 512) pads 1 on a, Relu  -> blocked (+Relu)
+ *   c: 1x1 on b, 512 -> 64, + x                     -> blocked (+Add; residual x, reordered once with a's input)
+ *   y (c's output) is a graph output and d's input  -> a FromNCHW16c for the output
+ *   d: 3x3 depthwise stride 2 pads 1 on y           -> blocked, output yd (7 x 7)
+ *   e: 1x1 on x, 64 -> 32                           -> a region of its own that does not pay: stays NCHW
+ *   f: 1x1 on x, 64 -> 8                            -> too few output channels: stays NCHW
+ *   g: 3x3 on x, 64 -> 32                           -> neither pointwise nor depthwise: stays NCHW
+ *   h: 3x3 group 2 on x                             -> grouped, not depthwise: stays NCHW
+ * One region {a, b, c, d}; reorders: x in, y and yd out. */
+static const int64_t x_dims[4] = {1, 64, 14, 14};
 
 static void build_model(const char *file)
 {
-    static const int64_t wa[4] = {96, 64, 3, 3}, ba[1] = {96}, wb[4] = {64, 96, 1, 1}, wc[4] = {40, 64, 3, 3},
-                         wd[4] = {8, 64, 1, 1}, we[4] = {32, 32, 3, 3}, s2[2] = {2, 2}, p1[4] = {1, 1, 1, 1};
+    static const int64_t wa[4] = {512, 64, 1, 1}, ba[1] = {512}, wb[4] = {512, 1, 3, 3}, wc[4] = {64, 512, 1, 1},
+                         wd[4] = {64, 1, 3, 3}, we[4] = {32, 64, 1, 1}, wf[4] = {8, 64, 1, 1}, wg[4] = {32, 64, 3, 3},
+                         wh[4] = {32, 32, 3, 3}, s2[2] = {2, 2}, p1[4] = {1, 1, 1, 1};
     mb_model *m = mb_new(13);
     mb_input(m, "x", 4, x_dims);
     mb_init_random(m, "wa", 4, wa, 1);
@@ -46,22 +50,35 @@ static void build_model(const char *file)
     mb_init_random(m, "wc", 4, wc, 4);
     mb_init_random(m, "wd", 4, wd, 5);
     mb_init_random(m, "we", 4, we, 6);
-    mb_attr_ints(mb_node(m, "Conv", "a", "x,wa,ba", "ya"), "pads", 4, p1);
-    mb_node(m, "Relu", "relu_a", "ya", "ra");
-    mb_node(m, "Conv", "b", "ra,wb", "yb");
-    mb_node(m, "Add", "add_b", "yb,x", "sb");
-    mb_node(m, "Relu", "relu_b", "sb", "y");
-    Onnx__NodeProto *c = mb_node(m, "Conv", "c", "y,wc", "yc");
-    mb_attr_ints(c, "strides", 2, s2);
-    mb_attr_ints(c, "pads", 4, p1);
-    mb_node(m, "Conv", "d", "x,wd", "yd");
-    Onnx__NodeProto *e = mb_node(m, "Conv", "e", "x,we", "ye");
-    mb_attr_int(e, "group", 2);
-    mb_attr_ints(e, "pads", 4, p1);
+    mb_init_random(m, "wf", 4, wf, 7);
+    mb_init_random(m, "wg", 4, wg, 8);
+    mb_init_random(m, "wh", 4, wh, 9);
+    mb_init_f32(m, "clip_lo", 0, NULL, (const float[]){0.0f});
+    mb_init_f32(m, "clip_hi", 0, NULL, (const float[]){6.0f});
+    mb_node(m, "Conv", "a", "x,wa,ba", "ya");
+    mb_node(m, "Clip", "clip_a", "ya,clip_lo,clip_hi", "ra");
+    Onnx__NodeProto *b = mb_node(m, "Conv", "b", "ra,wb", "yb");
+    mb_attr_int(b, "group", 512);
+    mb_attr_ints(b, "pads", 4, p1);
+    mb_node(m, "Relu", "relu_b", "yb", "rb");
+    mb_node(m, "Conv", "c", "rb,wc", "yc");
+    mb_node(m, "Add", "add_c", "yc,x", "y");
+    Onnx__NodeProto *d = mb_node(m, "Conv", "d", "y,wd", "yd");
+    mb_attr_int(d, "group", 64);
+    mb_attr_ints(d, "strides", 2, s2);
+    mb_attr_ints(d, "pads", 4, p1);
+    mb_node(m, "Conv", "e", "x,we", "ye");
+    mb_node(m, "Conv", "f", "x,wf", "yf");
+    mb_attr_ints(mb_node(m, "Conv", "g", "x,wg", "yg"), "pads", 4, p1);
+    Onnx__NodeProto *h = mb_node(m, "Conv", "h", "x,wh", "yh");
+    mb_attr_int(h, "group", 2);
+    mb_attr_ints(h, "pads", 4, p1);
     mb_output(m, "y");
-    mb_output(m, "yc");
     mb_output(m, "yd");
     mb_output(m, "ye");
+    mb_output(m, "yf");
+    mb_output(m, "yg");
+    mb_output(m, "yh");
     ck_assert_int_eq(mb_save(m, file), 0);
 }
 
@@ -106,48 +123,60 @@ START_TEST(test_structure)
     char log[1024];
     dl_diag diag;
     dl_graph *g = run_layout("avx512", log, sizeof log, &diag);
-    dl_node *a = pc_find_named(g, "a"), *b = pc_find_named(g, "b"), *c = pc_find_named(g, "c"), *d = pc_find_named(g, "d"),
-            *e = pc_find_named(g, "e");
-    ck_assert_str_eq(log, "layout: 3 convs in 1 regions -> NCHW16c, 3 reorders; 0 regions (0 convs) stay NCHW: their "
-                          "reorders would cost more than the direct kernel saves; 2 other convs stay NCHW (grouped, "
-                          "under 16 channels, row stride > 2, an input prologue)\n");
+    dl_node *a = pc_find_named(g, "a"), *b = pc_find_named(g, "b"), *c = pc_find_named(g, "c"), *d = pc_find_named(g, "d");
+    ck_assert_str_eq(log, "layout: 4 convs in 1 regions -> NCHW16c, 3 reorders; 1 regions (1 convs) stay NCHW: their "
+                          "reorders would cost more than the blocked kernels save; 3 other convs stay NCHW (neither "
+                          "pointwise nor depthwise, under 16 channels, planes over 28x28, an input prologue)\n");
     ck_assert_str_eq(a->op_type, "ConvNCHW16c");
     ck_assert_str_eq(b->op_type, "ConvNCHW16c");
     ck_assert_str_eq(c->op_type, "ConvNCHW16c");
-    ck_assert_str_eq(d->op_type, "Conv");
-    ck_assert_str_eq(e->op_type, "Conv");
+    ck_assert_str_eq(d->op_type, "ConvNCHW16c");
+    ck_assert_str_eq(pc_find_named(g, "e")->op_type, "Conv");
+    ck_assert_str_eq(pc_find_named(g, "f")->op_type, "Conv");
+    ck_assert_str_eq(pc_find_named(g, "g")->op_type, "Conv");
+    ck_assert_str_eq(pc_find_named(g, "h")->op_type, "Conv");
     ck_assert_int_eq(count_op(g, "ToNCHW16c"), 1);
     ck_assert_int_eq(count_op(g, "FromNCHW16c"), 2);
-    /* a reads x through the one reorder; b reads it again as its residual */
+    /* a reads x through the one reorder; c reads it again as its residual */
     ck_assert_str_eq(a->inputs[0]->producer->op_type, "ToNCHW16c");
-    ck_assert_ptr_eq(a->inputs[0]->producer->inputs[0], pc_find_named(g, "d")->inputs[0]);
-    ck_assert_ptr_eq(b->inputs[3], a->inputs[0]);
-    ck_assert_int_eq((int)dl_node_epilogue(b)->residual, DLK_RES_BEFORE_ACT);
+    ck_assert_ptr_eq(a->inputs[0]->producer->inputs[0], pc_find_named(g, "e")->inputs[0]);
+    ck_assert_ptr_eq(c->inputs[3], a->inputs[0]);
+    ck_assert_int_eq((int)dl_node_epilogue(c)->residual, DLK_RES_BEFORE_ACT);
+    ck_assert_int_eq((int)dl_node_epilogue(a)->act, DLK_ACT_CLIP);
     ck_assert_int_eq((int)dl_node_epilogue(b)->act, DLK_ACT_RELU);
-    ck_assert_int_eq((int)dl_node_epilogue(a)->act, DLK_ACT_RELU);
-    /* blocked shapes: a's output 1 x 6 x 28 x 28 x 16, stored as such */
+    /* blocked shapes: a's output 1 x 32 x 14 x 14 x 16, stored as such */
     ck_assert_int_eq(a->outputs[0]->rank, 5);
-    ck_assert_int_eq((int)a->outputs[0]->dims[1], 6);
+    ck_assert_int_eq((int)a->outputs[0]->dims[1], 32);
     ck_assert_int_eq((int)a->outputs[0]->dims[4], 16);
     ck_assert_int_eq(a->outputs[0]->layout, DL_LAYOUT_NCHW16C);
-    /* weights 6 x 4 x 3 x 3 x 16 x 16, w[o][i][0][0] at [o/16][i/16][0][0][i%16][o%16]; bias padded to 96 */
+    /* a's weights 32 x 4 x 1 x 1 x 16 x 16, w[o][i] at [o/16][i/16][0][0][i%16][o%16]; bias 512 */
     ck_assert_int_eq(a->inputs[1]->rank, 6);
-    ck_assert_int_eq((int)a->inputs[1]->dims[0], 6);
+    ck_assert_int_eq((int)a->inputs[1]->dims[0], 32);
     ck_assert_int_eq((int)a->inputs[1]->dims[1], 4);
     {
-        const float *w = a->inputs[1]->data, *w0 = mb_random_floats(96 * 64 * 9, 1);
+        const float *w = a->inputs[1]->data, *w0 = mb_random_floats(512 * 64, 1);
         const int64_t o = 37, i = 21;   /* block 2 lane 5, block 1 lane 5 */
-        ck_assert(w[((((2 * 4 + 1) * 3 + 0) * 3 + 0) * 16 + 5) * 16 + 5] == w0[(o * 64 + i) * 9]);
+        ck_assert(w[((2 * 4 + 1) * 16 + 5) * 16 + 5] == w0[o * 64 + i]);
     }
-    ck_assert_int_eq((int)dl_value_numel(a->inputs[2]), 96);
-    /* y: blocked for c, and a FromNCHW16c writes the graph output */
-    ck_assert_ptr_eq(c->inputs[0], b->outputs[0]);
+    ck_assert_int_eq((int)dl_value_numel(a->inputs[2]), 512);
+    /* b depthwise: weights 32 x 3 x 3 x 16, w[ch][0][r][s] at [ch/16][r][s][ch%16]; attribute group */
+    ck_assert_int_eq(b->inputs[1]->rank, 4);
+    ck_assert_int_eq((int)b->inputs[1]->dims[0], 32);
+    ck_assert_int_eq((int)b->inputs[1]->dims[3], 16);
+    {
+        const float *w = b->inputs[1]->data, *w0 = mb_random_floats(512 * 9, 3);
+        const int64_t ch = 100, r = 2, t = 1;   /* block 6 lane 4 */
+        ck_assert(w[((6 * 3 + r) * 3 + t) * 16 + 4] == w0[(ch * 3 + r) * 3 + t]);
+    }
+    ck_assert_int_eq((int)dl_attr_int(b, "group", 1), 512);
+    /* y: blocked for d, and a FromNCHW16c writes the graph output */
+    ck_assert_ptr_eq(d->inputs[0], c->outputs[0]);
     ck_assert_str_eq(pc_find_named(g, "y_nchw")->op_type, "FromNCHW16c");
     ck_assert_str_eq(pc_find_named(g, "y_nchw")->outputs[0]->name, "y");
-    /* c: 40 channels in 3 blocks, 14 x 14 */
-    ck_assert_int_eq((int)c->outputs[0]->dims[1], 3);
-    ck_assert_int_eq((int)c->outputs[0]->dims[2], 14);
-    ck_assert_str_eq(pc_find_named(g, "yc_nchw")->outputs[0]->name, "yc");
+    /* d: 64 channels in 4 blocks, 7 x 7 */
+    ck_assert_int_eq((int)d->outputs[0]->dims[1], 4);
+    ck_assert_int_eq((int)d->outputs[0]->dims[2], 7);
+    ck_assert_str_eq(pc_find_named(g, "yd_nchw")->outputs[0]->name, "yd");
     dl_graph_free(g);
     dl_diag_free(&diag);
 }
@@ -161,7 +190,7 @@ START_TEST(test_avx2_keeps_nchw)
     ck_assert_str_eq(log, "layout: NCHW everywhere: the target (--cpu=avx2) has no 512-bit vectors; only the "
                           "AVX-512 blocked conv kernel beats the packed GEMM\n");
     ck_assert_int_eq(count_op(g, "ConvNCHW16c") + count_op(g, "ToNCHW16c") + count_op(g, "FromNCHW16c"), 0);
-    ck_assert_int_eq(count_op(g, "Conv"), 5);
+    ck_assert_int_eq(count_op(g, "Conv"), 8);
     dl_graph_free(g);
     dl_diag_free(&diag);
 }
@@ -188,16 +217,16 @@ static float *read_output(const char *tag, const char *name, int64_t *count)
     return y.data;
 }
 
-/* -O0 (plain Conv) and -O2 with the layout pass agree within 1e-4 of the
+/* -O0 (plain Conv) and -O2 (with the layout pass) agree within 1e-4 of the
  * largest |y|, with the generated C built portable and -march=native, on 1
  * and 2 threads (the -O0 run: portable, one thread); the generated C
  * compiles without a warning (-Wall -Wextra -pedantic -Werror). */
 START_TEST(test_levels_agree)
 {
-    static const char *const outs[] = {"y", "yc", "yd", "ye"};
-    static const char *const flags[] = {
-        "-v --cpu=avx512 --enable-pass=layout --disable-pass=winograd",
-        "-v --cpu=avx512 --enable-pass=layout --disable-pass=winograd --threads 2"};
+    static const char *const outs[] = {"y", "yd", "ye", "yf", "yg", "yh"};
+    /* merge-1x1 would make a, e and f one conv of 552 channels */
+    static const char *const flags[] = {"-v --cpu=avx512 --disable-pass=merge-1x1",
+                                        "-v --cpu=avx512 --disable-pass=merge-1x1 --threads 2"};
     make_dir();
     build_model(path("ly.onnx"));
     pc_write_random_input(path("x.npy"), 4, x_dims, 7u);
@@ -214,11 +243,11 @@ START_TEST(test_levels_agree)
                 log = fopen(file, "r");
                 ck_assert_ptr_nonnull(log);
                 while (fgets(line, sizeof line, log))
-                    seen = seen || strncmp(line, "layout: 3 convs in 1 regions -> NCHW16c", 39) == 0;
+                    seen = seen || strncmp(line, "layout: 4 convs in 1 regions -> NCHW16c", 39) == 0;
                 fclose(log);
                 ck_assert_msg(seen, "dlcc %s: the layout pass did not make the region", flags[f]);
             }
-            for (int k = 0; k < 4; k++) {
+            for (int k = 0; k < 6; k++) {
                 int64_t n0, n2;
                 float *y0 = read_output("O0", outs[k], &n0), *y2 = read_output("layout", outs[k], &n2);
                 char what[512];
