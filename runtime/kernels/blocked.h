@@ -533,18 +533,27 @@ DLK_DW16_INLINE void dlk_dw16_tile_avx512(const float *x, int64_t rstride, const
     }
 }
 
-/* np sums of acc to y from pixel ow0 (res: the residual's row, or NULL),
- * through e's activation when dlk_act16_avx512 applies it. */
-static void dlk_dw16_store_avx512(const dlk_epilogue *e, const __m512 *acc, int np, int64_t ow0, float *y,
-                                  const float *res)
+/* np (<= NP) sums of acc to y from pixel ow0 (res: the residual's row, or
+ * NULL), through e's activation when dlk_act16_avx512 applies it; inlined
+ * into the tile's caller, so the sums stay in registers. */
+DLK_DW16_INLINE void dlk_dw16_store_avx512(const dlk_epilogue *e, const __m512 *acc, int np, int64_t ow0, float *y,
+                                           const float *res)
 {
+    enum { NP = DLK_DW16_NP };
     int q;
     y += ow0 * DLK_BLOCK;
     res = res != NULL ? res + ow0 * DLK_BLOCK : NULL;
     if (res == NULL && (e->act == DLK_ACT_NONE || e->act == DLK_ACT_RELU || e->act == DLK_ACT_CLIP)) {
-        const int relu = e->act == DLK_ACT_RELU, clip = e->act == DLK_ACT_CLIP;
-        for (q = 0; q < np; q++)
-            _mm512_storeu_ps(y + q * DLK_BLOCK, dlk_relu_clip_avx512(acc[q], relu, clip, e->alpha, e->beta));
+        const __m512 lo = _mm512_set1_ps(e->act == DLK_ACT_CLIP ? e->alpha : 0.0f);
+        const __m512 hi = _mm512_set1_ps(e->beta);
+        if (e->act == DLK_ACT_CLIP) {
+            for (q = 0; q < NP; q++)
+                if (q < np)
+                    _mm512_storeu_ps(y + q * DLK_BLOCK, _mm512_min_ps(hi, _mm512_max_ps(lo, acc[q])));
+        } else
+            for (q = 0; q < NP; q++)
+                if (q < np)
+                    _mm512_storeu_ps(y + q * DLK_BLOCK, e->act == DLK_ACT_RELU ? _mm512_max_ps(acc[q], lo) : acc[q]);
         return;
     }
     for (q = 0; q < np; q++) {
