@@ -135,15 +135,69 @@ static void describe(char *buf, size_t size, const dlk_conv_params *p, int threa
              threads);
 }
 
+/* Runs p (group 1: dlk_conv16_f32; group = C: dlk_dw16_f32) on random
+ * data in NCHW16c and checks it against the reference within tol (relative,
+ * plus tol absolute), the lanes past C_out zero. */
+static void check_case(const dlk_conv_params *p, dlk_par *par, int it, float tol)
+{
+    const int dw = p->group > 1;
+    const int64_t cbi = dlk_blocks16(p->c_in), cbo = dlk_blocks16(p->c_out);
+    const int64_t xs = p->n * p->c_in * p->in[0] * p->in[1], ys = p->n * p->c_out * p->out[0] * p->out[1];
+    const int64_t ws = p->c_out * p->c_in / p->group * p->kernel[0] * p->kernel[1];
+    float *x = floats(xs), *w = floats(ws), *b = rnd(0, 3) ? floats(p->c_out) : NULL;
+    float *r = p->ep.residual ? floats(ys) : NULL, *bp = calloc((size_t)cbo * 16, sizeof(float));
+    float *xb = floats(p->n * cbi * 16 * p->in[0] * p->in[1]);
+    float *wb = floats((dw ? cbo * 16 : cbo * cbi * 256) * p->kernel[0] * p->kernel[1]);
+    float *rb = floats(p->n * cbo * 16 * p->out[0] * p->out[1]), *yb = floats(p->n * cbo * 16 * p->out[0] * p->out[1]);
+    float *y = floats(ys), *want = floats(ys);
+    char what[256];
+    if (b)
+        memcpy(bp, b, sizeof(float) * (size_t)p->c_out);
+    dlk_to_blocked_f32(NULL, p->n, p->c_in, p->in[0] * p->in[1], x, xb);
+    if (r)
+        dlk_to_blocked_f32(NULL, p->n, p->c_out, p->out[0] * p->out[1], r, rb);
+    if (dw) {
+        dlk_dw16_weights_f32(p->c_out, p->kernel[0], p->kernel[1], w, wb);
+        dlk_dw16_f32(par, p, xb, wb, b ? bp : NULL, r ? rb : NULL, yb);
+    } else {
+        dlk_conv16_weights_f32(p->c_out, p->c_in, p->kernel[0], p->kernel[1], w, wb);
+        dlk_conv16_f32(par, p, xb, wb, b ? bp : NULL, r ? rb : NULL, yb);
+    }
+    reference(p, x, w, b, r, want);
+    check_zero_lanes(yb, p->n, p->c_out, p->out[0] * p->out[1], it);
+    dlk_from_blocked_f32(NULL, p->n, p->c_out, p->out[0] * p->out[1], yb, y);
+    describe(what, sizeof what, p, par->threads);
+    for (int64_t i = 0; i < ys; i++)
+        ck_assert_msg(fabsf(y[i] - want[i]) <= tol * (1.0f + fabsf(want[i])), "case %d (%s): y[%d] = %g, expected %g", it,
+                      what, (int)i, (double)y[i], (double)want[i]);
+    free(x);
+    free(w);
+    free(b);
+    free(r);
+    free(bp);
+    free(xb);
+    free(wb);
+    free(rb);
+    free(yb);
+    free(y);
+    free(want);
+}
+
+/* A random epilogue: every activation kind, residual none / before / after. */
+static void random_epilogue(dlk_epilogue *e)
+{
+    e->act = acts[rnd(0, 5)];
+    e->alpha = e->act == DLK_ACT_CLIP ? -0.5f : e->act == DLK_ACT_SILU ? 1.0f : 0.1f;
+    e->beta = 0.75f;
+    e->residual = rnd(0, 2);
+}
+
 START_TEST(test_conv16_random)
 {
     for (int it = 0; it < 400; it++) {
         dlk_conv_params p;
-        int64_t cbi, cbo, xs, ys, ws;
-        float *x, *w, *b, *r, *bp, *xb, *wb, *rb, *yb, *y, *want;
         dlk_par par = {rnd(1, 3), sequential_run, NULL};
-        int wide = it % 4 == 0;
-        char what[256];
+        const int wide = it % 4 == 0;
         memset(&p, 0, sizeof p);
         p.n = rnd(1, 2);
         p.c_in = rnd(1, 40);
@@ -153,51 +207,8 @@ START_TEST(test_conv16_random)
         p.kernel[0] = rnd(1, 5);
         p.kernel[1] = rnd(1, 5);
         random_geometry(&p, 16, wide ? 48 : 16);
-        p.ep.act = acts[rnd(0, 5)];
-        p.ep.alpha = p.ep.act == DLK_ACT_CLIP ? -0.5f : p.ep.act == DLK_ACT_SILU ? 1.0f : 0.1f;
-        p.ep.beta = 0.75f;
-        p.ep.residual = rnd(0, 2);
-        cbi = dlk_blocks16(p.c_in);
-        cbo = dlk_blocks16(p.c_out);
-        xs = p.n * p.c_in * p.in[0] * p.in[1];
-        ys = p.n * p.c_out * p.out[0] * p.out[1];
-        ws = p.c_out * p.c_in * p.kernel[0] * p.kernel[1];
-        x = floats(xs);
-        w = floats(ws);
-        b = rnd(0, 3) ? floats(p.c_out) : NULL;
-        r = p.ep.residual ? floats(ys) : NULL;
-        bp = calloc((size_t)cbo * 16, sizeof(float));
-        xb = floats(p.n * cbi * 16 * p.in[0] * p.in[1]);
-        wb = floats(cbo * cbi * 256 * p.kernel[0] * p.kernel[1]);
-        rb = floats(p.n * cbo * 16 * p.out[0] * p.out[1]);
-        yb = floats(p.n * cbo * 16 * p.out[0] * p.out[1]);
-        y = floats(ys);
-        want = floats(ys);
-        if (b)
-            memcpy(bp, b, sizeof(float) * (size_t)p.c_out);
-        dlk_to_blocked_f32(NULL, p.n, p.c_in, p.in[0] * p.in[1], x, xb);
-        if (r)
-            dlk_to_blocked_f32(NULL, p.n, p.c_out, p.out[0] * p.out[1], r, rb);
-        dlk_conv16_weights_f32(p.c_out, p.c_in, p.kernel[0], p.kernel[1], w, wb);
-        dlk_conv16_f32(&par, &p, xb, wb, b ? bp : NULL, r ? rb : NULL, yb);
-        reference(&p, x, w, b, r, want);
-        check_zero_lanes(yb, p.n, p.c_out, p.out[0] * p.out[1], it);
-        dlk_from_blocked_f32(NULL, p.n, p.c_out, p.out[0] * p.out[1], yb, y);
-        describe(what, sizeof what, &p, par.threads);
-        for (int64_t i = 0; i < ys; i++)
-            ck_assert_msg(fabsf(y[i] - want[i]) <= 1e-4f * (1.0f + fabsf(want[i])), "case %d (%s): y[%d] = %g, expected %g",
-                          it, what, (int)i, (double)y[i], (double)want[i]);
-        free(x);
-        free(w);
-        free(b);
-        free(r);
-        free(bp);
-        free(xb);
-        free(wb);
-        free(rb);
-        free(yb);
-        free(y);
-        free(want);
+        random_epilogue(&p.ep);
+        check_case(&p, &par, it, 1e-4f);
     }
 }
 END_TEST
@@ -212,10 +223,7 @@ START_TEST(test_dw16_random)
 {
     for (int it = 0; it < 400; it++) {
         dlk_conv_params p;
-        int64_t cb, xs, ys;
-        float *x, *w, *b, *r, *bp, *xb, *wb, *rb, *yb, *y, *want;
         dlk_par par = {rnd(1, 3), sequential_run, NULL};
-        char what[256];
         memset(&p, 0, sizeof p);
         p.n = rnd(1, 2);
         p.c_in = p.c_out = p.group = rnd(1, 40);
@@ -223,49 +231,8 @@ START_TEST(test_dw16_random)
         p.kernel[0] = rnd(1, 5);
         p.kernel[1] = rnd(1, 5);
         random_geometry(&p, it % 5 == 0 ? 90 : 16, it % 10 == 0 ? 400 : 40);
-        p.ep.act = acts[rnd(0, 5)];
-        p.ep.alpha = p.ep.act == DLK_ACT_CLIP ? -0.5f : p.ep.act == DLK_ACT_SILU ? 1.0f : 0.1f;
-        p.ep.beta = 0.75f;
-        p.ep.residual = rnd(0, 2);
-        cb = dlk_blocks16(p.c_out);
-        xs = p.n * p.c_in * p.in[0] * p.in[1];
-        ys = p.n * p.c_out * p.out[0] * p.out[1];
-        x = floats(xs);
-        w = floats(p.c_out * p.kernel[0] * p.kernel[1]);
-        b = rnd(0, 3) ? floats(p.c_out) : NULL;
-        r = p.ep.residual ? floats(ys) : NULL;
-        bp = calloc((size_t)cb * 16, sizeof(float));
-        xb = floats(p.n * cb * 16 * p.in[0] * p.in[1]);
-        wb = floats(cb * 16 * p.kernel[0] * p.kernel[1]);
-        rb = floats(p.n * cb * 16 * p.out[0] * p.out[1]);
-        yb = floats(p.n * cb * 16 * p.out[0] * p.out[1]);
-        y = floats(ys);
-        want = floats(ys);
-        if (b)
-            memcpy(bp, b, sizeof(float) * (size_t)p.c_out);
-        dlk_to_blocked_f32(NULL, p.n, p.c_in, p.in[0] * p.in[1], x, xb);
-        if (r)
-            dlk_to_blocked_f32(NULL, p.n, p.c_out, p.out[0] * p.out[1], r, rb);
-        dlk_dw16_weights_f32(p.c_out, p.kernel[0], p.kernel[1], w, wb);
-        dlk_dw16_f32(&par, &p, xb, wb, b ? bp : NULL, r ? rb : NULL, yb);
-        reference(&p, x, w, b, r, want);
-        check_zero_lanes(yb, p.n, p.c_out, p.out[0] * p.out[1], it);
-        dlk_from_blocked_f32(NULL, p.n, p.c_out, p.out[0] * p.out[1], yb, y);
-        describe(what, sizeof what, &p, par.threads);
-        for (int64_t i = 0; i < ys; i++)
-            ck_assert_msg(fabsf(y[i] - want[i]) <= 1e-5f * (1.0f + fabsf(want[i])), "case %d (%s): y[%d] = %g, expected %g",
-                          it, what, (int)i, (double)y[i], (double)want[i]);
-        free(x);
-        free(w);
-        free(b);
-        free(r);
-        free(bp);
-        free(xb);
-        free(wb);
-        free(rb);
-        free(yb);
-        free(y);
-        free(want);
+        random_epilogue(&p.ep);
+        check_case(&p, &par, it, 1e-5f);
     }
 }
 END_TEST
