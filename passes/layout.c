@@ -61,9 +61,10 @@ static bool is_pointwise(const dlk_conv_params *kp)
 /* The fraction of a conv's time the blocked kernel is expected to save
  * (negative: not a candidate), from one-thread timings of each kernel
  * alone on MobileNetV2's, EfficientNet-B0's and ResNet-50's shapes (Zen 5):
- *   depthwise, planes up to 28 x 28: 0.54 .. 0.87 of runtime/kernels/
- *     depthwise.h's time (3x3 and 5x5, strides 1 and 2); at 56 x 56 0.93 ..
- *     1.11, at 112 x 112 1.2 .. 1.7;
+ *   depthwise, planes up to 28 x 28: 0.53 .. 0.85 of runtime/kernels/
+ *     depthwise.h's time (3x3 and 5x5, strides 1 and 2); at 56 x 56 0.76 ..
+ *     1.02, at 112 x 112 1.14 .. 1.49 (and a region starting there would
+ *     reorder the large tensors);
  *   pointwise, channels in whole blocks: on 14 x 14 and 7 x 7 planes 0.82 ..
  *     0.96 of the packed product's time (196 and 49 pixels make ragged
  *     32-column panels there, whole 14-pixel tiles here); on 28 x 28 0.97 ..
