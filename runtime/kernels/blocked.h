@@ -533,6 +533,29 @@ DLK_DW16_INLINE void dlk_dw16_tile_avx512(const float *x, int64_t rstride, const
     }
 }
 
+/* The same for two output rows of NP / 2 pixels each (planes up to NP / 2
+ * wide): the first reads from x0, the second from x1; acc[0 .. NP/2) and
+ * acc[NP/2 .. NP). */
+DLK_DW16_INLINE void dlk_dw16_pair_avx512(const float *x0, const float *x1, int64_t rstride, const float *w,
+                                          __m512 bias, __m512 *acc, const int KH, const int KW, const int SW,
+                                          const int DH, const int DW)
+{
+    enum { C = DLK_DW16_NP / 2 };
+    int q, r, s;
+    for (q = 0; q < 2 * C; q++)
+        acc[q] = bias;
+    for (r = 0; r < KH; r++) {
+        const float *xa = x0 + r * DH * rstride, *xb = x1 + r * DH * rstride;
+        for (s = 0; s < KW; s++) {
+            const __m512 wv = _mm512_loadu_ps(w + (r * KW + s) * DLK_BLOCK);
+            for (q = 0; q < C; q++) {
+                acc[q] = _mm512_fmadd_ps(_mm512_loadu_ps(xa + (q * SW + s * DW) * DLK_BLOCK), wv, acc[q]);
+                acc[C + q] = _mm512_fmadd_ps(_mm512_loadu_ps(xb + (q * SW + s * DW) * DLK_BLOCK), wv, acc[C + q]);
+            }
+        }
+    }
+}
+
 /* np (<= NP) sums of acc to y from pixel ow0 (res: the residual's row, or
  * NULL), through e's activation when dlk_act16_avx512 applies it; inlined
  * into the tile's caller, so the sums stay in registers. */
@@ -581,7 +604,7 @@ static void dlk_dw16_rows_avx512(const dlk_dw16_job *t, int64_t img, int64_t blk
     const float *x = t->x + item * H * W * DLK_BLOCK, *w = t->w + blk * KH * KW * DLK_BLOCK;
     const __m512 bias = t->b != NULL ? _mm512_loadu_ps(t->b + blk * DLK_BLOCK) : _mm512_setzero_ps();
     const dlk_epilogue *e = &p->ep;
-    const int in_regs = dlk_act16_takes(e->act);
+    const int in_regs = dlk_act16_takes(e->act), pairs = OW <= DLK_DW16_NP / 2;
     float buf[DLK_DW16_BUF];
     int64_t r0, oh, ih;
     for (r0 = oh0; r0 < oh1; r0 += run) {
@@ -596,7 +619,34 @@ static void dlk_dw16_rows_avx512(const dlk_dw16_job *t, int64_t img, int64_t blk
                 memset(row + pl * DLK_BLOCK, 0, sizeof(float) * (size_t)(W * DLK_BLOCK));
             memset(row + (pl + W) * DLK_BLOCK, 0, sizeof(float) * (size_t)((len - pl - W) * DLK_BLOCK));
         }
-        for (oh = r0; oh < r1; oh++) {
+        for (oh = r0; pairs && oh < r1; oh += 2) {   /* two rows a tile */
+            const int two = oh + 1 < r1;
+            const float *xr = buf + (oh - r0) * SH * rstride, *xr1 = two ? xr + SH * rstride : xr;
+            float *y = t->y + item * plane + oh * OW * DLK_BLOCK;
+            const float *res = t->r != NULL ? t->r + item * plane + oh * OW * DLK_BLOCK : NULL;
+            __m512 acc[DLK_DW16_NP];
+            if (KH == 3 && KW == 3 && SW == 1 && DH == 1 && DW == 1)
+                dlk_dw16_pair_avx512(xr, xr1, rstride, w, bias, acc, 3, 3, 1, 1, 1);
+            else if (KH == 3 && KW == 3 && SW == 2 && DH == 1 && DW == 1)
+                dlk_dw16_pair_avx512(xr, xr1, rstride, w, bias, acc, 3, 3, 2, 1, 1);
+            else if (KH == 5 && KW == 5 && SW == 1 && DH == 1 && DW == 1)
+                dlk_dw16_pair_avx512(xr, xr1, rstride, w, bias, acc, 5, 5, 1, 1, 1);
+            else
+                dlk_dw16_pair_avx512(xr, xr1, rstride, w, bias, acc, (int)KH, (int)KW, (int)SW, (int)DH, (int)DW);
+            if (in_regs) {
+                dlk_dw16_store_avx512(e, acc, (int)OW, 0, y, res);
+                if (two)
+                    dlk_dw16_store_avx512(e, acc + DLK_DW16_NP / 2, (int)OW, 0, y + OW * DLK_BLOCK,
+                                          res != NULL ? res + OW * DLK_BLOCK : NULL);
+            } else {
+                dlk_dw16_store_avx512(&(dlk_epilogue){0}, acc, (int)OW, 0, y, NULL);
+                if (two)
+                    dlk_dw16_store_avx512(&(dlk_epilogue){0}, acc + DLK_DW16_NP / 2, (int)OW, 0, y + OW * DLK_BLOCK,
+                                          NULL);
+                dlk_epilogue_f32(e, y, res, (two ? 2 : 1) * OW * DLK_BLOCK);
+            }
+        }
+        for (oh = r0; !pairs && oh < r1; oh++) {
             const float *xr = buf + (oh - r0) * SH * rstride;
             float *y = t->y + item * plane + oh * OW * DLK_BLOCK;
             const float *res = t->r != NULL ? t->r + item * plane + oh * OW * DLK_BLOCK : NULL;
