@@ -479,9 +479,12 @@ static void dlk_dw16_weights_f32(int64_t c, int64_t kh, int64_t kw, const float 
 #ifndef DLK_DW16_NP
 #define DLK_DW16_NP 14
 #endif
-/* Floats of the padded rows (64 KB of stack); planes whose KH-row window
- * does not fit run the portable loop. */
-#define DLK_DW16_BUF 16384
+/* Floats of the padded rows (32 KB of stack; a product with small thread
+ * stacks may lower it); planes whose KH-row window does not fit run the
+ * portable loop. */
+#ifndef DLK_DW16_BUF
+#define DLK_DW16_BUF 8192
+#endif
 
 typedef struct dlk_dw16_job {
     const dlk_conv_params *p;
