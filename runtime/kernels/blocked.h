@@ -559,13 +559,13 @@ DLK_DW16_INLINE void dlk_dw16_pair_avx512(const float *x0, const float *x1, int6
     }
 }
 
-/* np (<= NP) sums of acc to y from pixel ow0 (res: the residual's row, or
- * NULL), through e's activation when dlk_act16_avx512 applies it; inlined
- * into the tile's caller, so the sums stay in registers. */
+/* np (<= NP: a constant, the sums acc holds) sums of acc to y from pixel
+ * ow0 (res: the residual's row, or NULL), through e's activation when
+ * dlk_act16_avx512 applies it; inlined into the tile's caller, so the sums
+ * stay in registers. */
 DLK_DW16_INLINE void dlk_dw16_store_avx512(const dlk_epilogue *e, const __m512 *acc, int np, int64_t ow0, float *y,
-                                           const float *res)
+                                           const float *res, const int NP)
 {
-    enum { NP = DLK_DW16_NP };
     int q;
     y += ow0 * DLK_BLOCK;
     res = res != NULL ? res + ow0 * DLK_BLOCK : NULL;
@@ -637,15 +637,15 @@ static void dlk_dw16_rows_avx512(const dlk_dw16_job *t, int64_t img, int64_t blk
             else
                 dlk_dw16_pair_avx512(xr, xr1, rstride, w, bias, acc, (int)KH, (int)KW, (int)SW, (int)DH, (int)DW);
             if (in_regs) {
-                dlk_dw16_store_avx512(e, acc, (int)OW, 0, y, res);
+                dlk_dw16_store_avx512(e, acc, (int)OW, 0, y, res, DLK_DW16_NP / 2);
                 if (two)
                     dlk_dw16_store_avx512(e, acc + DLK_DW16_NP / 2, (int)OW, 0, y + OW * DLK_BLOCK,
-                                          res != NULL ? res + OW * DLK_BLOCK : NULL);
+                                          res != NULL ? res + OW * DLK_BLOCK : NULL, DLK_DW16_NP / 2);
             } else {
-                dlk_dw16_store_avx512(&(dlk_epilogue){0}, acc, (int)OW, 0, y, NULL);
+                dlk_dw16_store_avx512(&(dlk_epilogue){0}, acc, (int)OW, 0, y, NULL, DLK_DW16_NP / 2);
                 if (two)
                     dlk_dw16_store_avx512(&(dlk_epilogue){0}, acc + DLK_DW16_NP / 2, (int)OW, 0, y + OW * DLK_BLOCK,
-                                          NULL);
+                                          NULL, DLK_DW16_NP / 2);
                 dlk_epilogue_f32(e, y, res, (two ? 2 : 1) * OW * DLK_BLOCK);
             }
         }
@@ -668,9 +668,9 @@ static void dlk_dw16_rows_avx512(const dlk_dw16_job *t, int64_t img, int64_t blk
                 else
                     dlk_dw16_tile_avx512(xr, rstride, w, bias, ow0, acc, (int)KH, (int)KW, (int)SW, (int)DH, (int)DW);
                 if (in_regs)
-                    dlk_dw16_store_avx512(e, acc, np, ow0, y, res);
+                    dlk_dw16_store_avx512(e, acc, np, ow0, y, res, DLK_DW16_NP);
                 else
-                    dlk_dw16_store_avx512(&(dlk_epilogue){0}, acc, np, ow0, y, NULL);
+                    dlk_dw16_store_avx512(&(dlk_epilogue){0}, acc, np, ow0, y, NULL, DLK_DW16_NP);
             }
             if (!in_regs)
                 dlk_epilogue_f32(e, y, res, OW * DLK_BLOCK);

@@ -232,7 +232,7 @@ START_TEST(test_levels_agree)
     pc_write_random_input(path("x.npy"), 4, x_dims, 7u);
     run_dlcc("-O0", "O0");
     for (int native = 0; native < 2; native++) {
-        setenv("CFLAGS", native ? "-march=native -Wall -Wextra -pedantic -Werror" : "-Wall -Wextra -pedantic -Werror", 1);
+        setenv("CFLAGS", native ? "-O3 -march=native -Wall -Wextra -pedantic -Werror" : "-Wall -Wextra -pedantic -Werror", 1);
         for (int f = 0; f < 2; f++) {
             run_dlcc(flags[f], "layout");
             {
