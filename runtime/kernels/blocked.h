@@ -593,6 +593,23 @@ DLK_DW16_INLINE void dlk_dw16_store_avx512(const dlk_epilogue *e, const __m512 *
     }
 }
 
+/* TILE(args..., KH, KW, SW, DH, DW) with the window's sizes as constants
+ * for 3x3 and 5x5 windows of stride 1 or 2 without dilation (the compiler
+ * then unrolls the taps), else as they are. */
+#define DLK_DW16_SHAPES(TILE, ...)                                                                  \
+    do {                                                                                            \
+        if (KH == 3 && KW == 3 && SW == 1 && DH == 1 && DW == 1)                                    \
+            TILE(__VA_ARGS__, 3, 3, 1, 1, 1);                                                       \
+        else if (KH == 3 && KW == 3 && SW == 2 && DH == 1 && DW == 1)                               \
+            TILE(__VA_ARGS__, 3, 3, 2, 1, 1);                                                       \
+        else if (KH == 5 && KW == 5 && SW == 1 && DH == 1 && DW == 1)                               \
+            TILE(__VA_ARGS__, 5, 5, 1, 1, 1);                                                       \
+        else if (KH == 5 && KW == 5 && SW == 2 && DH == 1 && DW == 1)                               \
+            TILE(__VA_ARGS__, 5, 5, 2, 1, 1);                                                       \
+        else                                                                                        \
+            TILE(__VA_ARGS__, (int)KH, (int)KW, (int)SW, (int)DH, (int)DW);                         \
+    } while (0)
+
 /* Output rows [oh0, oh1) of block blk of image img, a run of rows at a
  * time: the run's input rows copied padded into buf, then tiles. */
 static void dlk_dw16_rows_avx512(const dlk_dw16_job *t, int64_t img, int64_t blk, int64_t oh0, int64_t oh1)
@@ -628,14 +645,7 @@ static void dlk_dw16_rows_avx512(const dlk_dw16_job *t, int64_t img, int64_t blk
             float *y = t->y + item * plane + oh * OW * DLK_BLOCK;
             const float *res = t->r != NULL ? t->r + item * plane + oh * OW * DLK_BLOCK : NULL;
             __m512 acc[DLK_DW16_NP];
-            if (KH == 3 && KW == 3 && SW == 1 && DH == 1 && DW == 1)
-                dlk_dw16_pair_avx512(xr, xr1, rstride, w, bias, acc, 3, 3, 1, 1, 1);
-            else if (KH == 3 && KW == 3 && SW == 2 && DH == 1 && DW == 1)
-                dlk_dw16_pair_avx512(xr, xr1, rstride, w, bias, acc, 3, 3, 2, 1, 1);
-            else if (KH == 5 && KW == 5 && SW == 1 && DH == 1 && DW == 1)
-                dlk_dw16_pair_avx512(xr, xr1, rstride, w, bias, acc, 5, 5, 1, 1, 1);
-            else
-                dlk_dw16_pair_avx512(xr, xr1, rstride, w, bias, acc, (int)KH, (int)KW, (int)SW, (int)DH, (int)DW);
+            DLK_DW16_SHAPES(dlk_dw16_pair_avx512, xr, xr1, rstride, w, bias, acc);
             if (in_regs) {
                 dlk_dw16_store_avx512(e, acc, (int)OW, 0, y, res, DLK_DW16_NP / 2);
                 if (two)
@@ -657,16 +667,7 @@ static void dlk_dw16_rows_avx512(const dlk_dw16_job *t, int64_t img, int64_t blk
             for (ow0 = 0; ow0 < OW; ow0 += DLK_DW16_NP) {
                 const int np = (int)(OW - ow0 < DLK_DW16_NP ? OW - ow0 : DLK_DW16_NP);
                 __m512 acc[DLK_DW16_NP];
-                if (KH == 3 && KW == 3 && SW == 1 && DH == 1 && DW == 1)
-                    dlk_dw16_tile_avx512(xr, rstride, w, bias, ow0, acc, 3, 3, 1, 1, 1);
-                else if (KH == 3 && KW == 3 && SW == 2 && DH == 1 && DW == 1)
-                    dlk_dw16_tile_avx512(xr, rstride, w, bias, ow0, acc, 3, 3, 2, 1, 1);
-                else if (KH == 5 && KW == 5 && SW == 1 && DH == 1 && DW == 1)
-                    dlk_dw16_tile_avx512(xr, rstride, w, bias, ow0, acc, 5, 5, 1, 1, 1);
-                else if (KH == 5 && KW == 5 && SW == 2 && DH == 1 && DW == 1)
-                    dlk_dw16_tile_avx512(xr, rstride, w, bias, ow0, acc, 5, 5, 2, 1, 1);
-                else
-                    dlk_dw16_tile_avx512(xr, rstride, w, bias, ow0, acc, (int)KH, (int)KW, (int)SW, (int)DH, (int)DW);
+                DLK_DW16_SHAPES(dlk_dw16_tile_avx512, xr, rstride, w, bias, ow0, acc);
                 if (in_regs)
                     dlk_dw16_store_avx512(e, acc, np, ow0, y, res, DLK_DW16_NP);
                 else
@@ -677,6 +678,7 @@ static void dlk_dw16_rows_avx512(const dlk_dw16_job *t, int64_t img, int64_t blk
         }
     }
 }
+#undef DLK_DW16_SHAPES
 #endif
 
 /* Portable: output rows [oh0, oh1) of block blk of image img, tap by tap. */
