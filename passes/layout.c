@@ -69,7 +69,8 @@ static bool is_pointwise(const dlk_conv_params *kp)
  *     0.96 of the packed product's time (196 and 49 pixels make ragged
  *     32-column panels there, whole 14-pixel tiles here); on 28 x 28 0.97 ..
  *     1.07; past that, or with channels not in whole blocks (24, 40: a
- *     third of the lanes idle) 1.1 .. 1.4.
+ *     third of the lanes idle) 1.1 .. 1.4; on one pixel (squeeze-excitation's
+ *     convs) the packed product's matrix-vector path is the one to take.
  * Other convs stay with their NCHW kernels (Winograd, the conv tiles, the
  * packed product), which beat the blocked direct kernel. */
 static double expected_saving(const dlk_conv_params *kp)
@@ -77,7 +78,7 @@ static double expected_saving(const dlk_conv_params *kp)
     const int64_t plane = plane_of(kp->in) > plane_of(kp->out) ? plane_of(kp->in) : plane_of(kp->out);
     if (is_depthwise(kp))
         return plane <= 28 * 28 ? 0.25 : -1.0;
-    if (is_pointwise(kp) && kp->c_in % DLK_BLOCK == 0 && kp->c_out % DLK_BLOCK == 0)
+    if (is_pointwise(kp) && kp->c_in % DLK_BLOCK == 0 && kp->c_out % DLK_BLOCK == 0 && plane > 1)
         return plane <= 14 * 14 ? 0.10 : plane <= 28 * 28 ? 0.0 : -1.0;
     return -1.0;
 }
@@ -87,17 +88,21 @@ static bool is_candidate(dl_node *n, dl_diag *d, dlk_conv_params *kp)
 {
     const dl_value *x, *w;
     const int64_t *prologue;
-    if (n->dead || n->op == NULL || strcmp(n->op_type, "Conv") != 0 || n->n_outputs != 1 || n->n_inputs < 2)
+    if (n->dead || n->op == NULL || strcmp(n->op_type, "Conv") != 0 || n->n_outputs > 2 || n->n_inputs < 2)
         return false;
     x = n->inputs[0];
     w = n->inputs[1];
     prologue = dl_conv_prologue(n);
     if (!is_f32(x) || x->rank != 4 || x->data != NULL || x->layout != DL_LAYOUT_PLAIN || !is_f32(w) ||
-        w->data == NULL || (prologue != NULL && *prologue != DL_CONV_PROLOGUE_NONE))
+        w->data == NULL || (prologue != NULL && *prologue != DL_CONV_PROLOGUE_NONE && *prologue != DL_CONV_PROLOGUE_SCALE))
         return false;
     if (n->n_inputs > 2 && n->inputs[2] != NULL && n->inputs[2]->data == NULL)
         return false;
     if (dl_conv_params(d, n, kp) < 0 || kp->shuffle != 0)
+        return false;
+    /* a squeeze-excitation's scale taken as a prologue (pointwise), a fused mean (depthwise): the blocked kernels have both */
+    if ((prologue != NULL && *prologue == DL_CONV_PROLOGUE_SCALE && !is_pointwise(kp)) ||
+        (n->n_outputs == 2 && !is_depthwise(kp)))
         return false;
     return kp->c_in >= DLK_BLOCK && kp->c_out >= DLK_BLOCK && kp->strides[1] <= 2 && expected_saving(kp) >= 0.0;
 }
@@ -161,7 +166,10 @@ static void join_regions(layout_state *s)
         y = g->nodes[i]->outputs[0];
         for (int u = 0; u < y->n_users; u++) {
             const dl_node *r = y->users[u];
-            if (!r->dead && s->cand[r->id]) {
+            bool activation = false;   /* read as X or residual, not as a prologue's scale */
+            for (int k = 0; !r->dead && k < r->n_inputs; k++)
+                activation = activation || (r->inputs[k] == y && reads_activation(r, k));
+            if (activation && s->cand[r->id]) {
                 int a = find(s->region, i), b = find(s->region, r->id);
                 s->region[a] = b;
             }
@@ -265,13 +273,13 @@ static void set_int(dl_attr *a, const char *name, int64_t v)
     a->i = v;
 }
 
-/* A node of op_type with the given inputs and output y, placed at index
- * at of the node list; set up and shaped. */
+/* A node of op_type with the given inputs and output y (and y2 when not
+ * NULL), placed at index at of the node list. */
 static dl_node *add_node(layout_state *s, const char *name, const char *op_type, dl_value *const *inputs, int n_in,
-                         dl_value *y, dl_attr *attrs, int n_attrs, int at, int opset)
+                         dl_value *y, dl_value *y2, dl_attr *attrs, int n_attrs, int at, int opset)
 {
     dl_graph *g = s->g;
-    dl_node *n = dl_graph_add_node(g, name, op_type, n_in, 1);
+    dl_node *n = dl_graph_add_node(g, name, op_type, n_in, y2 != NULL ? 2 : 1);
     if (n == NULL)
         return NULL;
     n->op = dl_op_find(op_type);
@@ -282,6 +290,8 @@ static dl_node *add_node(layout_state *s, const char *name, const char *op_type,
         if (dl_node_set_input(g, n, i, inputs[i]))
             return NULL;
     dl_node_set_output(n, 0, y);
+    if (y2 != NULL)
+        dl_node_set_output(n, 1, y2);
     dl_graph_place_last_at(g, at);
     return n;
 }
@@ -304,7 +314,7 @@ static dl_value *blocked_of(layout_state *s, dl_value *v, int at, int opset, int
         return s->blocked[v->id];
     snprintf(name, sizeof name, "%s_nchw16c", v->name ? v->name : "x");
     b = dl_graph_add_value(s->g, name, DL_FLOAT, 1, (const int64_t[]){1});
-    if (b == NULL || (n = add_node(s, name, "ToNCHW16c", &v, 1, b, NULL, 0, at, opset)) == NULL)
+    if (b == NULL || (n = add_node(s, name, "ToNCHW16c", &v, 1, b, NULL, NULL, 0, at, opset)) == NULL)
         return NULL;
     if (finish_node(s, n) < 0)
         return NULL;
@@ -352,9 +362,12 @@ static int rewrite(layout_state *s, int i, dl_node *conv, int *reorders)
 {
     dl_graph *g = s->g;
     const dlk_conv_params *kp = &s->kp[i];
-    dl_value *y = conv->outputs[0], *ins[4] = {NULL, NULL, NULL, NULL}, *yb;
+    dl_value *y = conv->outputs[0], *mean = conv->n_outputs > 1 ? conv->outputs[1] : NULL;
+    dl_value *ins[5] = {NULL, NULL, NULL, NULL, NULL}, *yb;
     const bool plain = s->plain[i];
-    const int n_in = conv->n_inputs > 3 && conv->inputs[3] != NULL ? 4 : 3;
+    const int64_t *prologue = dl_conv_prologue(conv);
+    const bool scaled = prologue != NULL && *prologue == DL_CONV_PROLOGUE_SCALE;
+    const int n_in = scaled ? 5 : conv->n_inputs > 3 && conv->inputs[3] != NULL ? 4 : 3;
     dl_attr *attrs = new_attrs(g, 5);
     char name[512];
     dl_node *n, *from;
@@ -365,14 +378,16 @@ static int rewrite(layout_state *s, int i, dl_node *conv, int *reorders)
         dl_value *v = k < conv->n_inputs ? conv->inputs[k] : NULL;
         if (k == 1)
             ins[k] = blocked_weights(s, conv, kp);
-        else if (k == 2)
+        else if (k == 2 || (k == 3 && v == NULL))   /* no bias, no residual */
             ins[k] = v != NULL ? blocked_bias(s, v, kp->c_out) : NULL;
+        else if (k == 4)   /* the prologue's scale: per channel, plain */
+            ins[k] = v;
         else {
             int before = g->n_nodes;
             ins[k] = blocked_of(s, v, at, conv->opset, reorders);
             at += g->n_nodes - before;
         }
-        if (ins[k] == NULL && (k != 2 || v != NULL))
+        if (ins[k] == NULL && v != NULL)
             return oom(s->ctx);
     }
     snprintf(name, sizeof name, "%s_nchw16c", y->name ? y->name : "y");
@@ -383,7 +398,7 @@ static int rewrite(layout_state *s, int i, dl_node *conv, int *reorders)
         return oom(s->ctx);
     set_int(&attrs[4], "group", kp->group);
     dl_node_remove(g, conv);
-    n = add_node(s, conv->name, "ConvNCHW16c", ins, n_in, yb, attrs, 5, at, conv->opset);
+    n = add_node(s, conv->name, "ConvNCHW16c", ins, n_in, yb, mean, attrs, 5, at, conv->opset);
     if (n == NULL)
         return oom(s->ctx);
     n->fused = conv->fused;
@@ -400,7 +415,7 @@ static int rewrite(layout_state *s, int i, dl_node *conv, int *reorders)
         return oom(s->ctx);
     set_int(&attrs[0], "channels", kp->c_out);
     snprintf(name, sizeof name, "%s_nchw", y->name ? y->name : "y");
-    from = add_node(s, name, "FromNCHW16c", &yb, 1, y, attrs, 1, n->id + 1, conv->opset);
+    from = add_node(s, name, "FromNCHW16c", &yb, 1, y, NULL, attrs, 1, n->id + 1, conv->opset);
     if (from == NULL)
         return oom(s->ctx);
     (*reorders)++;

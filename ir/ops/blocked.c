@@ -10,10 +10,13 @@
  * dlk_conv16_weights_f32: C_out/16 x C_in/16 x KH x KW x 16 x 16; depthwise
  * by dlk_dw16_weights_f32: C/16 x KH x KW x 16), B (C_out rounded up to 16
  * floats, zero past C_out; may be absent), R (the fused epilogue's
- * residual, blocked like Y; may be absent); attributes channels (C_out),
- * group (1 when absent), strides, dilations, pads (begin, end; explicit, as
- * the pass computed them from the Conv). The Conv's epilogue is copied into
- * the params by the pass. */
+ * residual, blocked like Y; may be absent), S (group 1, 1x1: C_in floats,
+ * input channel c scaled by S[c], a squeeze-excitation's scale the Conv took
+ * as its prologue; may be absent); attributes channels (C_out), group (1
+ * when absent), strides, dilations, pads (begin, end; explicit, as the pass
+ * computed them from the Conv). A depthwise one may have a second output,
+ * the planes' means (N x C x 1 x 1, plain: fuse-mean's GlobalAveragePool).
+ * The Conv's epilogue is copied into the params by the pass. */
 #include <inttypes.h>
 #include <string.h>
 
@@ -32,7 +35,7 @@ static int blocked_setup(dl_graph *g, dl_node *n, dl_diag *d)
     const bool conv = strcmp(n->op_type, "ConvNCHW16c") == 0, to = strcmp(n->op_type, "ToNCHW16c") == 0;
     blocked_attrs *a;
     dl_window_attrs win;
-    if (dl_check_inputs(d, n, conv ? 2 : 1, conv ? 4 : 1) < 0)
+    if (dl_check_inputs(d, n, conv ? 2 : 1, conv ? 5 : 1) < 0)
         return -1;
     a = dl_node_params(g, n, sizeof *a);
     if (a == NULL)
@@ -49,6 +52,8 @@ static int blocked_setup(dl_graph *g, dl_node *n, dl_diag *d)
     if (a->group != 1 && a->group != a->channels)
         return dl_error(d, n, "attribute 'group' is %" PRId64 "; expected 1 or the channel count (%" PRId64 ", depthwise)",
                         a->group, a->channels);
+    if (n->n_outputs != 1 && (n->n_outputs != 2 || a->group == 1))
+        return dl_error(d, n, "has %d outputs; only a depthwise one has a second (the planes' means)", n->n_outputs);
     /* strides, dilations and pads read and checked as every window op's */
     if (dl_window_read_attrs(d, n, &win) < 0 || dl_window_axes(d, n, &win, 2, a->strides, a->dilations, a->pads) < 0)
         return -1;
@@ -101,6 +106,10 @@ static int conv16_make_params(dl_diag *d, const dl_node *n, dlk_conv_params *kp)
     if (b != NULL && (b->dtype != DL_FLOAT || dl_value_numel(b) != dlk_blocks16(a->channels) * DLK_BLOCK))
         return dl_error(d, n, "input 'B' must hold %" PRId64 " float32 values (the output channels in whole blocks)",
                         dlk_blocks16(a->channels) * DLK_BLOCK);
+    if (input(n, 4) != NULL && (a->group != 1 || w->dims[2] != 1 || w->dims[3] != 1 || input(n, 4)->dtype != DL_FLOAT ||
+                                dl_value_numel(input(n, 4)) != x->dims[1] * DLK_BLOCK))
+        return dl_error(d, n, "input 'S' (the input channels' scale) needs a 1x1 conv of group 1 and %" PRId64
+                        " float32 values (whole blocks of input channels)", x->dims[1] * DLK_BLOCK);
     kp->n = x->dims[0];
     kp->c_in = a->group > 1 ? a->channels : x->dims[1] * DLK_BLOCK;
     kp->c_out = a->channels;
@@ -164,6 +173,10 @@ static int blocked_infer(dl_graph *g, dl_node *n, dl_diag *d)
         dl_value_set_shape(y, DL_FLOAT, 5, dims);
         if (r != NULL && (check_blocked(d, n, r, "R") < 0 || dl_value_numel(r) != dl_value_numel(y)))
             return dl_error(d, n, "the fused residual input must have the output's blocked shape");
+        if (n->n_outputs == 2) {   /* the planes' means: plain */
+            const int64_t mean_dims[4] = {kp.n, kp.c_out, 1, 1};
+            dl_value_set_shape(n->outputs[1], DL_FLOAT, 4, mean_dims);
+        }
     }
     y->layout = DL_LAYOUT_NCHW16C;
     return 0;
@@ -186,8 +199,14 @@ static int blocked_eval(dl_graph *g, dl_node *n, dl_diag *d)
         dlk_conv_params kp;
         if (conv16_make_params(d, n, &kp) < 0)
             return -1;
-        (kp.group > 1 ? dlk_dw16_f32 : dlk_conv16_f32)(NULL, &kp, x->data, input_data(n, 1), input_data(n, 2),
-                                                       input_data(n, 3), y->data);
+        if (n->n_outputs == 2)
+            dlk_dw16_mean_f32(NULL, &kp, x->data, input_data(n, 1), input_data(n, 2), input_data(n, 3), y->data,
+                              n->outputs[1]->data);
+        else if (kp.group > 1)
+            dlk_dw16_f32(NULL, &kp, x->data, input_data(n, 1), input_data(n, 2), input_data(n, 3), y->data);
+        else
+            dlk_conv16_scaled_f32(NULL, &kp, x->data, input_data(n, 1), input_data(n, 2), input_data(n, 3),
+                                  input_data(n, 4), y->data);
     }
     return 0;
 }
@@ -210,6 +229,7 @@ static void lower_reorder(dl_lower *l, const char *kernel, const dl_value *plain
 static int blocked_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
 {
     const dl_value *x = input(n, 0), *y = n->outputs[0];
+    const char *kernel;
     dlk_conv_params kp;
     (void)g;
     if (dl_value_numel(y) == 0)
@@ -224,7 +244,11 @@ static int blocked_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     }
     if (conv16_make_params(d, n, &kp) < 0)
         return -1;
-    dl_lower_need(l, kp.group > 1 ? "dlk_dw16_f32" : "dlk_conv16_f32");
+    kernel = n->n_outputs == 2 ? "dlk_dw16_mean_f32"
+             : kp.group > 1   ? "dlk_dw16_f32"
+             : input(n, 4)    ? "dlk_conv16_scaled_f32"
+                              : "dlk_conv16_f32";
+    dl_lower_need(l, kernel);
     dl_lower_params_begin(l, "dlk_conv_params");
     dl_lower_param_int(l, "n", kp.n);
     dl_lower_param_int(l, "c_in", kp.c_in);
@@ -234,12 +258,14 @@ static int blocked_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_window_lower_geometry(l, 2, kp.in, kp.out, kp.kernel, kp.strides, kp.dilations, kp.pads);
     dl_epilogue_lower(l, &kp.ep);
     dl_lower_params_end(l);
-    dl_lower_call(l, kp.group > 1 ? "dlk_dw16_f32" : "dlk_conv16_f32");
+    dl_lower_call(l, kernel);
     dl_lower_arg_par(l);
     dl_lower_arg_params(l);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < (input(n, 4) ? 5 : 4); i++)
         dl_lower_arg_value(l, input(n, i));
     dl_lower_arg_value(l, y);
+    if (n->n_outputs == 2)
+        dl_lower_arg_value(l, n->outputs[1]);
     dl_lower_call_end(l);
     return 0;
 }

@@ -128,7 +128,7 @@ static void dlk_conv16_weights_f32(int64_t c_out, int64_t c_in, int64_t kh, int6
 }
 /*@end*/
 
-/*@ dlk_conv16_f32 : dlk_conv_params dlk_blocked_sizes dlk_epilogue_f32 dlk_parallel dlk_lanes16 dlk_relu_clip_avx512 */
+/*@ dlk_conv16_body : dlk_conv_params dlk_blocked_sizes dlk_epilogue_f32 dlk_parallel dlk_lanes16 dlk_act16_avx512 */
 /* Output tile: DLK_CONV16_NB channel blocks x DLK_CONV16_NP pixels of a row. */
 #define DLK_CONV16_NB 2
 #define DLK_CONV16_NP 14
@@ -136,6 +136,7 @@ static void dlk_conv16_weights_f32(int64_t c_out, int64_t c_in, int64_t kh, int6
 typedef struct dlk_conv16_job {
     const dlk_conv_params *p;
     const float *x, *w, *b, *r;
+    const float *s;             /* C_in values: input channel c scaled by s[c]; or NULL */
     float *y;
     int64_t cbi, cbo, groups;   /* channel blocks in and out; groups of DLK_CONV16_NB output blocks */
     int64_t rows_per_item;      /* output rows a tile covers: 2 on outputs up to 7 wide, else 1 */
@@ -229,8 +230,14 @@ DLK_CONV16_INLINE void dlk_conv16_tile_avx512(const dlk_conv16_job *t, int64_t i
                     hi = hi > ow0 ? hi - ow0 : 0;
                 }
                 for (int j = 0; j < DLK_BLOCK; j++) {
-                    const __m512 va = _mm512_loadu_ps(wa + j * DLK_BLOCK);
-                    const __m512 vb = NB > 1 ? _mm512_loadu_ps(wb + j * DLK_BLOCK) : va;
+                    __m512 va = _mm512_loadu_ps(wa + j * DLK_BLOCK);
+                    __m512 vb = NB > 1 ? _mm512_loadu_ps(wb + j * DLK_BLOCK) : va;
+                    if (t->s != NULL) {   /* the input's channel scale, on the weights */
+                        const int64_t ci = bi * DLK_BLOCK + j;
+                        const __m512 f = _mm512_set1_ps(ci < p->c_in ? t->s[ci] : 0.0f);
+                        va = _mm512_mul_ps(va, f);
+                        vb = _mm512_mul_ps(vb, f);
+                    }
                     for (q = 0; q < C; q++) {
                         const int row = q / cols, col = q % cols;
                         if (guarded && (col < lo || col >= hi || (row == 0 ? !row0 : !row1)))
@@ -247,11 +254,10 @@ DLK_CONV16_INLINE void dlk_conv16_tile_avx512(const dlk_conv16_job *t, int64_t i
             }
         }
     {
-        /* Relu/Clip and a residual added before them run in registers; other epilogues after the store */
+        /* the activations dlk_act16_avx512 applies (Relu, Clip, Sigmoid, SiLU) and a residual added
+         * before them run in registers; other epilogues after the store */
         const dlk_epilogue *e = &p->ep;
-        const int fast = (e->act == DLK_ACT_NONE || e->act == DLK_ACT_RELU || e->act == DLK_ACT_CLIP) &&
-                         (t->r == NULL || e->residual == DLK_RES_BEFORE_ACT);
-        const int relu = e->act == DLK_ACT_RELU, clip = e->act == DLK_ACT_CLIP;
+        const int fast = dlk_act16_takes(e->act) && (t->r == NULL || e->residual == DLK_RES_BEFORE_ACT);
         for (int row = 0; row < ROWS && row < nrows; row++) {
             const int64_t at = img * t->cbo * plane + bo * plane + ((oh + row) * p->out[1] + ow0) * DLK_BLOCK;
             float *y0 = t->y + at, *y1 = y0 + plane;
@@ -265,9 +271,9 @@ DLK_CONV16_INLINE void dlk_conv16_tile_avx512(const dlk_conv16_job *t, int64_t i
                     if (NB > 1)
                         v1 = _mm512_add_ps(v1, _mm512_loadu_ps(r1 + q * DLK_BLOCK));
                 }
-                _mm512_storeu_ps(y0 + q * DLK_BLOCK, fast ? dlk_relu_clip_avx512(v0, relu, clip, e->alpha, e->beta) : v0);
+                _mm512_storeu_ps(y0 + q * DLK_BLOCK, fast ? dlk_act16_avx512(e, v0) : v0);
                 if (NB > 1)
-                    _mm512_storeu_ps(y1 + q * DLK_BLOCK, fast ? dlk_relu_clip_avx512(v1, relu, clip, e->alpha, e->beta) : v1);
+                    _mm512_storeu_ps(y1 + q * DLK_BLOCK, fast ? dlk_act16_avx512(e, v1) : v1);
             }
             if (!fast) {
                 dlk_epilogue_f32(e, y0, r0, np * DLK_BLOCK);
@@ -339,9 +345,12 @@ static void dlk_conv16_tile_c(const dlk_conv16_job *t, int64_t img, int64_t bo, 
                         continue;
                     xv = t->x + (((img * t->cbi + bi) * H + ih) * W + iw) * DLK_BLOCK;
                     wv = t->w + bo * t->cbi * wblock + bi * wblock + (r * KW + s) * DLK_BLOCK * DLK_BLOCK;
-                    for (int j = 0; j < DLK_BLOCK; j++)
+                    for (int j = 0; j < DLK_BLOCK; j++) {
+                        const int64_t ci = bi * DLK_BLOCK + j;
+                        const float f = t->s == NULL ? 1.0f : ci < p->c_in ? t->s[ci] : 0.0f;
                         for (int o = 0; o < DLK_BLOCK; o++)
-                            acc[o] += xv[j] * wv[j * DLK_BLOCK + o];
+                            acc[o] += xv[j] * (wv[j * DLK_BLOCK + o] * f);
+                    }
                 }
             }
         for (int o = 0; o < DLK_BLOCK; o++)
@@ -418,8 +427,8 @@ static void dlk_conv16_task(void *arg, int64_t begin, int64_t end)
  * output blocks; they run group by group when the weights outweigh the
  * input (each group's weights stay in cache while it sweeps the input),
  * else row by row (each row's input stays while the weights go by). */
-static void dlk_conv16_f32(const dlk_par *par, const dlk_conv_params *p, const float *x, const float *w,
-                           const float *b, const float *r, float *y)
+static void dlk_conv16_run(const dlk_par *par, const dlk_conv_params *p, const float *x, const float *w,
+                           const float *b, const float *r, const float *s, float *y)
 {
     dlk_conv16_job t;
     dlk_conv_params flat;
@@ -444,6 +453,7 @@ static void dlk_conv16_f32(const dlk_par *par, const dlk_conv_params *p, const f
     t.w = w;
     t.b = b;
     t.r = r;
+    t.s = s;
     t.y = y;
     t.cbi = cbi;
     t.cbo = cbo;
@@ -452,6 +462,26 @@ static void dlk_conv16_f32(const dlk_par *par, const dlk_conv_params *p, const f
     t.rows = (p->out[0] + t.rows_per_item - 1) / t.rows_per_item;
     t.pixels_outer = wbytes <= cbi * p->in[0] * p->in[1] * DLK_BLOCK;
     dlk_parallel_for(par, dlk_conv16_task, &t, p->n * t.groups * t.rows);
+}
+/*@end*/
+
+/*@ dlk_conv16_f32 : dlk_conv16_body */
+static void dlk_conv16_f32(const dlk_par *par, const dlk_conv_params *p, const float *x, const float *w,
+                           const float *b, const float *r, float *y)
+{
+    dlk_conv16_run(par, p, x, w, b, r, NULL, y);
+}
+/*@end*/
+
+/*@ dlk_conv16_scaled_f32 : dlk_conv16_body */
+/* The same with input channel c scaled by s[c] (C_in values, the same for
+ * every image): a squeeze-excitation's channel scale taken by the conv
+ * after it (passes/bn_fold.c, conv-prologue), here applied to the weights
+ * as each tile loads them, so the scaled input is never written out. */
+static void dlk_conv16_scaled_f32(const dlk_par *par, const dlk_conv_params *p, const float *x, const float *w,
+                                  const float *b, const float *r, const float *s, float *y)
+{
+    dlk_conv16_run(par, p, x, w, b, r, s, y);
 }
 /*@end*/
 
@@ -467,7 +497,7 @@ static void dlk_dw16_weights_f32(int64_t c, int64_t kh, int64_t kw, const float 
 }
 /*@end*/
 
-/*@ dlk_dw16_f32 : dlk_conv_params dlk_blocked_sizes dlk_epilogue_f32 dlk_parallel dlk_act16_avx512 dlk_relu_clip_avx512 */
+/*@ dlk_dw16_body : dlk_conv_params dlk_blocked_sizes dlk_epilogue_f32 dlk_parallel dlk_act16_avx512 dlk_relu_clip_avx512 */
 /* A 2-D depthwise convolution (group = C_in = C_out) in NCHW16c: one
  * block's 16 channels are one vector, so each tap of each output pixel is
  * one FMA of an input pixel's vector with the tap's 16 weights, whatever
@@ -489,7 +519,7 @@ static void dlk_dw16_weights_f32(int64_t c, int64_t kh, int64_t kw, const float 
 typedef struct dlk_dw16_job {
     const dlk_conv_params *p;
     const float *x, *w, *b, *r;
-    float *y;
+    float *y, *mean;     /* mean: N x C, each output plane's mean, or NULL */
     int64_t cb, parts;   /* channel blocks; parts of each plane's rows */
 } dlk_dw16_job;
 
@@ -732,6 +762,15 @@ static void dlk_dw16_task(void *arg, int64_t begin, int64_t end)
             for (int64_t q = oh0 * p->out[1]; q < oh1 * p->out[1]; q++)
                 for (int64_t i = p->c_out - ib % t->cb * DLK_BLOCK; i < DLK_BLOCK; i++)
                     y[q * DLK_BLOCK + i] = 0.0f;
+        if (t->mean != NULL) {   /* whole planes (parts 1): the block's means while the plane is in cache */
+            const int64_t pixels = p->out[0] * p->out[1], c0 = ib % t->cb * DLK_BLOCK;
+            double sum[DLK_BLOCK] = {0};
+            for (int64_t q = 0; q < pixels; q++)
+                for (int i = 0; i < DLK_BLOCK; i++)
+                    sum[i] += y[q * DLK_BLOCK + i];
+            for (int i = 0; i < DLK_BLOCK && c0 + i < p->c_out; i++)
+                t->mean[ib / t->cb * p->c_out + c0 + i] = (float)(sum[i] / (double)pixels);
+        }
     }
 }
 
@@ -740,14 +779,34 @@ static void dlk_dw16_task(void *arg, int64_t begin, int64_t end)
  * NULL), r (the epilogue's residual, y's layout; may be NULL), y (N x C/16
  * x OH x OW x 16). Threads take (image, block) items, or parts of their
  * rows when there are fewer items than threads x 4. */
+static void dlk_dw16_run(const dlk_par *par, const dlk_conv_params *p, const float *x, const float *w,
+                         const float *b, const float *r, float *y, float *mean)
+{
+    const int threads = par != NULL && par->threads > 1 ? par->threads : 1;
+    dlk_dw16_job t = {p, x, w, b, r, y, mean, dlk_blocks16(p->c_out), 1};
+    while (mean == NULL && p->n * t.cb * t.parts < threads * 4 && t.parts * 2 <= p->out[0])
+        t.parts *= 2;
+    dlk_parallel_for(par, dlk_dw16_task, &t, p->n * t.cb * t.parts);
+}
+/*@end*/
+
+/*@ dlk_dw16_f32 : dlk_dw16_body */
 static void dlk_dw16_f32(const dlk_par *par, const dlk_conv_params *p, const float *x, const float *w,
                          const float *b, const float *r, float *y)
 {
-    const int threads = par != NULL && par->threads > 1 ? par->threads : 1;
-    dlk_dw16_job t = {p, x, w, b, r, y, dlk_blocks16(p->c_out), 1};
-    while (p->n * t.cb * t.parts < threads * 4 && t.parts * 2 <= p->out[0])
-        t.parts *= 2;
-    dlk_parallel_for(par, dlk_dw16_task, &t, p->n * t.cb * t.parts);
+    dlk_dw16_run(par, p, x, w, b, r, y, NULL);
+}
+/*@end*/
+
+/*@ dlk_dw16_mean_f32 : dlk_dw16_body */
+/* The same, and mean (N x C) = each output plane's mean (a GlobalAveragePool
+ * of y, squeeze-excitation's, fused by passes/fuse_epilogue.c, fuse-mean),
+ * summed in double while the block's plane is in cache; each item then
+ * takes whole planes. */
+static void dlk_dw16_mean_f32(const dlk_par *par, const dlk_conv_params *p, const float *x, const float *w,
+                              const float *b, const float *r, float *y, float *mean)
+{
+    dlk_dw16_run(par, p, x, w, b, r, y, mean);
 }
 /*@end*/
 

@@ -5,7 +5,9 @@
  * dilations 1..2, asymmetric pads, rows from 1 to 40 wide so that tiles of
  * one and of two rows, whole and ragged, guarded and not, all run), every
  * epilogue kind with and without a residual, one image or two, split over
- * 1..3 threads; dlk_dw16_f32 (depthwise) the same way. Built twice:
+ * 1..3 threads, a third of them with an input channel scale
+ * (dlk_conv16_scaled_f32); dlk_dw16_f32 (depthwise) the same way, half of
+ * them with the planes' means (dlk_dw16_mean_f32). Built twice:
  * portable, and -march=native (the AVX-512 tiles). */
 #include <check.h>
 #include <math.h>
@@ -135,12 +137,14 @@ static void describe(char *buf, size_t size, const dlk_conv_params *p, int threa
              threads);
 }
 
-/* Runs p (group 1: dlk_conv16_f32; group = C: dlk_dw16_f32) on random
- * data in NCHW16c and checks it against the reference within tol (relative,
- * plus tol absolute), the lanes past C_out zero. */
-static void check_case(const dlk_conv_params *p, dlk_par *par, int it, float tol)
+/* Runs p (group 1: dlk_conv16_f32, or with scaled dlk_conv16_scaled_f32;
+ * group = C: dlk_dw16_f32, or with mean dlk_dw16_mean_f32) on random data
+ * in NCHW16c and checks it against the reference within tol (relative, plus
+ * tol absolute), the lanes past C_out zero, and the means against the
+ * reference output's. */
+static void check_case(const dlk_conv_params *p, dlk_par *par, int it, float tol, int scaled, int with_mean)
 {
-    const int dw = p->group > 1;
+    const int dw = p->group > 1 || with_mean;   /* one channel: group 1 is depthwise too */
     const int64_t cbi = dlk_blocks16(p->c_in), cbo = dlk_blocks16(p->c_out);
     const int64_t xs = p->n * p->c_in * p->in[0] * p->in[1], ys = p->n * p->c_out * p->out[0] * p->out[1];
     const int64_t ws = p->c_out * p->c_in / p->group * p->kernel[0] * p->kernel[1];
@@ -149,8 +153,10 @@ static void check_case(const dlk_conv_params *p, dlk_par *par, int it, float tol
     float *xb = floats(p->n * cbi * 16 * p->in[0] * p->in[1]);
     float *wb = floats((dw ? cbo * 16 : cbo * cbi * 256) * p->kernel[0] * p->kernel[1]);
     float *rb = floats(p->n * cbo * 16 * p->out[0] * p->out[1]), *yb = floats(p->n * cbo * 16 * p->out[0] * p->out[1]);
-    float *y = floats(ys), *want = floats(ys);
+    float *y = floats(ys), *want = floats(ys), *sc = floats(p->c_in), *xs_ = floats(xs), *mean = floats(p->n * p->c_out);
     char what[256];
+    for (int64_t i = 0; i < xs; i++)   /* the reference reads the scaled input */
+        xs_[i] = scaled ? x[i] * sc[i / (p->in[0] * p->in[1]) % p->c_in] : x[i];
     if (b)
         memcpy(bp, b, sizeof(float) * (size_t)p->c_out);
     dlk_to_blocked_f32(NULL, p->n, p->c_in, p->in[0] * p->in[1], x, xb);
@@ -158,18 +164,36 @@ static void check_case(const dlk_conv_params *p, dlk_par *par, int it, float tol
         dlk_to_blocked_f32(NULL, p->n, p->c_out, p->out[0] * p->out[1], r, rb);
     if (dw) {
         dlk_dw16_weights_f32(p->c_out, p->kernel[0], p->kernel[1], w, wb);
-        dlk_dw16_f32(par, p, xb, wb, b ? bp : NULL, r ? rb : NULL, yb);
+        if (with_mean)
+            dlk_dw16_mean_f32(par, p, xb, wb, b ? bp : NULL, r ? rb : NULL, yb, mean);
+        else
+            dlk_dw16_f32(par, p, xb, wb, b ? bp : NULL, r ? rb : NULL, yb);
     } else {
         dlk_conv16_weights_f32(p->c_out, p->c_in, p->kernel[0], p->kernel[1], w, wb);
-        dlk_conv16_f32(par, p, xb, wb, b ? bp : NULL, r ? rb : NULL, yb);
+        if (scaled)
+            dlk_conv16_scaled_f32(par, p, xb, wb, b ? bp : NULL, r ? rb : NULL, sc, yb);
+        else
+            dlk_conv16_f32(par, p, xb, wb, b ? bp : NULL, r ? rb : NULL, yb);
     }
-    reference(p, x, w, b, r, want);
+    reference(p, xs_, w, b, r, want);
     check_zero_lanes(yb, p->n, p->c_out, p->out[0] * p->out[1], it);
     dlk_from_blocked_f32(NULL, p->n, p->c_out, p->out[0] * p->out[1], yb, y);
     describe(what, sizeof what, p, par->threads);
     for (int64_t i = 0; i < ys; i++)
         ck_assert_msg(fabsf(y[i] - want[i]) <= tol * (1.0f + fabsf(want[i])), "case %d (%s): y[%d] = %g, expected %g", it,
                       what, (int)i, (double)y[i], (double)want[i]);
+    for (int64_t c = 0; with_mean && c < p->n * p->c_out; c++) {
+        const int64_t pixels = p->out[0] * p->out[1];
+        double m = 0.0;
+        for (int64_t q = 0; q < pixels; q++)
+            m += want[c * pixels + q];
+        m /= (double)pixels;
+        ck_assert_msg(fabs(mean[c] - m) <= tol * (1.0 + fabs(m)), "case %d (%s): mean %d = %g, expected %g", it, what,
+                      (int)c, (double)mean[c], m);
+    }
+    free(sc);
+    free(xs_);
+    free(mean);
     free(x);
     free(w);
     free(b);
@@ -208,7 +232,7 @@ START_TEST(test_conv16_random)
         p.kernel[1] = rnd(1, 5);
         random_geometry(&p, 16, wide ? 48 : 16);
         random_epilogue(&p.ep);
-        check_case(&p, &par, it, 1e-4f);
+        check_case(&p, &par, it, 1e-4f, rnd(0, 2) == 0, 0);
     }
 }
 END_TEST
@@ -232,7 +256,7 @@ START_TEST(test_dw16_random)
         p.kernel[1] = rnd(1, 5);
         random_geometry(&p, it % 5 == 0 ? 90 : 16, it % 10 == 0 ? 400 : 40);
         random_epilogue(&p.ep);
-        check_case(&p, &par, it, 1e-5f);
+        check_case(&p, &par, it, 1e-5f, 0, rnd(0, 1));
     }
 }
 END_TEST

@@ -26,8 +26,12 @@
 
 /* x[1,64,14,14]:
  *   a: 1x1, 64 -> 512, bias, Clip(0, 6)            -> blocked (+Clip)
- *   b: 3x3 depthwise (group 512) pads 1 on a, Relu  -> blocked (+Relu)
- *   c: 1x1 on b, 512 -> 64, + x                     -> blocked (+Add; residual x, reordered once with a's input)
+ *   b: 3x3 depthwise (group 512) pads 1 on a, Relu  -> blocked (+Relu), with its output's
+ *      GlobalAveragePool taken as a second output (fuse-mean; plain)
+ *   squeeze-excitation: Sigmoid of that mean scales b's output by channel (a Mul that c takes
+ *      as its prologue, conv-prologue)
+ *   c: 1x1 on b x scale, 512 -> 64, + x             -> blocked (+Add; residual x, reordered once with a's input;
+ *                                                      the scale a plain input)
  *   y (c's output) is a graph output and d's input  -> a FromNCHW16c for the output
  *   d: 3x3 depthwise stride 2 pads 1 on y           -> blocked, output yd (7 x 7)
  *   e: 1x1 on x, 64 -> 32                           -> a region of its own that does not pay: stays NCHW
@@ -61,7 +65,10 @@ static void build_model(const char *file)
     mb_attr_int(b, "group", 512);
     mb_attr_ints(b, "pads", 4, p1);
     mb_node(m, "Relu", "relu_b", "yb", "rb");
-    mb_node(m, "Conv", "c", "rb,wc", "yc");
+    mb_node(m, "GlobalAveragePool", "mean_b", "rb", "mb");
+    mb_node(m, "Sigmoid", "se", "mb", "sb");
+    mb_node(m, "Mul", "excite", "rb,sb", "eb");
+    mb_node(m, "Conv", "c", "eb,wc", "yc");
     mb_node(m, "Add", "add_c", "yc,x", "y");
     Onnx__NodeProto *d = mb_node(m, "Conv", "d", "y,wd", "yd");
     mb_attr_int(d, "group", 64);
@@ -110,6 +117,8 @@ static dl_graph *run_layout(const char *cpu, char *log, size_t size, dl_diag *di
     ck_assert_int_eq(dl_graph_sort(g, diag), 0);
     ck_assert_int_eq(dl_infer_and_fold(g, &ctx), 0);
     ck_assert_int_eq(dl_fuse_epilogue(g, &ctx), 0);
+    ck_assert_int_eq(dl_fuse_mean(g, &ctx), 0);
+    ck_assert_int_eq(dl_fold_conv_prologue(g, &ctx), 0);
     f = fmemopen(log, size, "w");
     ctx.log = f;
     ck_assert_int_eq(dl_select_layout(g, &ctx), 0);
@@ -169,6 +178,14 @@ START_TEST(test_structure)
         ck_assert(w[((6 * 3 + r) * 3 + t) * 16 + 4] == w0[(ch * 3 + r) * 3 + t]);
     }
     ck_assert_int_eq((int)dl_attr_int(b, "group", 1), 512);
+    /* b's second output, the means, stays plain for the Sigmoid; c scales its input by the Sigmoid's output */
+    ck_assert_int_eq(b->n_outputs, 2);
+    ck_assert_int_eq(b->outputs[1]->rank, 4);
+    ck_assert_int_eq(b->outputs[1]->layout, DL_LAYOUT_PLAIN);
+    ck_assert_str_eq(b->outputs[1]->users[0]->op_type, "Sigmoid");
+    ck_assert_int_eq(c->n_inputs, 5);
+    ck_assert_ptr_eq(c->inputs[0], b->outputs[0]);
+    ck_assert_str_eq(c->inputs[4]->producer->op_type, "Sigmoid");
     /* y: blocked for d, and a FromNCHW16c writes the graph output */
     ck_assert_ptr_eq(d->inputs[0], c->outputs[0]);
     ck_assert_str_eq(pc_find_named(g, "y_nchw")->op_type, "FromNCHW16c");
