@@ -3,8 +3,9 @@
  *
  * Every value is NCHW (plain) until this pass. On a target with 512-bit
  * vectors (--cpu=avx512, or native on such a machine) a 2-D float32 Conv
- * with constant weights, no input prologue and at least 16 input and 16
- * output channels can run as a ConvNCHW16c (ir/ops/blocked.c) on
+ * with constant weights, no BatchNormalization prologue (a channel scale,
+ * squeeze-excitation's, it keeps) and at least 16 input and 16 output
+ * channels can run as a ConvNCHW16c (ir/ops/blocked.c) on
  * 16-channel blocks (runtime/kernels/blocked.h): a pointwise one by the
  * direct kernel (no packing), a depthwise one by one FMA per tap of a
  * pixel's 16 channels. The pass takes those the blocked kernels run faster
@@ -20,7 +21,9 @@
  * CONV_FLOPS or DEPTHWISE_FLOPS) beats its reorders, which move the
  * tensor's bytes twice at about REORDER_BYTES (measured 20 .. 30 GB/s).
  * MobileNetV2's 28 x 28, 14 x 14 and 7 x 7 stages make one region (41
- * convs, 2 reorders). The others stay NCHW, and everything else too
+ * convs, 2 reorders), EfficientNet-B0's 14 x 14 and 7 x 7 stages another
+ * (33 convs, 2 reorders: the squeeze-excitations' means and scales stay
+ * plain, read and written by the blocked convs). The others stay NCHW, and everything else too
  * (WinogradConv, pools, Concat...): their kernels are written for it.
  *
  * Targets without AVX-512 (--cpu=avx2|generic) keep NCHW everywhere: the
