@@ -625,6 +625,12 @@ START_TEST(conv_pointwise_prologue)
             if (group == 1)
                 check_pointwise(kind, 2, 300, 20, 1, 17, 23, &two, "prologue, 2 threads");
         }
+    /* one pixel (a squeeze-excitation's convs): the matrix-vector path, its
+     * column read in place with the scale, or packed with shift / Relu */
+    for (int kind = 0; kind <= 3; kind++) {
+        check_pointwise(kind, 1, 300, 70, 1, 1, 1, NULL, "prologue, one pixel");
+        check_pointwise(kind, 2, 48, 300, 1, 1, 1, &two, "prologue, one pixel, 2 threads");
+    }
 }
 END_TEST
 
