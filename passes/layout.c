@@ -23,8 +23,9 @@
  * MobileNetV2's 28 x 28, 14 x 14 and 7 x 7 stages make one region (41
  * convs, 2 reorders), EfficientNet-B0's 14 x 14 and 7 x 7 stages another
  * (33 convs, 2 reorders: the squeeze-excitations' means and scales stay
- * plain, read and written by the blocked convs). The others stay NCHW, and everything else too
- * (WinogradConv, pools, Concat...): their kernels are written for it.
+ * plain, read and written by the blocked convs). The other convs stay
+ * NCHW, and everything else too (WinogradConv, pools, Concat...): their
+ * kernels are written for it.
  *
  * Targets without AVX-512 (--cpu=avx2|generic) keep NCHW everywhere: the
  * blocked kernels have a portable C fallback, but only the 512-bit ones
@@ -381,8 +382,10 @@ static int rewrite(layout_state *s, int i, dl_node *conv, int *reorders)
         dl_value *v = k < conv->n_inputs ? conv->inputs[k] : NULL;
         if (k == 1)
             ins[k] = blocked_weights(s, conv, kp);
-        else if (k == 2 || (k == 3 && v == NULL))   /* no bias, no residual */
-            ins[k] = v != NULL ? blocked_bias(s, v, kp->c_out) : NULL;
+        else if (v == NULL)   /* no bias, no residual */
+            ins[k] = NULL;
+        else if (k == 2)
+            ins[k] = blocked_bias(s, v, kp->c_out);
         else if (k == 4)   /* the prologue's scale: per channel, plain */
             ins[k] = v;
         else {
