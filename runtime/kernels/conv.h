@@ -645,7 +645,8 @@ DLK_CONV_DIRECT_INLINE void dlk_conv_direct_tile_avx512(const dlk_conv_direct_jo
             wv[c] = _mm512_set1_ps(w[c * taps + t]);
         DLK_UNROLL_TILE
         for (v = 0; v < NV; v++) {
-            const __m512 xv = _mm512_loadu_ps(s + 16 * v);
+            __m512 xv = _mm512_loadu_ps(s + 16 * v);
+            DLK_IN_REG(xv);
             DLK_UNROLL_TILE
             for (c = 0; c < NCO; c++)
                 acc[c][v] = _mm512_fmadd_ps(xv, wv[c], acc[c][v]);
