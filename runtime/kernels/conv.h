@@ -527,7 +527,7 @@ static void dlk_conv_gemm_prologue_f32(const dlk_par *par, const dlk_conv_params
 }
 /*@end*/
 
-/*@ dlk_conv_direct_fits : dlk_conv_params dlk_act16_avx512 */
+/*@ dlk_conv_direct_fits : dlk_conv_params */
 /* A 2-D conv of few input channels (the stems: 3 -> 32 or 64 channels,
  * 3x3 or 7x7, stride 2) run directly by dlk_conv_direct_f32: with c_in x
  * kh x kw at most 256 values per output, the packed product's k is short
@@ -556,21 +556,9 @@ static int dlk_conv_direct_fits(const dlk_conv_params *p)
            p->dilations[1] == 1 && p->strides[1] <= 4 && p->out[1] >= 16 &&
            p->c_in * p->kernel[0] * p->strides[1] * dlk_conv_direct_len(p) <= DLK_CONV_DIRECT_RING;
 }
-
-/* Whether the channel tiles run p (with the weights reordered by blocks in
- * dlk_conv_direct_f32): whole blocks of 16 output channels, an activation
- * they apply in the registers and no residual. */
-#ifndef DLK_CONV_DIRECT_WT
-#define DLK_CONV_DIRECT_WT 12288   /* floats of weights by blocks (48 KB of stack) */
-#endif
-static inline int dlk_conv_direct_lanes_fit(const dlk_conv_params *p, const float *r)
-{
-    return r == NULL && p->c_out % 16 == 0 &&
-           p->c_out * p->c_in * p->kernel[0] * p->kernel[1] <= DLK_CONV_DIRECT_WT && dlk_act16_takes(p->ep.act);
-}
 /*@end*/
 
-/*@ dlk_conv_direct_f32 : dlk_conv_direct_fits dlk_conv_range dlk_conv_gemm_f32 dlk_epilogue_f32 dlk_parallel dlk_lanes16 dlk_relu_clip_avx512 dlk_epilogue_in_regs dlk_transpose16 dlk_act16_avx512 */
+/*@ dlk_conv_direct_f32 : dlk_conv_direct_fits dlk_conv_range dlk_conv_gemm_f32 dlk_epilogue_f32 dlk_parallel dlk_lanes16 dlk_act16_avx512 */
 /* The direct conv of dlk_conv_direct_fits's convs, AVX-512. Each output row
  * reads kh input rows per input channel; those are copied, zero-padded,
  * into a ring and split by column phase (column i of phase f is padded
@@ -579,21 +567,27 @@ static inline int dlk_conv_direct_lanes_fit(const dlk_conv_params *p, const floa
  * few output channels x up to 7 vectors of one output row then sum all taps
  * in registers, each tap's input loaded once per tile and its weights
  * broadcast, in the order the packed product sums them (bias first, then
- * the taps in k order): the same bits. Relu or Clip with no residual is
- * applied in the registers, other epilogues over each stored run. One
- * thread, against the packed product (hot / L2 evicted): ResNet-50's 3 -> 64
- * 7x7/2 1.53 / 1.70 -> 1.47 / 1.54 ms, SqueezeNet's 3 -> 64 3x3/2 0.346 /
- * 0.376 -> 0.329 / 0.348, MobileNetV2's 3 -> 32 3x3/2 + Clip 0.215 / 0.243
- * -> 0.190 / 0.199, EfficientNet-B0's + SiLU 0.290 / 0.324 -> 0.264 /
- * 0.277. Threads split the output rows. */
+ * the taps in k order): the same bits. An activation dlk_act16_avx512
+ * takes (Relu, Clip, Sigmoid, SiLU) with no residual is applied in the
+ * registers, other epilogues over each stored run. One thread, against the
+ * packed product (hot / L2 evicted): ResNet-50's 3 -> 64 7x7/2 1.53 / 1.70
+ * -> 1.47 / 1.54 ms, SqueezeNet's 3 -> 64 3x3/2 0.346 / 0.376 -> 0.329 /
+ * 0.348, MobileNetV2's 3 -> 32 3x3/2 + Clip 0.215 / 0.243 -> 0.190 / 0.199,
+ * EfficientNet-B0's + SiLU 0.290 / 0.324 -> 0.264 / 0.277. Threads split
+ * the output rows. The channel tiles (conv_pool.h: blocks of 16 channels
+ * along the vectors, transposed to the planes) ran the stems with whole
+ * blocks while gcc loaded each input vector here once per multiply-add
+ * (now DLK_IN_REG); these tiles are faster on every stem since, one thread,
+ * hot, alternated runs: ResNet-50's 3 -> 64 7x7/2 1.10-1.15 -> 1.04-1.08
+ * ms, SqueezeNet's 3 -> 64 3x3/2 0.306-0.324 -> 0.271-0.281,
+ * MobileNetV2's + Clip 0.165-0.171 -> 0.153-0.160, EfficientNet-B0's +
+ * SiLU (applied in the registers now) 0.227-0.240 -> 0.207-0.210. */
 #if defined(__AVX512F__)
 typedef struct dlk_conv_direct_job {
     const dlk_conv_params *p;
     const float *x, *w, *b, *r;
     float *y;
-    /* NULL, or the weights by blocks of 16 output channels, each tap's 16
-     * together (wt[(co / 16) taps 16 + t 16 + co % 16]): the channel tiles */
-    const float *wt;
+    int act_in_regs;   /* the epilogue is an activation dlk_act16_avx512 applies, no residual */
 } dlk_conv_direct_job;
 
 #if defined(__GNUC__)
@@ -622,7 +616,7 @@ DLK_CONV_DIRECT_INLINE void dlk_conv_direct_tile_avx512(const dlk_conv_direct_jo
     const int64_t taps = p->c_in * p->kernel[0] * p->kernel[1], plane = p->out[0] * p->out[1];
     const float *w = j->w + co * taps;
     const dlk_epilogue *e = &p->ep;
-    const int in_regs = dlk_epilogue_in_regs(e, r);
+    const int in_regs = j->act_in_regs;
     __m512 acc[8][7];
     int c, v;
     int64_t t;
@@ -659,7 +653,7 @@ DLK_CONV_DIRECT_INLINE void dlk_conv_direct_tile_avx512(const dlk_conv_direct_jo
         for (v = 0; v < NV; v++) {
             __m512 a = acc[c][v];
             if (in_regs)
-                a = dlk_relu_clip_avx512(a, e->act == DLK_ACT_RELU, e->act == DLK_ACT_CLIP, e->alpha, e->beta);
+                a = dlk_act16_avx512(e, a);
             _mm512_mask_storeu_ps(yc + 16 * v, dlk_lanes16(16 * v, n), a);
         }
         if (!in_regs)
@@ -680,127 +674,6 @@ DLK_CONV_DIRECT_INLINE void dlk_conv_direct_span_avx512(const dlk_conv_direct_jo
         dlk_conv_direct_tile_avx512(j, tap, co, ow0, n, y, yn, r, NCO, NV);
     for (; co < j->p->c_out; co++)
         dlk_conv_direct_tile_avx512(j, tap, co, ow0, n, y, yn, r, 1, NV);
-}
-
-/* Channel tiles: NB blocks of 16 output channels (along the vectors) x P
- * output pixels from column ow0 of one output row (y: that row of channel
- * 0), each tap's input value broadcast to the NB blocks and its NB weight
- * vectors loaded once for the P pixels. The pixel tiles above load each
- * tap's inputs as vectors, one line-crossing load per 16 pixels, and
- * broadcast its weights: on a Zen 5 core they ran ResNet-50's 3 -> 64 7x7/2
- * stem at half the FMA peak (1.71 ms hot) where onnxruntime's blocked
- * kernel ran 0.95 ms. Here the loads are 2 vectors and 12 broadcasts per 24
- * multiply-adds. The tile's sums are transposed (pixels along the vectors)
- * and stored P to a channel's row; the activation (Relu, Clip, Sigmoid,
- * SiLU: lane by lane) is applied before. Each output still sums the bias
- * and then the taps in k order: the same bits. Pixels past the row are
- * computed (their inputs are in the ring line) and not stored. BLK: y is
- * one output row blocked by 16 channels (y[(c / 16 ow_n + ow) 16 + c % 16],
- * dlk_conv_maxpool_f32's ring): the sums are stored as they are, no
- * transpose, no prefetch. */
-DLK_CONV_DIRECT_INLINE void dlk_conv_direct_lanes_tile(const dlk_conv_direct_job *j, const float *const *tap,
-                                                       int64_t co, int64_t ow0, float *y, const float *yn,
-                                                       const int NB, const int P, const int BLK)
-{
-    const dlk_conv_params *p = j->p;
-    const int64_t taps = p->c_in * p->kernel[0] * p->kernel[1], plane = p->out[0] * p->out[1];
-    const int64_t n = p->out[1] - ow0 < P ? p->out[1] - ow0 : P;
-    const float *wt = j->wt + co * taps;
-    const dlk_epilogue *e = &p->ep;
-    const __mmask16 m = dlk_lanes16(0, n);
-    __m512 acc[2][12], v[16];
-    int bl, q, l;
-    int64_t t;
-    if (!BLK && yn != NULL)   /* the lines this tile's pixels take in the next row (as the pixel tiles do); */
-        for (l = 0; l < 16 * NB; l++) {   /* its first pixel's line the tile before asked for */
-            if (ow0 == 0)
-                _mm_prefetch((const char *)(yn + (co + l) * plane), _MM_HINT_ET0);
-            _mm_prefetch((const char *)(yn + (co + l) * plane + ow0 + n - 1), _MM_HINT_ET0);
-        }
-    DLK_UNROLL_TILE
-    for (bl = 0; bl < NB; bl++) {
-        const __m512 b = j->b != NULL ? _mm512_loadu_ps(j->b + co + 16 * bl) : _mm512_setzero_ps();
-        DLK_UNROLL_TILE
-        for (q = 0; q < P; q++)
-            acc[bl][q] = b;
-    }
-    for (t = 0; t < taps; t++) {
-        const float *s = tap[t] + ow0;
-        __m512 wv[2];
-        DLK_UNROLL_TILE
-        for (bl = 0; bl < NB; bl++)
-            wv[bl] = _mm512_loadu_ps(wt + (bl * taps + t) * 16);
-        DLK_UNROLL_TILE
-        for (q = 0; q < P; q++) {
-            const __m512 xv = _mm512_set1_ps(s[q]);
-            DLK_UNROLL_TILE
-            for (bl = 0; bl < NB; bl++)
-                acc[bl][q] = _mm512_fmadd_ps(xv, wv[bl], acc[bl][q]);
-        }
-    }
-    if (BLK) {
-        DLK_UNROLL_TILE
-        for (bl = 0; bl < NB; bl++) {
-            float *yb = y + ((co / 16 + bl) * p->out[1] + ow0) * 16;
-            DLK_UNROLL_TILE
-            for (q = 0; q < P; q++)
-                if (q < n)
-                    _mm512_storeu_ps(yb + 16 * q, dlk_act16_avx512(e, acc[bl][q]));
-        }
-        return;
-    }
-    DLK_UNROLL_TILE
-    for (bl = 0; bl < NB; bl++) {
-        DLK_UNROLL_TILE
-        for (q = 0; q < P; q++)
-            v[q] = dlk_act16_avx512(e, acc[bl][q]);
-        for (q = P; q < 16; q++)
-            v[q] = _mm512_setzero_ps();
-        dlk_transpose16(v);
-        for (l = 0; l < 16; l++)
-            _mm512_mask_storeu_ps(y + (co + 16 * bl + l) * plane + ow0, m, v[l]);
-    }
-}
-
-/* The weights by blocks of 16 output channels, each tap's 16 together
- * (dlk_conv_direct_job.wt), for the channel tiles. */
-static void dlk_conv_direct_blocks(const dlk_conv_params *p, const float *w, float *wt)
-{
-    const int64_t taps = p->c_in * p->kernel[0] * p->kernel[1];
-    int64_t co, t;
-    for (co = 0; co < p->c_out; co++)
-        for (t = 0; t < taps; t++)
-            wt[(co / 16 * taps + t) * 16 + co % 16] = w[co * taps + t];
-}
-
-/* One output row by channel tiles: 32 channels x 12 pixels, then the row's
- * last pixels in a tile of 4, 8 or 12 (every tile start a multiple of 4,
- * so no tap reads past its ring line, whose length is a multiple of 16
- * past the taps' reach), 16 channels at a time for a last odd block. BLK:
- * y is a row blocked by channels (dlk_conv_direct_lanes_tile). */
-DLK_CONV_DIRECT_INLINE void dlk_conv_direct_lanes_row(const dlk_conv_direct_job *j, const float *const *tap, float *y,
-                                                      const float *yn, const int BLK)
-{
-    const int64_t ow_n = j->p->out[1], c_out = j->p->c_out;
-    int64_t co, ow0;
-    for (co = 0; co < c_out; co += 32) {
-        const int nb2 = c_out - co >= 32;
-        for (ow0 = 0; ow0 < ow_n; ow0 += 12) {
-            const int64_t rest = ow_n - ow0;
-            if (nb2 && rest > 8)
-                dlk_conv_direct_lanes_tile(j, tap, co, ow0, y, yn, 2, 12, BLK);
-            else if (nb2 && rest > 4)
-                dlk_conv_direct_lanes_tile(j, tap, co, ow0, y, yn, 2, 8, BLK);
-            else if (nb2)
-                dlk_conv_direct_lanes_tile(j, tap, co, ow0, y, yn, 2, 4, BLK);
-            else if (rest > 8)
-                dlk_conv_direct_lanes_tile(j, tap, co, ow0, y, yn, 1, 12, BLK);
-            else if (rest > 4)
-                dlk_conv_direct_lanes_tile(j, tap, co, ow0, y, yn, 1, 8, BLK);
-            else
-                dlk_conv_direct_lanes_tile(j, tap, co, ow0, y, yn, 1, 4, BLK);
-        }
-    }
 }
 
 /* Padded input row ih of one channel (a row of zeros above or below the
@@ -880,10 +753,6 @@ static void dlk_conv_direct_rows_f32(void *arg, int64_t begin, int64_t end)
     for (item = begin; item < end; item++) {
         const int64_t oh = item % oh_n, at = (item / oh_n * p->c_out * oh_n + oh) * ow_n;
         dlk_conv_direct_taps(j, item / oh_n, oh, &ring, tap);
-        if (j->wt != NULL) {
-            dlk_conv_direct_lanes_row(j, tap, j->y + at, item + 1 < end && oh + 1 < oh_n ? j->y + at + ow_n : NULL, 0);
-            continue;
-        }
         for (ch = 0; ch < chunks; ch++) {
             const int64_t v0 = vecs * ch / chunks, nv = vecs * (ch + 1) / chunks - v0;
             float *y = j->y + at;
@@ -901,7 +770,6 @@ static void dlk_conv_direct_rows_f32(void *arg, int64_t begin, int64_t end)
         }
     }
 }
-#undef DLK_CONV_DIRECT_INLINE
 #endif
 
 /* ONNX Conv, arguments as dlk_conv_gemm_f32's: the direct kernel above for
@@ -913,9 +781,8 @@ DLK_NOINLINE static void dlk_conv_direct_f32(const dlk_par *par, const dlk_conv_
                                              const float *w, const float *b, const float *r, float *y)
 {
     if (dlk_conv_direct_fits(p)) {
-        const int tiles = dlk_conv_direct_lanes_fit(p, r);   /* the channel tiles */
+        const int act_in_regs = r == NULL && dlk_act16_takes(p->ep.act);
 #if defined(__AVX512F__)
-        float wt[DLK_CONV_DIRECT_WT];
         dlk_conv_direct_job j;
         j.p = p;
         j.x = x;
@@ -923,15 +790,11 @@ DLK_NOINLINE static void dlk_conv_direct_f32(const dlk_par *par, const dlk_conv_
         j.b = b;
         j.r = r;
         j.y = y;
-        j.wt = NULL;
-        if (tiles) {
-            dlk_conv_direct_blocks(p, w, wt);
-            j.wt = wt;
-        }
+        j.act_in_regs = act_in_regs;
         dlk_parallel_for(par, dlk_conv_direct_rows_f32, &j, p->n * p->out[0]);
         return;
 #else
-        (void)tiles;
+        (void)act_in_regs;
 #endif
     }
     dlk_conv_gemm_f32(par, p, x, w, b, r, y);

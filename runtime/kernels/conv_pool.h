@@ -2,12 +2,11 @@
  * Inception v1, DenseNet, SqueezeNet, ShuffleNet: Conv [-> BN] -> Relu ->
  * MaxPool 3x3/2; taken in by passes/fuse_epilogue.c, fuse-pool).
  *
- * Run apart, the stem's channel tiles (conv.h) transpose every tile of 32
- * channels x 12 pixels to the channel planes and store the whole output
- * (3.2 MB for ResNet-50, past the core's L2), and the pool reads it back
- * from L3. Here each thread computes the conv rows a pool row needs into a
- * ring of kh rows blocked by 16 channels (row[(c / 16 ow + ow) 16 + c % 16]:
- * the tiles' sums stored as they are), takes the pool's window maxima over
+ * Run apart, the stem's conv (conv.h) stores its whole output (3.2 MB for
+ * ResNet-50, past the core's L2), and the pool reads it back from L3. Here
+ * each thread computes the conv rows a pool row needs, by channel tiles,
+ * into a ring of kh rows blocked by 16 channels (row[(c / 16 ow + ow) 16 +
+ * c % 16]: the tiles' sums stored as they are), takes the pool's window maxima over
  * 16 channels at a time while the ring is in cache, and transposes only the
  * pool's output (a quarter of the conv's) to the channel planes. The conv's
  * sums and the maxima are those of dlk_conv_direct_f32 then
@@ -27,16 +26,22 @@
 #include "parallel.h"
 #include "pool.h"
 
-/*@ dlk_conv_maxpool_fits : dlk_conv_direct_fits dlk_pool_params */
+/*@ dlk_conv_maxpool_fits : dlk_conv_direct_fits dlk_pool_params dlk_act16_avx512 */
 #define DLK_CONV_MAXPOOL_MAX_K 8   /* pool window rows and columns */
+#ifndef DLK_CONV_MAXPOOL_WT
+#define DLK_CONV_MAXPOOL_WT 12288   /* floats of weights by blocks (48 KB of stack) */
+#endif
 
 /* Whether dlk_conv_maxpool_f32 runs conv p and pool q in one pass (with
- * AVX-512): a direct conv on the channel tiles (conv.h: c_out whole blocks
- * of 16, an activation they apply in registers, no residual) and a 2-D max
- * pool of stride >= 1 and dilation 1 whose window rows fit the ring. */
+ * AVX-512): a conv dlk_conv_direct_f32 runs directly, on the channel tiles
+ * (c_out whole blocks of 16, an activation they apply in registers, no
+ * residual; the weights by blocks on the stack) and a 2-D max pool of
+ * stride >= 1 and dilation 1 whose window rows fit the ring. */
 static int dlk_conv_maxpool_fits(const dlk_conv_params *p, const dlk_pool_params *q)
 {
-    return dlk_conv_direct_fits(p) && dlk_conv_direct_lanes_fit(p, NULL) && q->rank == 2 && q->n == p->n &&
+    return dlk_conv_direct_fits(p) && p->c_out % 16 == 0 &&
+           p->c_out * p->c_in * p->kernel[0] * p->kernel[1] <= DLK_CONV_MAXPOOL_WT && dlk_act16_takes(p->ep.act) &&
+           q->rank == 2 && q->n == p->n &&
            q->c == p->c_out && q->in[0] == p->out[0] && q->in[1] == p->out[1] &&
            q->kernel[0] <= DLK_CONV_MAXPOOL_MAX_K && q->kernel[1] <= DLK_CONV_MAXPOOL_MAX_K &&
            q->dilations[0] == 1 && q->dilations[1] == 1 && q->strides[0] >= 1 && q->strides[1] >= 1 &&
@@ -44,14 +49,106 @@ static int dlk_conv_maxpool_fits(const dlk_conv_params *p, const dlk_pool_params
 }
 /*@end*/
 
-/*@ dlk_conv_maxpool_f32 : dlk_conv_maxpool_fits dlk_conv_direct_f32 dlk_maxpool2d_f32 dlk_parallel dlk_lanes16 dlk_transpose16 */
+/*@ dlk_conv_maxpool_f32 : dlk_conv_maxpool_fits dlk_conv_direct_f32 dlk_maxpool2d_f32 dlk_parallel dlk_lanes16 dlk_transpose16 dlk_act16_avx512 */
 #if defined(__AVX512F__)
 typedef struct dlk_conv_maxpool_job {
     dlk_conv_direct_job c;
+    /* the weights by blocks of 16 output channels, each tap's 16 together
+     * (wt[(co / 16) taps 16 + t 16 + co % 16]) */
+    const float *wt;
     const dlk_pool_params *q;
     float *ring, *y;
     int64_t group;   /* pool rows per item */
 } dlk_conv_maxpool_job;
+
+/* Channel tiles: NB blocks of 16 output channels (along the vectors) x P
+ * output pixels from column ow0 of conv row y, blocked by 16 channels
+ * (y[(c / 16 ow_n + ow) 16 + c % 16]), each tap's input value broadcast to
+ * the NB blocks and its NB weight vectors loaded once for the P pixels:
+ * loads of 2 vectors and 12 broadcasts per 24 multiply-adds. The
+ * activation (Relu, Clip, Sigmoid, SiLU: lane by lane) is applied before
+ * the store. Each output sums the bias and then the taps in k order, as
+ * dlk_conv_direct_f32 does: the same bits. Pixels past the row are
+ * computed (their inputs are in the ring line) and not stored. */
+DLK_CONV_DIRECT_INLINE void dlk_conv_maxpool_tile(const dlk_conv_maxpool_job *m, const float *const *tap, int64_t co,
+                                                  int64_t ow0, float *y, const int NB, const int P)
+{
+    const dlk_conv_params *p = m->c.p;
+    const int64_t taps = p->c_in * p->kernel[0] * p->kernel[1];
+    const int64_t n = p->out[1] - ow0 < P ? p->out[1] - ow0 : P;
+    const float *wt = m->wt + co * taps;
+    __m512 acc[2][12];
+    int bl, q;
+    int64_t t;
+    DLK_UNROLL_TILE
+    for (bl = 0; bl < NB; bl++) {
+        const __m512 b = m->c.b != NULL ? _mm512_loadu_ps(m->c.b + co + 16 * bl) : _mm512_setzero_ps();
+        DLK_UNROLL_TILE
+        for (q = 0; q < P; q++)
+            acc[bl][q] = b;
+    }
+    for (t = 0; t < taps; t++) {
+        const float *s = tap[t] + ow0;
+        __m512 wv[2];
+        DLK_UNROLL_TILE
+        for (bl = 0; bl < NB; bl++)
+            wv[bl] = _mm512_loadu_ps(wt + (bl * taps + t) * 16);
+        DLK_UNROLL_TILE
+        for (q = 0; q < P; q++) {
+            const __m512 xv = _mm512_set1_ps(s[q]);
+            DLK_UNROLL_TILE
+            for (bl = 0; bl < NB; bl++)
+                acc[bl][q] = _mm512_fmadd_ps(xv, wv[bl], acc[bl][q]);
+        }
+    }
+    DLK_UNROLL_TILE
+    for (bl = 0; bl < NB; bl++) {
+        float *yb = y + ((co / 16 + bl) * p->out[1] + ow0) * 16;
+        DLK_UNROLL_TILE
+        for (q = 0; q < P; q++)
+            if (q < n)
+                _mm512_storeu_ps(yb + 16 * q, dlk_act16_avx512(&p->ep, acc[bl][q]));
+    }
+}
+
+/* The weights by blocks (dlk_conv_maxpool_job.wt). */
+static void dlk_conv_maxpool_blocks(const dlk_conv_params *p, const float *w, float *wt)
+{
+    const int64_t taps = p->c_in * p->kernel[0] * p->kernel[1];
+    int64_t co, t;
+    for (co = 0; co < p->c_out; co++)
+        for (t = 0; t < taps; t++)
+            wt[(co / 16 * taps + t) * 16 + co % 16] = w[co * taps + t];
+}
+
+/* One conv row into y (blocked by channels) by channel tiles: 32 channels
+ * x 12 pixels, then the row's last pixels in a tile of 4, 8 or 12 (every
+ * tile start a multiple of 4, so no tap reads past its ring line, whose
+ * length is a multiple of 16 past the taps' reach), 16 channels at a time
+ * for a last odd block. */
+static void dlk_conv_maxpool_conv_row(const dlk_conv_maxpool_job *m, const float *const *tap, float *y)
+{
+    const int64_t ow_n = m->c.p->out[1], c_out = m->c.p->c_out;
+    int64_t co, ow0;
+    for (co = 0; co < c_out; co += 32) {
+        const int nb2 = c_out - co >= 32;
+        for (ow0 = 0; ow0 < ow_n; ow0 += 12) {
+            const int64_t rest = ow_n - ow0;
+            if (nb2 && rest > 8)
+                dlk_conv_maxpool_tile(m, tap, co, ow0, y, 2, 12);
+            else if (nb2 && rest > 4)
+                dlk_conv_maxpool_tile(m, tap, co, ow0, y, 2, 8);
+            else if (nb2)
+                dlk_conv_maxpool_tile(m, tap, co, ow0, y, 2, 4);
+            else if (rest > 8)
+                dlk_conv_maxpool_tile(m, tap, co, ow0, y, 1, 12);
+            else if (rest > 4)
+                dlk_conv_maxpool_tile(m, tap, co, ow0, y, 1, 8);
+            else
+                dlk_conv_maxpool_tile(m, tap, co, ow0, y, 1, 4);
+        }
+    }
+}
 
 /* Pool row of output channels [16 cb, 16 cb + 16) from the nr ring rows in
  * rows (its window's valid conv rows), ow_n conv columns: the window's
@@ -125,7 +222,7 @@ static void dlk_conv_maxpool_rows_f32(void *arg, int64_t begin, int64_t end)
                 next = lo;
             for (; next < hi; next++) {
                 dlk_conv_direct_taps(&m->c, img, next, &ring, tap);
-                dlk_conv_direct_lanes_row(&m->c, tap, dlk_conv_maxpool_slot(m, img, base, next), NULL, 1);
+                dlk_conv_maxpool_conv_row(m, tap, dlk_conv_maxpool_slot(m, img, base, next));
             }
             for (i = lo; i < hi; i++)
                 rows[i - lo] = dlk_conv_maxpool_slot(m, img, base, i);
@@ -146,7 +243,7 @@ DLK_NOINLINE static void dlk_conv_maxpool_f32(const dlk_par *par, const dlk_conv
 {
     if (dlk_conv_maxpool_fits(p, q)) {
 #if defined(__AVX512F__)
-        float wt[DLK_CONV_DIRECT_WT];
+        float wt[DLK_CONV_MAXPOOL_WT];
         dlk_conv_maxpool_job m;
         const int64_t group = (q->kernel[0] + q->pads[0] + q->strides[0] - 1) / q->strides[0];
         m.c.p = p;
@@ -155,12 +252,13 @@ DLK_NOINLINE static void dlk_conv_maxpool_f32(const dlk_par *par, const dlk_conv
         m.c.b = b;
         m.c.r = NULL;
         m.c.y = NULL;
-        m.c.wt = wt;
+        m.c.act_in_regs = 1;
+        m.wt = wt;
         m.q = q;
         m.ring = scratch;
         m.y = y;
         m.group = group;
-        dlk_conv_direct_blocks(p, w, wt);
+        dlk_conv_maxpool_blocks(p, w, wt);
         dlk_parallel_for(par, dlk_conv_maxpool_rows_f32, &m, p->n * ((q->out[0] + group - 1) / group));
         return;
 #endif

@@ -702,7 +702,7 @@ START_TEST(conv_direct_few_channels)
         memset(&p, 0, sizeof p);
         p.n = rnd_int(1, 2);
         p.c_in = it == 69 ? 5 : rnd_int(1, 4);
-        /* whole blocks of 16 (the channel tiles, with no residual and an activation they take) or not */
+        /* whole blocks of 16 (the stems' counts) or not */
         p.c_out = it % 3 == 0 ? 16 * rnd_int(1, 4) : rnd_int(1, 20);
         p.group = 1;
         p.rank = 2;
