@@ -36,7 +36,8 @@
  * AVX-512): a conv dlk_conv_direct_f32 runs directly, on the channel tiles
  * (c_out whole blocks of 16, an activation they apply in registers, no
  * residual; the weights by blocks on the stack) and a 2-D max pool of
- * stride >= 1 and dilation 1 whose window rows fit the ring. */
+ * dilation 1 whose window rows fit the ring and whose window and column
+ * stride are at most DLK_CONV_MAXPOOL_MAX_K. */
 static int dlk_conv_maxpool_fits(const dlk_conv_params *p, const dlk_pool_params *q)
 {
     return dlk_conv_direct_fits(p) && p->c_out % 16 == 0 &&
@@ -45,6 +46,7 @@ static int dlk_conv_maxpool_fits(const dlk_conv_params *p, const dlk_pool_params
            q->c == p->c_out && q->in[0] == p->out[0] && q->in[1] == p->out[1] &&
            q->kernel[0] <= DLK_CONV_MAXPOOL_MAX_K && q->kernel[1] <= DLK_CONV_MAXPOOL_MAX_K &&
            q->dilations[0] == 1 && q->dilations[1] == 1 && q->strides[0] >= 1 && q->strides[1] >= 1 &&
+           q->strides[1] <= DLK_CONV_MAXPOOL_MAX_K &&
            q->pads[0] < q->kernel[0] && q->pads[1] < q->kernel[1] && q->out[0] >= 1 && q->out[1] >= 1;
 }
 /*@end*/
@@ -155,35 +157,52 @@ static void dlk_conv_maxpool_conv_row(const dlk_conv_maxpool_job *m, const float
  * maxima in the order dlk_maxpool2d_row_avx512 takes them (each column's
  * rows first, then the columns left to right; the loaded value is max's
  * first operand, so a NaN never wins and a column's maximum is never NaN:
- * max(u, -inf) is u), 16 pool columns transposed to the
- * channel planes at a time. y: the pool row of channel 16 cb; plane: the
- * pool output's plane size. */
-static void dlk_conv_maxpool_row(const dlk_pool_params *q, const float *const *rows, int64_t nr, int64_t cb,
-                                 float *y, int64_t plane)
+ * max(u, -inf) is u), 16 pool columns transposed to the channel planes at
+ * a time. Each column's maximum over the rows is taken once into cm (-inf
+ * for a padding column, which leaves a window's maximum as it is), not
+ * once per window that holds it. y: the pool row of channel 16 cb; plane:
+ * the pool output's plane size. NR, KW: nr and the window's width when
+ * constant (3 x 3 pools), else 0. */
+DLK_CONV_DIRECT_INLINE void dlk_conv_maxpool_row_k(const dlk_pool_params *q, const float *const *rows, int64_t nr,
+                                                   int64_t cb, float *y, int64_t plane, const int NR, const int KW)
 {
-    const int64_t ow_n = q->in[1], pw_n = q->out[1], kw = q->kernel[1], sw = q->strides[1], pl = q->pads[1];
+    const int64_t ow_n = q->in[1], pw_n = q->out[1], kw = KW ? KW : q->kernel[1], sw = q->strides[1];
+    const int64_t n_r = NR ? NR : nr, pl = q->pads[1];
     const __m512 ninf = _mm512_set1_ps(-INFINITY);
-    int64_t j0, j, k, r, l;
+    __m512 cm[16 * DLK_CONV_MAXPOOL_MAX_K];
+    int64_t j0, j, k, r, l, i;
     for (j0 = 0; j0 < pw_n; j0 += 16) {
-        const int64_t m = pw_n - j0 < 16 ? pw_n - j0 : 16;
+        const int64_t m = pw_n - j0 < 16 ? pw_n - j0 : 16, c0 = j0 * sw - pl, nc = (m - 1) * sw + kw;
         __m512 v[16];
-        for (j = 0; j < 16; j++) {
+        for (i = 0; i < nc; i++) {
+            const int64_t at = (cb * ow_n + c0 + i) * 16;
+            __m512 u = ninf;
+            if (c0 + i >= 0 && c0 + i < ow_n)
+                for (r = 0; r < n_r; r++)
+                    u = _mm512_max_ps(_mm512_loadu_ps(rows[r] + at), u);
+            cm[i] = u;
+        }
+        for (j = 0; j < m; j++) {
             __m512 acc = ninf;
-            for (k = 0; k < kw && j < m; k++) {
-                const int64_t col = (j0 + j) * sw - pl + k;
-                __m512 u = ninf;
-                if (col < 0 || col >= ow_n)
-                    continue;
-                for (r = 0; r < nr; r++)
-                    u = _mm512_max_ps(_mm512_loadu_ps(rows[r] + (cb * ow_n + col) * 16), u);
-                acc = _mm512_max_ps(u, acc);
-            }
+            for (k = 0; k < kw; k++)
+                acc = _mm512_max_ps(cm[j * sw + k], acc);
             v[j] = acc;
         }
+        for (; j < 16; j++)
+            v[j] = ninf;
         dlk_transpose16(v);
         for (l = 0; l < 16; l++)
             _mm512_mask_storeu_ps(y + l * plane + j0, dlk_lanes16(0, m), v[l]);
     }
+}
+
+static void dlk_conv_maxpool_row(const dlk_pool_params *q, const float *const *rows, int64_t nr, int64_t cb,
+                                 float *y, int64_t plane)
+{
+    if (q->kernel[1] == 3 && nr == 3)
+        dlk_conv_maxpool_row_k(q, rows, nr, cb, y, plane, 3, 3);
+    else
+        dlk_conv_maxpool_row_k(q, rows, nr, cb, y, plane, 0, 0);
 }
 
 /* Conv row i of image img in its thread's ring, which starts at conv row
