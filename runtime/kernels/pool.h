@@ -544,7 +544,72 @@ static void dlk_avgpool_f32(const dlk_pool_params *p, const float *x, float *y)
 typedef struct dlk_avgpool2d_task {
     dlk_pool2d_task cols;
     float col_count[DLK_AVGPOOL2D_MAX_W];   /* the window's taps counted along the width, per output */
+    float row_count[DLK_AVGPOOL2D_MAX_W];   /* along the height, per output row (the first 512) */
 } dlk_avgpool2d_task;
+
+/* The window's taps counted along the height for output row oh. */
+static float dlk_avgpool2d_rows_counted(const dlk_avgpool2d_task *t, int64_t oh)
+{
+    return oh < DLK_AVGPOOL2D_MAX_W ? t->row_count[oh] : (float)dlk_avgpool_count(t->cols.p, 0, oh);
+}
+
+#if defined(__AVX512F__)
+/* Output rows oh0 .. oh0 + NR - 1 of one plane (yr: row oh0), AVX-512
+ * (t->cols.simd): each block of 16 outputs sums its taps in one register
+ * from loads masked to the row (stride 2: the even columns of two), the NR
+ * rows side by side, so that one row's chain of kh x kw dependent adds
+ * overlaps the others' (one row at a time, ShuffleNet's 136 x 28 x 28
+ * 3x3/2 with its 14-wide rows waited on the chain). Each output adds its
+ * taps in the general kernel's order: the same sums. K3: a 3 x 3 window of
+ * dilation 1 and width stride 2 (constant loops), else 0. */
+static DLK_INLINE void dlk_avgpool2d_rows_avx512(const dlk_avgpool2d_task *t, const float *xp, int64_t oh0, float *yr,
+                                                 const int NR, const int K3)
+{
+    const dlk_pool2d_task *c = &t->cols;
+    const dlk_pool_params *p = c->p;
+    const int64_t ow_n = p->out[1], iw_n = p->in[1], sw = K3 ? 2 : p->strides[1];
+    const int64_t kh_n = K3 ? 3 : p->kernel[0], kw_n = K3 ? 3 : p->kernel[1], dh = K3 ? 1 : p->dilations[0];
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    float rows[4];
+    int64_t o, kh, kw;
+    int r;
+    for (r = 0; r < NR; r++)
+        rows[r] = dlk_avgpool2d_rows_counted(t, oh0 + r);
+    for (o = 0; o < ow_n; o += 16) {
+        const int64_t q = o / 16;
+        const __mmask16 m = dlk_lanes16(o, ow_n);
+        const __m512 cols = _mm512_mask_loadu_ps(_mm512_set1_ps(1.0f), m, t->col_count + o);
+        __m512 acc[4];
+        for (r = 0; r < NR; r++)
+            acc[r] = _mm512_setzero_ps();
+        for (kh = 0; kh < kh_n; kh++) {
+            const float *xr[4];
+            int ok[4];
+            for (r = 0; r < NR; r++) {
+                const int64_t ih = (oh0 + r) * p->strides[0] - p->pads[0] + kh * dh;
+                ok[r] = ih >= 0 && ih < p->in[0];
+                xr[r] = xp + ih * iw_n + o * sw;
+            }
+            for (kw = 0; kw < kw_n; kw++)
+                for (r = 0; r < NR; r++) {
+                    __m512 v;
+                    if (!ok[r])
+                        continue;
+                    v = _mm512_maskz_loadu_ps(c->m0[q][kw], xr[r] + c->off[kw]);
+                    if (sw == 2)
+                        v = _mm512_permutex2var_ps(v, even, _mm512_maskz_loadu_ps(c->m1[q][kw], xr[r] + c->off[kw] + 16));
+                    acc[r] = _mm512_add_ps(acc[r], v);
+                }
+        }
+        for (r = 0; r < NR; r++) {
+            const __m512 count = _mm512_mul_ps(_mm512_set1_ps(rows[r]), cols);
+            /* An empty window (degenerate pads) gives 0, as the general kernel does. */
+            const __m512 v = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(count, _mm512_setzero_ps(), _CMP_GT_OQ), acc[r], count);
+            _mm512_mask_storeu_ps(yr + r * ow_n + o, m, v);
+        }
+    }
+}
+#endif
 
 /* Output row oh of one plane: sums into yr, then divides. */
 static void dlk_avgpool2d_row_f32(const dlk_avgpool2d_task *t, const float *xp, int64_t oh, float *yr)
@@ -552,37 +617,8 @@ static void dlk_avgpool2d_row_f32(const dlk_avgpool2d_task *t, const float *xp, 
     const dlk_pool2d_task *c = &t->cols;
     const dlk_pool_params *p = c->p;
     const int64_t ow_n = p->out[1], sw = p->strides[1];
-    const float rows = (float)dlk_avgpool_count(p, 0, oh);
+    const float rows = dlk_avgpool2d_rows_counted(t, oh);
     int64_t kh, kw, o;
-#if defined(__AVX512F__)
-    if (c->simd) {
-        const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-        for (o = 0; o < ow_n; o += 16) {
-            const int64_t q = o / 16;
-            const __mmask16 m = dlk_lanes16(o, ow_n);
-            __m512 acc = _mm512_setzero_ps(), count;
-            for (kh = 0; kh < p->kernel[0]; kh++) {
-                const int64_t ih = oh * p->strides[0] - p->pads[0] + kh * p->dilations[0];
-                const float *xr;
-                if (ih < 0 || ih >= p->in[0])
-                    continue;
-                xr = xp + ih * p->in[1] + o * sw;
-                for (kw = 0; kw < p->kernel[1]; kw++) {
-                    __m512 v = _mm512_maskz_loadu_ps(c->m0[q][kw], xr + c->off[kw]);
-                    if (sw == 2)
-                        v = _mm512_permutex2var_ps(v, even, _mm512_maskz_loadu_ps(c->m1[q][kw], xr + c->off[kw] + 16));
-                    acc = _mm512_add_ps(acc, v);
-                }
-            }
-            count = _mm512_mul_ps(_mm512_set1_ps(rows),
-                                  _mm512_mask_loadu_ps(_mm512_set1_ps(1.0f), m, t->col_count + o));
-            /* An empty window (degenerate pads) gives 0, as the general kernel does. */
-            acc = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(count, _mm512_setzero_ps(), _CMP_GT_OQ), acc, count);
-            _mm512_mask_storeu_ps(yr + o, m, acc);
-        }
-        return;
-    }
-#endif
     for (o = 0; o < ow_n; o++)
         yr[o] = 0.0f;
     for (kh = 0; kh < p->kernel[0]; kh++) {
@@ -606,9 +642,32 @@ static void dlk_avgpool2d_run_f32(void *arg, int64_t begin, int64_t end)
     const dlk_pool_params *p = t->cols.p;
     const int64_t in_plane = p->in[0] * p->in[1], out_plane = p->out[0] * p->out[1];
     int64_t plane, oh;
-    for (plane = begin; plane < end; plane++)
+#if defined(__AVX512F__)
+    const int k3 = p->kernel[0] == 3 && p->kernel[1] == 3 && p->dilations[0] == 1 && p->dilations[1] == 1 &&
+                   p->strides[1] == 2;
+#endif
+    for (plane = begin; plane < end; plane++) {
+        const float *xp = t->cols.x + plane * in_plane;
+        float *yp = t->cols.y + plane * out_plane;
+#if defined(__AVX512F__)
+        if (t->cols.simd && k3) {
+            for (oh = 0; oh + 4 <= p->out[0]; oh += 4)
+                dlk_avgpool2d_rows_avx512(t, xp, oh, yp + oh * p->out[1], 4, 1);
+            for (; oh < p->out[0]; oh++)
+                dlk_avgpool2d_rows_avx512(t, xp, oh, yp + oh * p->out[1], 1, 1);
+            continue;
+        }
+        if (t->cols.simd) {
+            for (oh = 0; oh + 4 <= p->out[0]; oh += 4)
+                dlk_avgpool2d_rows_avx512(t, xp, oh, yp + oh * p->out[1], 4, 0);
+            for (; oh < p->out[0]; oh++)
+                dlk_avgpool2d_rows_avx512(t, xp, oh, yp + oh * p->out[1], 1, 0);
+            continue;
+        }
+#endif
         for (oh = 0; oh < p->out[0]; oh++)
-            dlk_avgpool2d_row_f32(t, t->cols.x + plane * in_plane, oh, t->cols.y + plane * out_plane + oh * p->out[1]);
+            dlk_avgpool2d_row_f32(t, xp, oh, yp + oh * p->out[1]);
+    }
 }
 
 /* p->rank == 2, p->kernel[1] <= DLK_AVGPOOL2D_MAX_KW, p->out[1] <= DLK_AVGPOOL2D_MAX_W. */
@@ -619,6 +678,8 @@ static void dlk_avgpool2d_f32(const dlk_par *par, const dlk_pool_params *p, cons
     dlk_pool2d_task_init(&t.cols, p, x, y);
     for (o = 0; o < p->out[1]; o++)
         t.col_count[o] = (float)dlk_avgpool_count(p, 1, o);
+    for (o = 0; o < p->out[0] && o < DLK_AVGPOOL2D_MAX_W; o++)
+        t.row_count[o] = (float)dlk_avgpool_count(p, 0, o);
     if (p->out[0] > 0 && p->out[1] > 0)
         dlk_parallel_for(par, dlk_avgpool2d_run_f32, &t, p->n * p->c);
 }

@@ -166,6 +166,57 @@ START_TEST(avgpool2d_matches_general_kernel)
 }
 END_TEST
 
+/* The AVX-512 rows of 3 x 3 windows of width stride 2 (ShuffleNet's
+ * shortcut pools: constant loops, four rows at a time and the rest one by
+ * one) against the general kernel, bit for bit: heights 1-13 (groups of
+ * four and leftovers), widths 1-70, pads 0-2, row strides 1-3, ceil mode,
+ * count_include_pad both ways. */
+START_TEST(avgpool2d_3x3_stride2_rows)
+{
+    int ran = 0;
+    for (int trial = 0; trial < 300; trial++) {
+        dlk_pool_params p;
+        memset(&p, 0, sizeof p);
+        p.rank = 2;
+        p.n = 1 + trial % 2;
+        p.c = 1 + trial % 3;
+        p.kernel[0] = p.kernel[1] = 3;
+        p.dilations[0] = p.dilations[1] = 1;
+        p.strides[0] = 1 + (int64_t)(next() % 3);
+        p.strides[1] = 2;
+        for (int a = 0; a < 4; a++)
+            p.pads[a] = (int64_t)(next() % 3);
+        p.count_include_pad = trial % 3 == 0;
+        p.in[0] = 1 + (int64_t)(next() % 13);
+        p.in[1] = 1 + (int64_t)(next() % 70);
+        for (int a = 0; a < 2; a++)
+            p.out[a] = dlk_pool_out_dim(p.in[a], 3, p.strides[a], 1, p.pads[a], p.pads[2 + a], trial / 4 % 2);
+        if (p.out[0] <= 0 || p.out[1] <= 0)
+            continue;
+        int64_t nx = p.n * p.c * p.in[0] * p.in[1], ny = p.n * p.c * p.out[0] * p.out[1];
+        float *x = malloc(sizeof(float) * (size_t)nx), *want = malloc(sizeof(float) * (size_t)ny),
+              *y = malloc(sizeof(float) * (size_t)ny);
+        for (int64_t i = 0; i < nx; i++)
+            x[i] = (float)(next() % 2001) / 100.0f - 10.0f;
+        dlk_avgpool_f32(&p, x, want);
+        for (int64_t i = 0; i < ny; i++)
+            y[i] = NAN;
+        dlk_avgpool2d_f32(NULL, &p, x, y);
+        for (int64_t i = 0; i < ny; i++)
+            ck_assert_msg(y[i] == want[i], "trial %d: in %lldx%lld s %lld pads %lld,%lld,%lld,%lld include_pad %lld: "
+                          "y[%lld] = %g, want %g", trial, (long long)p.in[0], (long long)p.in[1],
+                          (long long)p.strides[0], (long long)p.pads[0], (long long)p.pads[1], (long long)p.pads[2],
+                          (long long)p.pads[3], (long long)p.count_include_pad, (long long)i, (double)y[i],
+                          (double)want[i]);
+        ran++;
+        free(x);
+        free(want);
+        free(y);
+    }
+    ck_assert_int_ge(ran, 200);
+}
+END_TEST
+
 /* The row max every MaxPool runs, at strides 1..3 and every length 0..70
  * (the AVX-512 stride-2 block, its stop before the end of x, the rest),
  * against the plain formula written here; a NaN in x leaves y as it was,
@@ -198,6 +249,7 @@ int main(void)
     tcase_add_test(tc, maxpool2d_matches_general_kernel);
     tcase_add_test(tc, maxpool2d_3x3_rows);
     tcase_add_test(tc, avgpool2d_matches_general_kernel);
+    tcase_add_test(tc, avgpool2d_3x3_stride2_rows);
     tcase_add_test(tc, max_row_every_length);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
