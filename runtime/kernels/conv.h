@@ -731,6 +731,17 @@ static void dlk_conv_direct_taps(const dlk_conv_direct_job *j, int64_t img, int6
         for (ci = 0; ci < p->c_in; ci++)
             dlk_conv_direct_line(p, x + ci * in_plane, row - p->pads[0], len, g->line + (ci * kh + row % kh) * sw * len);
     g->have = hi;
+    /* The next output row's new input rows, asked for now: in a model the
+     * image is out of cache by the time the stem runs (one thread,
+     * --profile, alternated runs: MobileNetV2's stem 0.215-0.230 ->
+     * 0.183-0.190 ms, EfficientNet-B0's 0.259-0.275 -> 0.240-0.244). */
+    for (row = hi; row < hi + p->strides[0]; row++)
+        if (row - p->pads[0] >= 0 && row - p->pads[0] < p->in[0])
+            for (ci = 0; ci < p->c_in; ci++) {
+                const char *xr = (const char *)(x + ci * in_plane + (row - p->pads[0]) * p->in[1]);
+                for (c = 0; c < p->in[1] * (int64_t)sizeof(float); c += 64)
+                    _mm_prefetch(xr + c, _MM_HINT_T0);
+            }
     for (ci = 0, k = 0; ci < p->c_in; ci++)
         for (row = lo; row < hi; row++) {
             const float *line = g->line + (ci * kh + row % kh) * sw * len;
