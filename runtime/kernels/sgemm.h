@@ -55,6 +55,13 @@
 #ifndef DLK_SGEMM_NC_MAX
 #define DLK_SGEMM_NC_MAX 2048
 #endif
+/* A product of k at most CPF_K asks for the C lines of the tile two panels
+ * ahead (PREFETCHW) before each tile: its tiles take a few hundred cycles,
+ * and in a model C (a wide layer's output) is out of cache, its 12 rows'
+ * stores waiting on memory. */
+#ifndef DLK_SGEMM_CPF_K
+#define DLK_SGEMM_CPF_K 64
+#endif
 
 /* The MR rows of A a strip reads: rows past mr repeat the last valid one. */
 static void dlk_sgemm_rows(const float *a, int64_t lda, int64_t mr, const float **rows)
@@ -751,6 +758,19 @@ DLK_NOINLINE static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0
                                            full == 1 && q + 1 < full_panels ? b + DLK_SGEMM_NR : NULL,
                                            g->c + i * g->ldc + j, g->ldc, bias, acc, fused && last ? &fz : NULL, next);
                     continue;
+                }
+#endif
+#if defined(__AVX512F__)
+                if (last && kc <= DLK_SGEMM_CPF_K) {
+                    /* short k: the C lines of the tile two panels on, asked for now (see DLK_SGEMM_CPF_K) */
+                    const int64_t jj = j + 2 * DLK_SGEMM_NR < j0 + nc ? j + 2 * DLK_SGEMM_NR
+                                                                     : j0 + (j + 2 * DLK_SGEMM_NR - j0 - nc);
+                    const int64_t ii = j + 2 * DLK_SGEMM_NR < j0 + nc ? i : i + DLK_SGEMM_MR;
+                    if (ii < i1 && jj < j0 + nc)
+                        for (t = ii; t < ii + DLK_SGEMM_MR && t < i1; t++) {
+                            _mm_prefetch((const char *)(g->c + t * g->ldc + jj), _MM_HINT_ET0);
+                            _mm_prefetch((const char *)(g->c + t * g->ldc + jj + 16), _MM_HINT_ET0);
+                        }
                 }
 #endif
                 if (ahead_rows > 0 && i > i0 && mr == DLK_SGEMM_MR) {
