@@ -1,6 +1,7 @@
 /* A stem conv and the max pool that reads it, in one kernel (ResNet,
- * Inception v1, DenseNet, SqueezeNet, ShuffleNet: Conv [-> BN] -> Relu ->
- * MaxPool 3x3/2; taken in by passes/fuse_epilogue.c, fuse-pool).
+ * Inception v1, DenseNet, SqueezeNet: Conv [-> BN] -> Relu -> MaxPool
+ * 3x3/2; not ShuffleNet's 24 channels; taken in by passes/fuse_epilogue.c,
+ * fuse-pool).
  *
  * Run apart, the stem's conv (conv.h) stores its whole output (3.2 MB for
  * ResNet-50, past the core's L2), and the pool reads it back from L3. Here

@@ -588,7 +588,7 @@ static DLK_INLINE void dlk_avgpool2d_rows_avx512(const dlk_avgpool2d_task *t, co
             for (r = 0; r < NR; r++) {
                 const int64_t ih = (oh0 + r) * p->strides[0] - p->pads[0] + kh * dh;
                 ok[r] = ih >= 0 && ih < p->in[0];
-                xr[r] = xp + ih * iw_n + o * sw;
+                xr[r] = ok[r] ? xp + ih * iw_n + o * sw : xp;
             }
             for (kw = 0; kw < kw_n; kw++)
                 for (r = 0; r < NR; r++) {
