@@ -92,6 +92,31 @@ START_TEST(maxpool2d_matches_general_kernel)
 }
 END_TEST
 
+/* A random 3 x 3 pool of dilation 1: width stride sw, left pad pl, top /
+ * bottom / right pads 0-2, row strides 1-3, heights 1..max_h, widths
+ * 1-70, ceil mode on alternate pairs of trials; false when it has no
+ * output. */
+static bool random_pool_3x3(int trial, int64_t sw, int64_t pl, int64_t max_h, dlk_pool_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->rank = 2;
+    p->n = 1 + trial % 2;
+    p->c = 1 + trial % 3;
+    p->kernel[0] = p->kernel[1] = 3;
+    p->dilations[0] = p->dilations[1] = 1;
+    p->strides[0] = 1 + (int64_t)(next() % 3);
+    p->strides[1] = sw;
+    p->pads[0] = (int64_t)(next() % 3);
+    p->pads[1] = pl;
+    p->pads[2] = (int64_t)(next() % 3);
+    p->pads[3] = (int64_t)(next() % 3);
+    p->in[0] = 1 + (int64_t)(next() % (uint32_t)max_h);
+    p->in[1] = 1 + (int64_t)(next() % 70);
+    for (int a = 0; a < 2; a++)
+        p->out[a] = dlk_pool_out_dim(p->in[a], 3, p->strides[a], 1, p->pads[a], p->pads[2 + a], trial / 4 % 2);
+    return p->out[0] > 0 && p->out[1] > 0;
+}
+
 /* The 3x3 windows of dlk_maxpool_k3_row (width stride 1 or 2, left pad 0
  * or 1): rows 1 to 70 wide (inside one block, on a block's edge, several
  * blocks), right, top and bottom pads 0 to 2, height strides 1 to 3, ceil
@@ -102,23 +127,7 @@ START_TEST(maxpool2d_3x3_rows)
     int ran = 0;
     for (int trial = 0; trial < 400; trial++) {
         dlk_pool_params p;
-        memset(&p, 0, sizeof p);
-        p.rank = 2;
-        p.n = 1 + trial % 2;
-        p.c = 1 + trial % 3;
-        p.kernel[0] = p.kernel[1] = 3;
-        p.dilations[0] = p.dilations[1] = 1;
-        p.strides[0] = 1 + (int64_t)(next() % 3);
-        p.strides[1] = 1 + trial % 2;
-        p.pads[0] = (int64_t)(next() % 3);
-        p.pads[1] = trial / 2 % 2;
-        p.pads[2] = (int64_t)(next() % 3);
-        p.pads[3] = (int64_t)(next() % 3);
-        p.in[0] = 1 + (int64_t)(next() % 9);
-        p.in[1] = 1 + (int64_t)(next() % 70);
-        for (int a = 0; a < 2; a++)
-            p.out[a] = dlk_pool_out_dim(p.in[a], 3, p.strides[a], 1, p.pads[a], p.pads[2 + a], trial / 4 % 2);
-        if (p.out[0] <= 0 || p.out[1] <= 0)
+        if (!random_pool_3x3(trial, 1 + trial % 2, trial / 2 % 2, 9, &p))
             continue;
 #if defined(__AVX512F__)
         ck_assert(dlk_maxpool_k3(&p));
@@ -176,23 +185,9 @@ START_TEST(avgpool2d_3x3_stride2_rows)
     int ran = 0;
     for (int trial = 0; trial < 300; trial++) {
         dlk_pool_params p;
-        memset(&p, 0, sizeof p);
-        p.rank = 2;
-        p.n = 1 + trial % 2;
-        p.c = 1 + trial % 3;
-        p.kernel[0] = p.kernel[1] = 3;
-        p.dilations[0] = p.dilations[1] = 1;
-        p.strides[0] = 1 + (int64_t)(next() % 3);
-        p.strides[1] = 2;
-        for (int a = 0; a < 4; a++)
-            p.pads[a] = (int64_t)(next() % 3);
-        p.count_include_pad = trial % 3 == 0;
-        p.in[0] = 1 + (int64_t)(next() % 13);
-        p.in[1] = 1 + (int64_t)(next() % 70);
-        for (int a = 0; a < 2; a++)
-            p.out[a] = dlk_pool_out_dim(p.in[a], 3, p.strides[a], 1, p.pads[a], p.pads[2 + a], trial / 4 % 2);
-        if (p.out[0] <= 0 || p.out[1] <= 0)
+        if (!random_pool_3x3(trial, 2, (int64_t)(next() % 3), 13, &p))
             continue;
+        p.count_include_pad = trial % 3 == 0;
         int64_t nx = p.n * p.c * p.in[0] * p.in[1], ny = p.n * p.c * p.out[0] * p.out[1];
         float *x = malloc(sizeof(float) * (size_t)nx), *want = malloc(sizeof(float) * (size_t)ny),
               *y = malloc(sizeof(float) * (size_t)ny);
