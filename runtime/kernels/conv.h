@@ -739,8 +739,9 @@ static void dlk_conv_direct_taps(const dlk_conv_direct_job *j, int64_t img, int6
         if (row - p->pads[0] >= 0 && row - p->pads[0] < p->in[0])
             for (ci = 0; ci < p->c_in; ci++) {
                 const char *xr = (const char *)(x + ci * in_plane + (row - p->pads[0]) * p->in[1]);
-                for (c = 0; c < p->in[1] * (int64_t)sizeof(float); c += 64)
-                    _mm_prefetch(xr + c, _MM_HINT_T0);
+                int64_t o;
+                for (o = 0; o < p->in[1] * (int64_t)sizeof(float); o += 64)
+                    _mm_prefetch(xr + o, _MM_HINT_T0);
             }
     for (ci = 0, k = 0; ci < p->c_in; ci++)
         for (row = lo; row < hi; row++) {

@@ -222,7 +222,7 @@ static void dlk_conv_maxpool_rows_f32(void *arg, int64_t begin, int64_t end)
     const dlk_pool_params *q = m->q;
     const int64_t oh_n = p->out[0], kh = q->kernel[0];
     const int64_t sh = q->strides[0], ph = q->pads[0], ph_n = q->out[0], groups = (ph_n + m->group - 1) / m->group;
-    const int64_t plane = q->out[0] * q->out[1];
+    const int64_t plane = q->out[0] * q->out[1], bytes = q->out[1] * (int64_t)sizeof(float);   /* a pool row's */
     dlk_conv_direct_ring ring;
     const float *tap[DLK_CONV_DIRECT_TAPS], *rows[DLK_CONV_MAXPOOL_MAX_K];
     int64_t item, img = -1, base = 0, next = 0;   /* conv rows [base, next) of image img are done */
@@ -246,7 +246,6 @@ static void dlk_conv_maxpool_rows_f32(void *arg, int64_t begin, int64_t end)
              * 1.27-1.30). */
             for (i = 0; i < p->c_out; i++) {
                 const char *yl = (const char *)(m->y + (img * p->c_out + i) * plane + r * q->out[1]);
-                const int64_t bytes = q->out[1] * (int64_t)sizeof(float);
                 int64_t o;
                 for (o = 0; o < bytes; o += 64)
                     _mm_prefetch(yl + o, _MM_HINT_ET0);

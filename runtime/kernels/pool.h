@@ -636,6 +636,20 @@ static void dlk_avgpool2d_row_f32(const dlk_avgpool2d_task *t, const float *xp, 
     }
 }
 
+#if defined(__AVX512F__)
+/* One plane's rows, four at a time, then the rest one by one. */
+static DLK_INLINE void dlk_avgpool2d_plane_avx512(const dlk_avgpool2d_task *t, const float *xp, float *yp,
+                                                  const int K3)
+{
+    const int64_t oh_n = t->cols.p->out[0], ow_n = t->cols.p->out[1];
+    int64_t oh;
+    for (oh = 0; oh + 4 <= oh_n; oh += 4)
+        dlk_avgpool2d_rows_avx512(t, xp, oh, yp + oh * ow_n, 4, K3);
+    for (; oh < oh_n; oh++)
+        dlk_avgpool2d_rows_avx512(t, xp, oh, yp + oh * ow_n, 1, K3);
+}
+#endif
+
 static void dlk_avgpool2d_run_f32(void *arg, int64_t begin, int64_t end)
 {
     const dlk_avgpool2d_task *t = (const dlk_avgpool2d_task *)arg;
@@ -651,17 +665,11 @@ static void dlk_avgpool2d_run_f32(void *arg, int64_t begin, int64_t end)
         float *yp = t->cols.y + plane * out_plane;
 #if defined(__AVX512F__)
         if (t->cols.simd && k3) {
-            for (oh = 0; oh + 4 <= p->out[0]; oh += 4)
-                dlk_avgpool2d_rows_avx512(t, xp, oh, yp + oh * p->out[1], 4, 1);
-            for (; oh < p->out[0]; oh++)
-                dlk_avgpool2d_rows_avx512(t, xp, oh, yp + oh * p->out[1], 1, 1);
+            dlk_avgpool2d_plane_avx512(t, xp, yp, 1);
             continue;
         }
         if (t->cols.simd) {
-            for (oh = 0; oh + 4 <= p->out[0]; oh += 4)
-                dlk_avgpool2d_rows_avx512(t, xp, oh, yp + oh * p->out[1], 4, 0);
-            for (; oh < p->out[0]; oh++)
-                dlk_avgpool2d_rows_avx512(t, xp, oh, yp + oh * p->out[1], 1, 0);
+            dlk_avgpool2d_plane_avx512(t, xp, yp, 0);
             continue;
         }
 #endif

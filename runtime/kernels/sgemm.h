@@ -762,10 +762,11 @@ DLK_NOINLINE static void dlk_sgemm_block_f32(const dlk_sgemm_args *g, int64_t i0
 #endif
 #if defined(__AVX512F__)
                 if (last && kc <= DLK_SGEMM_CPF_K) {
-                    /* short k: the C lines of the tile two panels on, asked for now (see DLK_SGEMM_CPF_K) */
-                    const int64_t jj = j + 2 * DLK_SGEMM_NR < j0 + nc ? j + 2 * DLK_SGEMM_NR
-                                                                     : j0 + (j + 2 * DLK_SGEMM_NR - j0 - nc);
-                    const int64_t ii = j + 2 * DLK_SGEMM_NR < j0 + nc ? i : i + DLK_SGEMM_MR;
+                    /* short k: the C lines of the tile two panels on (the next
+                     * strip's, past the block's columns), asked for now (see
+                     * DLK_SGEMM_CPF_K) */
+                    const int64_t on = j + 2 * DLK_SGEMM_NR - j0;
+                    const int64_t ii = on < nc ? i : i + DLK_SGEMM_MR, jj = j0 + (on < nc ? on : on - nc);
                     if (ii < i1 && jj < j0 + nc)
                         for (t = ii; t < ii + DLK_SGEMM_MR && t < i1; t++) {
                             _mm_prefetch((const char *)(g->c + t * g->ldc + jj), _MM_HINT_ET0);
