@@ -73,49 +73,67 @@ static int dlk_epilogue_in_regs(const dlk_epilogue *e, const float *r)
 /* Sigmoid and SiLU over 16 lanes with AVX-512: libm's expf is a call per
  * element that no compiler vectorises without -ffast-math, and in SiLU
  * networks it costs about as much as the convolutions it follows
- * (EfficientNet-B0: 6.2 M values, 17 % of the model). exp(x) = 2^n exp(r),
- * n = round(x log2 e) (adding 1.5 x 2^23 rounds; n then sits in the sum's
- * low mantissa bits), r = x - n ln 2 in two parts (Cody-Waite), exp(r) by a
- * degree-5 polynomial fitted for this kernel (least squares weighted to
- * relative error, on Chebyshev nodes of |r| <= ln 2 / 2: 2.1e-7 evaluated
- * in float), and 2^n added to the exponent field (x is clamped to [-86, 88]
- * so the result stays a normal float; 1 + exp(-86) is 1). Sigmoid and SiLU
- * come out within 3.0e-7 of double precision over [-90, 90]. 13 vector
- * instructions for exp where a degree-7 polynomial with the rounding and
- * scaling instructions took 16, and two vectors a step: SiLU 0.28 -> 0.22 ns
- * a value on one Sapphire Rapids core, EfficientNet-B0 3-4 % faster.
- * The scalar fallback keeps libm's expf. */
+ * (EfficientNet-B0: 6.2 M values, 17 % of the model). sigmoid(u) =
+ * 1 / (1 + exp(-u)), exp(-u) = 2^n exp(r) with n = round(-u log2 e) (adding
+ * 1.5 x 2^23 rounds; n then sits in the sum's low mantissa bits) and
+ * r = -u - n ln 2, one multiply-add with ln 2 rounded to float (its 1.9e-9
+ * error times |n| <= 127 moves exp by 2.4e-7 at most, where the result is
+ * within 2^-120 of 0 or 1); exp(r) by a degree-5 polynomial fitted for this
+ * kernel (least squares weighted to relative error, on Chebyshev nodes of
+ * |r| <= ln 2 / 2: 2.1e-7 evaluated in float), and 2^n added to the
+ * exponent field (u is clamped to [-88, 86] so the result stays a normal
+ * float; 1 + exp(-86) is 1). Sigmoid and SiLU come out within 3.5e-7 of
+ * double precision over [-90, 90]. 15 vector instructions for SiLU; on
+ * a Zen 5 core each one more costs about 6 %, so u = v for alpha 1
+ * (Sigmoid, and SiLU from Sigmoid and Mul) takes no multiply, and -u is
+ * folded into the constants. The reciprocal: AMD's cores (__SSE4A__, which
+ * only they have) divide 16 floats about as fast as they run VRCP14PS and
+ * Newton's two multiply-adds (Zen 5: SiLU 0.138 -> 0.102 ns a value with
+ * the division, the ln 2 in one constant and the folded sign, where
+ * VRCP14PS's path took 0.123); Intel's cores are listed at about one
+ * 512-bit division in 10 cycles (not measured here), so they keep the
+ * reciprocal to 14 bits and one Newton step. DLK_SIGMOID_DIV
+ * chooses either way. The scalar fallback keeps libm's expf. */
 #if defined(__AVX512F__)
 #include <immintrin.h>
 
-static __m512 dlk_exp_avx512(__m512 x)
+#ifndef DLK_SIGMOID_DIV
+#if defined(__SSE4A__)
+#define DLK_SIGMOID_DIV 1
+#else
+#define DLK_SIGMOID_DIV 0
+#endif
+#endif
+
+/* sigmoid(u) of 16 values. The clamp sends a NaN to -88 (max and min
+ * return their second operand then): callers pass NaN lanes through. */
+static __m512 dlk_logistic16_avx512(__m512 u)
 {
-    const __m512 r_hi = _mm512_set1_ps(0.693359375f), r_lo = _mm512_set1_ps(-2.12194440e-4f);
-    const __m512 shift = _mm512_set1_ps(12582912.0f);
-    __m512 t, n, r, p;
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-86.0f)), _mm512_set1_ps(88.0f));
-    t = _mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), shift);
-    n = _mm512_sub_ps(t, shift);
-    r = _mm512_fnmadd_ps(n, r_hi, x);
-    r = _mm512_fnmadd_ps(n, r_lo, r);
-    p = _mm512_fmadd_ps(_mm512_set1_ps(8.2976548e-3f), r, _mm512_set1_ps(4.1915383e-2f));
+    const __m512 one = _mm512_set1_ps(1.0f), shift = _mm512_set1_ps(12582912.0f);
+    const __m512 uc = _mm512_min_ps(_mm512_max_ps(u, _mm512_set1_ps(-88.0f)), _mm512_set1_ps(86.0f));
+    const __m512 t = _mm512_fmadd_ps(uc, _mm512_set1_ps(-1.44269504088896341f), shift);
+    const __m512 n = _mm512_sub_ps(t, shift);
+    const __m512 r = _mm512_fnmsub_ps(n, _mm512_set1_ps(0.693147180559945f), uc); /* -n ln 2 - u */
+    __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(8.2976548e-3f), r, _mm512_set1_ps(4.1915383e-2f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6667575e-1f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.9998894e-1f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(9.9999970e-1f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0000001f));
-    return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(p), _mm512_slli_epi32(_mm512_castps_si512(t), 23)));
+    const __m512 d = _mm512_add_ps(
+        one, _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(p), _mm512_slli_epi32(_mm512_castps_si512(t), 23))));
+#if DLK_SIGMOID_DIV
+    return _mm512_div_ps(one, d);
+#else
+    const __m512 r0 = _mm512_rcp14_ps(d);
+    return _mm512_fmadd_ps(r0, _mm512_fnmadd_ps(d, r0, one), r0);
+#endif
 }
 
-/* sigmoid(alpha v) (silu 0) or v sigmoid(alpha v) (silu 1) of 16 values:
- * 1 / (1 + exp(-alpha v)) with the reciprocal to 14 bits and one Newton step.
- * The clamp sends a NaN to -86 (max and min return their second operand
- * then), so Sigmoid passes NaN lanes through itself; SiLU's v x s is NaN. */
-static __m512 dlk_sigmoid16_avx512(__m512 v, __m512 minus_alpha, int silu)
+/* sigmoid(alpha v) (silu 0) or v sigmoid(alpha v) (silu 1) of 16 values.
+ * Sigmoid passes NaN lanes through itself; SiLU's v x s is NaN. */
+static __m512 dlk_sigmoid16_avx512(__m512 v, float alpha, int silu)
 {
-    const __m512 one = _mm512_set1_ps(1.0f);
-    const __m512 d = _mm512_add_ps(one, dlk_exp_avx512(_mm512_mul_ps(v, minus_alpha)));
-    const __m512 r0 = _mm512_rcp14_ps(d);
-    const __m512 s = _mm512_fmadd_ps(r0, _mm512_fnmadd_ps(d, r0, one), r0);
+    const __m512 s = dlk_logistic16_avx512(alpha == 1.0f ? v : _mm512_mul_ps(v, _mm512_set1_ps(alpha)));
     return silu ? _mm512_mul_ps(v, s) : _mm512_mask_mov_ps(s, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), v);
 }
 
@@ -124,17 +142,16 @@ static __m512 dlk_sigmoid16_avx512(__m512 v, __m512 minus_alpha, int silu)
  * overlap. */
 static void dlk_sigmoid_avx512(float *y, int64_t n, float alpha, int silu)
 {
-    const __m512 minus_alpha = _mm512_set1_ps(-alpha);
     int64_t i;
     for (i = 0; i + 32 <= n; i += 32) {
-        const __m512 a = dlk_sigmoid16_avx512(_mm512_loadu_ps(y + i), minus_alpha, silu);
-        const __m512 b = dlk_sigmoid16_avx512(_mm512_loadu_ps(y + i + 16), minus_alpha, silu);
+        const __m512 a = dlk_sigmoid16_avx512(_mm512_loadu_ps(y + i), alpha, silu);
+        const __m512 b = dlk_sigmoid16_avx512(_mm512_loadu_ps(y + i + 16), alpha, silu);
         _mm512_storeu_ps(y + i, a);
         _mm512_storeu_ps(y + i + 16, b);
     }
     for (; i < n; i += 16) {
         const __mmask16 m = dlk_lanes16(i, n);
-        _mm512_mask_storeu_ps(y + i, m, dlk_sigmoid16_avx512(_mm512_maskz_loadu_ps(m, y + i), minus_alpha, silu));
+        _mm512_mask_storeu_ps(y + i, m, dlk_sigmoid16_avx512(_mm512_maskz_loadu_ps(m, y + i), alpha, silu));
     }
 }
 #endif
@@ -157,9 +174,9 @@ static inline int dlk_act16_takes(int64_t act)
 static DLK_INLINE __m512 dlk_act16_avx512(const dlk_epilogue *e, __m512 v)
 {
     if (e->act == DLK_ACT_SILU)
-        return dlk_sigmoid16_avx512(v, _mm512_set1_ps(-e->alpha), 1);
+        return dlk_sigmoid16_avx512(v, e->alpha, 1);
     if (e->act == DLK_ACT_SIGMOID)
-        return dlk_sigmoid16_avx512(v, _mm512_set1_ps(-1.0f), 0);
+        return dlk_sigmoid16_avx512(v, 1.0f, 0);
     return dlk_relu_clip_avx512(v, e->act == DLK_ACT_RELU, e->act == DLK_ACT_CLIP, e->alpha, e->beta);
 }
 #endif
