@@ -75,25 +75,27 @@ static int dlk_epilogue_in_regs(const dlk_epilogue *e, const float *r)
  * networks it costs about as much as the convolutions it follows
  * (EfficientNet-B0: 6.2 M values, 17 % of the model). sigmoid(u) =
  * 1 / (1 + exp(-u)), exp(-u) = 2^n exp(r) with n = round(-u log2 e) (adding
- * 1.5 x 2^23 rounds; n then sits in the sum's low mantissa bits) and
- * r = -u - n ln 2, one multiply-add with ln 2 rounded to float (its 1.9e-9
- * error times |n| <= 127 moves exp by 2.4e-7 at most, where the result is
- * within 2^-120 of 0 or 1); exp(r) by a degree-5 polynomial fitted for this
+ * 1.5 x 2^23 and taking it off again rounds) and r = -u - n ln 2, one
+ * multiply-add with ln 2 rounded to float (its 1.9e-9 error times
+ * |n| <= 127 moves exp by 2.4e-7 at most, where the result is within
+ * 2^-120 of 0 or 1; past that it saturates); exp(r) by a degree-5 polynomial fitted for this
  * kernel (least squares weighted to relative error, on Chebyshev nodes of
- * |r| <= ln 2 / 2: 2.1e-7 evaluated in float), and 2^n added to the
- * exponent field (u is clamped to [-88, 86] so the result stays a normal
- * float; 1 + exp(-86) is 1). Sigmoid and SiLU come out within 3.5e-7 of
- * double precision over [-90, 90]. 15 vector instructions for SiLU; on
- * a Zen 5 core each one more costs about 6 %, so u = v for alpha 1
- * (Sigmoid, and SiLU from Sigmoid and Mul) takes no multiply, and -u is
- * folded into the constants. The reciprocal: AMD's cores (__SSE4A__, which
- * only they have) divide 16 floats about as fast as they run VRCP14PS and
- * Newton's two multiply-adds (Zen 5: SiLU 0.138 -> 0.102 ns a value with
- * the division, the ln 2 in one constant and the folded sign, where
- * VRCP14PS's path took 0.123); Intel's cores are listed at about one
- * 512-bit division in 10 cycles (not measured here), so they keep the
- * reciprocal to 14 bits and one Newton step. DLK_SIGMOID_DIV
- * chooses either way. The scalar fallback keeps libm's expf. */
+ * |r| <= ln 2 / 2: 2.1e-7 evaluated in float), scaled by 2^n
+ * (VSCALEFPS). Sigmoid and SiLU come out within 3.5e-7 of double precision
+ * over [-90, 90]. 12 vector instructions for SiLU; on a Zen 5 core each
+ * one more costs about 5 %, so u = v for alpha 1 (Sigmoid, and SiLU from
+ * Sigmoid and Mul) takes no multiply, -u is folded into the constants, and
+ * SiLU divides v by 1 + exp(-u) at once. The division: AMD's cores
+ * (__SSE4A__, which only they have) divide 16 floats about as fast as they
+ * run VRCP14PS and Newton's two multiply-adds (Zen 5, SiLU: 0.138 ns a
+ * value with VRCP14PS, a degree-5 polynomial after two constants of ln 2
+ * and a multiply by -alpha; 0.123 with ln 2 in one constant and the sign
+ * folded; 0.102 dividing 1; 0.094 dividing v; 0.090 with VSCALEFPS and no
+ * lower clamp in place of the exponent-field add); Intel's cores are
+ * listed at about one 512-bit division in 10 cycles (not measured here),
+ * so they keep the reciprocal to 14 bits and one Newton step.
+ * DLK_SIGMOID_DIV chooses either way. The scalar fallback keeps libm's
+ * expf. */
 #if defined(__AVX512F__)
 #include <immintrin.h>
 
@@ -105,12 +107,17 @@ static int dlk_epilogue_in_regs(const dlk_epilogue *e, const float *r)
 #endif
 #endif
 
-/* sigmoid(u) of 16 values. The clamp sends a NaN to -88 (max and min
- * return their second operand then): callers pass NaN lanes through. */
-static __m512 dlk_logistic16_avx512(__m512 u)
+/* 1 + exp(-u) of 16 values. VSCALEFPS saturates 2^n p to infinity or 0,
+ * so u needs no clamp below for SiLU by division (v / (1 + inf) is 0;
+ * u = -inf gives NaN, as Sigmoid(-inf) x -inf does in the graph); Sigmoid
+ * clamps it at -88 (Sigmoid(-inf) is 0), and so does the Newton step
+ * (inf x 0 in it would be NaN). Above, u <= 86 keeps u = +inf from making r
+ * NaN. A NaN u goes to 86 or -88 (min and max return their second
+ * operand then): callers pass NaN lanes through. */
+static __m512 dlk_logistic_den16_avx512(__m512 u, int clamp_below)
 {
-    const __m512 one = _mm512_set1_ps(1.0f), shift = _mm512_set1_ps(12582912.0f);
-    const __m512 uc = _mm512_min_ps(_mm512_max_ps(u, _mm512_set1_ps(-88.0f)), _mm512_set1_ps(86.0f));
+    const __m512 shift = _mm512_set1_ps(12582912.0f);
+    const __m512 uc = _mm512_min_ps(clamp_below ? _mm512_max_ps(u, _mm512_set1_ps(-88.0f)) : u, _mm512_set1_ps(86.0f));
     const __m512 t = _mm512_fmadd_ps(uc, _mm512_set1_ps(-1.44269504088896341f), shift);
     const __m512 n = _mm512_sub_ps(t, shift);
     const __m512 r = _mm512_fnmsub_ps(n, _mm512_set1_ps(0.693147180559945f), uc); /* -n ln 2 - u */
@@ -119,8 +126,14 @@ static __m512 dlk_logistic16_avx512(__m512 u)
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.9998894e-1f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(9.9999970e-1f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0000001f));
-    const __m512 d = _mm512_add_ps(
-        one, _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(p), _mm512_slli_epi32(_mm512_castps_si512(t), 23))));
+    return _mm512_add_ps(_mm512_set1_ps(1.0f), _mm512_scalef_ps(p, n));
+}
+
+/* 1 / d of 16 values: a division on AMD's cores, elsewhere the reciprocal
+ * to 14 bits and one Newton step (see above). */
+static __m512 dlk_recip16_avx512(__m512 d)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
 #if DLK_SIGMOID_DIV
     return _mm512_div_ps(one, d);
 #else
@@ -129,12 +142,16 @@ static __m512 dlk_logistic16_avx512(__m512 u)
 #endif
 }
 
-/* sigmoid(alpha v) (silu 0) or v sigmoid(alpha v) (silu 1) of 16 values.
- * Sigmoid passes NaN lanes through itself; SiLU's v x s is NaN. */
+/* sigmoid(alpha v) (silu 0) or v sigmoid(alpha v) (silu 1) of 16 values;
+ * SiLU as v / (1 + exp(-alpha v)) where the division is the reciprocal's
+ * way. Sigmoid passes NaN lanes through itself; SiLU's is NaN. */
 static __m512 dlk_sigmoid16_avx512(__m512 v, float alpha, int silu)
 {
-    const __m512 s = dlk_logistic16_avx512(alpha == 1.0f ? v : _mm512_mul_ps(v, _mm512_set1_ps(alpha)));
-    return silu ? _mm512_mul_ps(v, s) : _mm512_mask_mov_ps(s, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), v);
+    const __m512 d = dlk_logistic_den16_avx512(alpha == 1.0f ? v : _mm512_mul_ps(v, _mm512_set1_ps(alpha)),
+                                               !silu || !DLK_SIGMOID_DIV);
+    if (silu)
+        return DLK_SIGMOID_DIV ? _mm512_div_ps(v, d) : _mm512_mul_ps(v, dlk_recip16_avx512(d));
+    return _mm512_mask_mov_ps(dlk_recip16_avx512(d), _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), v);
 }
 
 /* y = sigmoid(alpha y) (silu 0) or y sigmoid(alpha y) (silu 1), in place;
