@@ -545,15 +545,16 @@ int dl_fold_batchnorm(dl_graph *g, dl_pass_context *ctx)
 /* ------------------------------------------------------- input prologue */
 
 /* The Conv that alone reads v as its input X, when it is a group-1
- * pointwise conv (1x1, stride 1, unpadded) with no prologue yet; else NULL. */
+ * pointwise conv (1x1, stride 1, unpadded) with no prologue yet and its
+ * own output (not its channels' means, fuse-mean); else NULL. */
 static dl_node *pointwise_reader(const dl_value *v)
 {
     dl_node *cv = sole_user(v);
     int64_t *pro = cv != NULL && is_op(cv, "Conv") ? dl_conv_prologue(cv) : NULL;
     const dl_value *w = cv != NULL ? cv->inputs[1] : NULL;
     const int64_t *strides;
-    if (pro == NULL || *pro != DL_CONV_PROLOGUE_NONE || cv->inputs[0] != v || dl_attr_int(cv, "group", 1) != 1 ||
-        !is_f32_const(w) || !conv_pads_nothing(cv))
+    if (pro == NULL || *pro != DL_CONV_PROLOGUE_NONE || *dl_conv_mean_only(cv) || cv->inputs[0] != v ||
+        dl_attr_int(cv, "group", 1) != 1 || !is_f32_const(w) || !conv_pads_nothing(cv))
         return NULL;
     for (int i = 2; i < w->rank; i++)
         if (w->dims[i] != 1)

@@ -92,7 +92,8 @@ static bool is_candidate(dl_node *n, dl_diag *d, dlk_conv_params *kp)
 {
     const dl_value *x, *w;
     const int64_t *prologue;
-    if (n->dead || n->op == NULL || strcmp(n->op_type, "Conv") != 0 || n->n_outputs > 2 || n->n_inputs < 2)
+    if (n->dead || n->op == NULL || strcmp(n->op_type, "Conv") != 0 || n->n_outputs > 2 || n->n_inputs < 2 ||
+        *dl_conv_mean_only(n))   /* fuse-mean's: its output is the channels' means */
         return false;
     x = n->inputs[0];
     w = n->inputs[1];

@@ -25,7 +25,7 @@ static const dl_pass pipeline[] = {
     /* epilogue fusion (passes/fuse_epilogue.c) */
     {"fuse-epilogue", 2, false, dl_fuse_epilogue, "residual Add and activation run inside the producing Conv/Gemm/MatMul/BatchNormalization"},
     {"fuse-shuffle", 2, false, dl_fuse_shuffle, "a channel shuffle (Reshape -> Transpose -> Reshape) after a grouped Conv is done by the conv's stores"},
-    {"fuse-mean", 2, false, dl_fuse_mean, "a GlobalAveragePool of a depthwise conv's output is taken by the conv while each plane is in cache"},
+    {"fuse-mean", 2, false, dl_fuse_mean, "a GlobalAveragePool of a depthwise conv's output is taken by the conv while each plane is in cache; of a pointwise conv only it reads, the conv gives the means alone (AVX-512 targets)"},
     /* Winograd F(4x4, 3x3) (passes/winograd.c), after fuse-epilogue: the new node keeps the Conv's epilogue */
     {"winograd", 2, false, dl_winograd, "3x3 stride-1 convs where Winograd F(4x4,3x3) is faster -> WinogradConv (weights transformed at compile time)"},
     /* after fuse-epilogue (the BN carries its Relu) and winograd (only plain Convs take it) */

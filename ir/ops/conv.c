@@ -12,7 +12,10 @@
  * carry an input prologue (dl_conv_prologue, ir/ops/epilogue.h), a stem the
  * MaxPool after it (dl_conv_pool: dlk_conv_maxpool_f32), a conv with
  * output channels in pairs of blocks of 16 its weights reordered at compile
- * time for the channel tiles (dl_conv_tiles: dlk_conv_tiles_f32). */
+ * time for the channel tiles (dl_conv_tiles: dlk_conv_tiles_f32), a
+ * pointwise conv only a GlobalAveragePool read the pool's output instead
+ * of its own, its weights reordered the same way (dl_conv_mean_only:
+ * dlk_conv_mean_f32). */
 #include <inttypes.h>
 #include <string.h>
 
@@ -20,6 +23,7 @@
 #include "ir/ops/window.h"
 #include "kernels/conv.h"
 #include "kernels/conv_pool.h"
+#include "kernels/conv_mean.h"
 #include "kernels/conv_tiles.h"
 #include "kernels/depthwise.h"
 
@@ -33,6 +37,7 @@ typedef struct conv_attrs {
     int64_t shuffle;                               /* Conv: set by fuse-shuffle (see dl_conv_shuffle) */
     dlk_pool_params pool;                          /* Conv: set by fuse-pool (see dl_conv_pool); rank 0: none */
     int64_t tiles;                                 /* Conv: set by conv-tiles (see dl_conv_tiles) */
+    int64_t mean_only;                             /* Conv: set by fuse-mean (see dl_conv_mean_only) */
 } conv_attrs;
 
 /* ------------------------------------------------------------ attributes */
@@ -255,6 +260,12 @@ int64_t *dl_conv_tiles(dl_node *n)
     return a != NULL && !a->transpose ? &a->tiles : NULL;
 }
 
+int64_t *dl_conv_mean_only(dl_node *n)
+{
+    conv_attrs *a = n->params;
+    return a != NULL && !a->transpose ? &a->mean_only : NULL;
+}
+
 /* The residual input of a fused Conv, or NULL. */
 static const dl_value *conv_residual(const dl_node *n)
 {
@@ -284,6 +295,8 @@ static const char *conv_kernel(const conv_attrs *a, const dlk_conv_params *kp)
         return "dlk_conv_gemm_prologue_f32";
     if (a->tiles)
         return "dlk_conv_tiles_f32";
+    if (a->mean_only)
+        return "dlk_conv_mean_f32";
     if (conv_is_depthwise(kp))
         return "dlk_depthwise_f32";
     return dlk_conv_direct_fits(kp) ? "dlk_conv_direct_f32" : "dlk_conv_gemm_f32";
@@ -369,6 +382,21 @@ static int check_tiles(dl_diag *d, const dl_node *n, const conv_attrs *a, const 
     return 0;
 }
 
+/* The output as the channels' means (fuse-mean, dl_conv_mean_only): a
+ * plain pointwise conv dlk_conv_mean_f32 takes, weights reordered by blocks
+ * of 16 output channels, one output. */
+static int check_mean_only(dl_diag *d, const dl_node *n, const conv_attrs *a, const dlk_conv_params *kp)
+{
+    if (!a->mean_only)
+        return 0;
+    if (a->transpose || a->prologue != DL_CONV_PROLOGUE_NONE || a->pool.rank != 0 || a->tiles ||
+        conv_residual(n) != NULL || n->n_outputs != 1 || !dlk_conv_mean_fits(kp))
+        return dl_error(d, n, "a conv giving its channels' means needs a plain 2-D 1x1 conv of group 1 (stride 1, "
+                        "no padding) with no residual, prologue, pool or tiles, an activation the kernel applies "
+                        "in registers, and one output");
+    return 0;
+}
+
 static int check_shuffle(dl_diag *d, const dl_node *n, const dlk_conv_params *kp)
 {
     if (kp->shuffle && !dl_conv_shuffle_fits(kp))
@@ -392,8 +420,13 @@ static int conv_infer(dl_graph *g, dl_node *n, dl_diag *d)
     for (int i = 0; i < kp.rank; i++)
         dims[2 + i] = kp.out[i];
     if (check_shuffle(d, n, &kp) < 0 || check_mean(d, n, a, &kp) < 0 || check_pool(d, n, a, &kp) < 0 ||
-        check_tiles(d, n, a, &kp) < 0)
+        check_tiles(d, n, a, &kp) < 0 || check_mean_only(d, n, a, &kp) < 0)
         return -1;
+    if (a->mean_only) {   /* N x C_out x 1 x 1 */
+        dims[2] = dims[3] = 1;
+        dl_value_set_shape(n->outputs[0], DL_FLOAT, 4, dims);
+        return 0;
+    }
     if (a->tiles) {   /* the scratch: one padded image */
         const int64_t scratch = dlk_conv_tiles_scratch(&kp);
         dl_value_set_shape(n->outputs[0], DL_FLOAT, (int)kp.rank + 2, dims);
@@ -433,10 +466,12 @@ static int conv_eval(dl_graph *g, dl_node *n, dl_diag *d)
     if (conv_make_params(d, n, &kp) < 0)
         return -1;
     if (check_prologue(d, n, a, &kp) < 0 || check_shuffle(d, n, &kp) < 0 || check_mean(d, n, a, &kp) < 0 ||
-        check_pool(d, n, a, &kp) < 0 || check_tiles(d, n, a, &kp) < 0)
+        check_pool(d, n, a, &kp) < 0 || check_tiles(d, n, a, &kp) < 0 || check_mean_only(d, n, a, &kp) < 0)
         return -1;
     kernel = conv_kernel(a, &kp);
-    if (a->tiles)
+    if (a->mean_only)
+        dlk_conv_mean_f32(NULL, &kp, input_data(n, 0), input_data(n, 1), input_data(n, 2), n->outputs[0]->data);
+    else if (a->tiles)
         dlk_conv_tiles_f32(NULL, &kp, input_data(n, 0), input_data(n, 1), input_data(n, 2), input_data(n, 3),
                            n->outputs[0]->data, n->outputs[1]->data);
     else if (a->pool.rank != 0)
@@ -499,7 +534,7 @@ static int conv_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     if (dl_value_numel(n->outputs[0]) == 0)
         return 0;
     if (check_prologue(d, n, a, &kp) < 0 || check_shuffle(d, n, &kp) < 0 || check_mean(d, n, a, &kp) < 0 ||
-        check_pool(d, n, a, &kp) < 0 || check_tiles(d, n, a, &kp) < 0)
+        check_pool(d, n, a, &kp) < 0 || check_tiles(d, n, a, &kp) < 0 || check_mean_only(d, n, a, &kp) < 0)
         return -1;
     kernel = a->pool.rank != 0                 ? "dlk_conv_maxpool_f32"
              : n->n_outputs == 2 && !a->tiles ? "dlk_depthwise_mean_f32"
@@ -526,7 +561,7 @@ static int conv_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_lower_arg_value(l, n->inputs[0]);
     dl_lower_arg_value(l, n->inputs[1]);
     dl_lower_arg_value(l, n->n_inputs > 2 ? n->inputs[2] : NULL);
-    if (!a->transpose)
+    if (!a->transpose && !a->mean_only)
         dl_lower_arg_value(l, conv_residual(n));
     if (a->prologue != DL_CONV_PROLOGUE_NONE) {
         dl_lower_arg_value(l, n->inputs[4]);

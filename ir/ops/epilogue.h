@@ -77,6 +77,13 @@ struct dlk_pool_params *dl_conv_pool(dl_node *n);
  * shape kept) runs dlk_conv_tiles_f32: *dl_conv_tiles(n) is 1, and output 1
  * is a scratch tensor for the zero-padded image. NULL as dl_conv_pool. */
 int64_t *dl_conv_tiles(dl_node *n);
+
+/* A pointwise Conv whose output only a GlobalAveragePool read gives that
+ * pool's output instead (passes/fuse_epilogue.c, fuse-mean;
+ * runtime/kernels/conv_mean.h): *dl_conv_mean_only(n) is 1, its weights
+ * are reordered as conv-tiles' and output 0 is N x C_out x 1 x 1. NULL as
+ * dl_conv_pool. */
+int64_t *dl_conv_mean_only(dl_node *n);
 int dl_maxpool_params(dl_diag *d, const dl_node *n, struct dlk_pool_params *kp);
 bool dl_maxpool_plain(const dl_node *n);
 

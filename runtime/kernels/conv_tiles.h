@@ -35,14 +35,18 @@
 #include "parallel.h"
 
 /*@ dlk_conv_tiles_weights_f32 : dlk_common */
-/* w (c_out x k, k = c_in kh kw) -> wt by blocks of 16 output channels
- * (c_out a multiple of 16): wt[((co / 16) k + j) 16 + co % 16] = w[co k + j]. */
+/* w (c_out x k, k = c_in kh kw) -> wt by blocks of 16 output channels:
+ * wt[((co / 16) k + j) 16 + co % 16] = w[co k + j]; a last block of
+ * r = c_out % 16 channels, when there is one, has rows of r
+ * (wt[(co / 16) 16 k + j r + co % 16]), so wt is as large as w. */
 static void dlk_conv_tiles_weights_f32(int64_t c_out, int64_t k, const float *w, float *wt)
 {
     int64_t co, j;
-    for (co = 0; co < c_out; co++)
+    for (co = 0; co < c_out; co++) {
+        const int64_t r = co / 16 == c_out / 16 ? c_out % 16 : 16;
         for (j = 0; j < k; j++)
-            wt[((co / 16) * k + j) * 16 + co % 16] = w[co * k + j];
+            wt[(co / 16) * 16 * k + j * r + co % 16] = w[co * k + j];
+    }
 }
 /*@end*/
 

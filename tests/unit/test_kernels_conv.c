@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kernels/conv.h"
+#include "kernels/conv_mean.h"
 #include "kernels/conv_pool.h"
 #include "kernels/conv_tiles.h"
 #include "kernels/threadpool.h"
@@ -828,6 +829,70 @@ START_TEST(conv_tiles_fit)
 }
 END_TEST
 
+/* dlk_conv_mean_f32 (a pointwise conv's channels' means) against the
+ * naive conv, its activation and the mean in double: random pointwise
+ * convs (1-70 input channels; 1-80 output channels, whole blocks of 16 and
+ * 32 and last blocks of 1-15; planes of 1 to 400 pixels: under one tile of
+ * 14, whole tiles, every leftover 1-13), every activation the kernel takes,
+ * with and without a bias, 1 and 2 images, on 1, 2 and 3 threads. */
+START_TEST(conv_mean_matches_naive)
+{
+    static const int64_t acts[5] = {DLK_ACT_NONE, DLK_ACT_RELU, DLK_ACT_CLIP, DLK_ACT_SILU, DLK_ACT_SIGMOID};
+    const dlk_par two = {2, sequential_run, NULL}, three = {3, sequential_run, NULL};
+    for (int it = 0; it < 120; it++) {
+        const int64_t hw = it < 30 ? it + 1 : rnd_int(1, 400), n = rnd_int(1, 2), c_in = rnd_int(1, 70);
+        const int64_t c_out = it % 7 == 0 ? 16 * rnd_int(1, 4) : rnd_int(1, 80);
+        dlk_conv_params p = params2d(n, c_in, c_out, 1, 1, hw, 1, 1, 1, 0, 1);
+        set_epilogue(&p, acts[it % 5], 0);
+        ck_assert(dlk_conv_mean_fits(&p));
+        {
+            const int64_t nx = p.n * p.c_in * hw, ny = p.n * p.c_out * hw;
+            float *x = rnd_array(nx), *w = rnd_array(p.c_out * p.c_in), *wt = rnd_array(p.c_out * p.c_in);
+            float *b = it % 4 == 3 ? NULL : rnd_array(p.c_out), *full = rnd_array(ny);
+            float *y = rnd_array(p.n * p.c_out), *want = rnd_array(p.n * p.c_out);
+            char what[200];
+            naive_conv_epilogue(&p, x, w, b, NULL, full);
+            for (int64_t c = 0; c < p.n * p.c_out; c++) {
+                double sum = 0.0;
+                for (int64_t q = 0; q < hw; q++)
+                    sum += full[c * hw + q];
+                want[c] = (float)(sum / (double)hw);
+            }
+            dlk_conv_tiles_weights_f32(p.c_out, p.c_in, w, wt);
+            describe_conv(what, sizeof what, "conv mean", &p, 1 + it % 3);
+            dlk_conv_mean_f32(it % 3 == 1 ? &two : it % 3 == 2 ? &three : NULL, &p, x, wt, b, y);
+            expect_floats(y, want, p.n * p.c_out, 1e-4f, what);
+            free(x);
+            free(w);
+            free(wt);
+            free(b);
+            free(full);
+            free(y);
+            free(want);
+        }
+    }
+}
+END_TEST
+
+/* The kernel takes pointwise convs of group 1 with an activation it
+ * applies in registers and no residual. */
+START_TEST(conv_mean_fit)
+{
+    dlk_conv_params p = params2d(1, 8, 40, 1, 13, 13, 1, 1, 1, 0, 1);
+    ck_assert(dlk_conv_mean_fits(&p));
+    set_epilogue(&p, DLK_ACT_LEAKY, 0);
+    ck_assert(!dlk_conv_mean_fits(&p));
+    set_epilogue(&p, DLK_ACT_RELU, DLK_RES_BEFORE_ACT);
+    ck_assert(!dlk_conv_mean_fits(&p));
+    p = params2d(1, 8, 40, 1, 13, 13, 3, 3, 1, 1, 1);
+    ck_assert(!dlk_conv_mean_fits(&p));
+    p = params2d(1, 8, 40, 2, 13, 13, 1, 1, 1, 0, 1);
+    ck_assert(!dlk_conv_mean_fits(&p));
+    p = params2d(1, 8, 40, 1, 13, 13, 1, 1, 2, 0, 1);
+    ck_assert(!dlk_conv_mean_fits(&p));
+}
+END_TEST
+
 /* The max pool of y (planes of h x w, pool q) by its definition: -inf,
  * then every valid tap's value if greater (a NaN never wins). */
 static void naive_maxpool(const dlk_pool_params *q, const float *y, float *z)
@@ -1027,6 +1092,8 @@ int main(void)
     tcase_add_test(conv, conv_maxpool_threads);
     tcase_add_test(conv, conv_tiles_match_direct_loops);
     tcase_add_test(conv, conv_tiles_fit);
+    tcase_add_test(conv, conv_mean_matches_naive);
+    tcase_add_test(conv, conv_mean_fit);
     tcase_add_test(convt, t5_conv_transpose_2x2_to_7x7);
     tcase_add_test(convt, conv_transpose_output_padding_and_bias);
     tcase_add_test(convt, conv_transpose_1d_pads_and_negative_pads);

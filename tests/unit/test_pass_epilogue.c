@@ -665,6 +665,96 @@ START_TEST(depthwise_takes_global_average_pool)
 }
 END_TEST
 
+/* x -> 1x1 Conv (c_out, bias) -> act -> GlobalAveragePool -> out; the
+ * conv's activated output also a graph output when both_out. */
+static mb_model *mean_model(const int64_t *xd, int64_t c_out, const char *act, bool both_out, unsigned seed)
+{
+    const int64_t wd[4] = {c_out, xd[1], 1, 1}, bd[1] = {c_out};
+    mb_model *m = mb_new(13);
+    mb_input(m, "x", 4, xd);
+    mb_init_random(m, "w", 4, wd, seed);
+    mb_init_random(m, "b", 1, bd, seed + 1);
+    mb_node(m, "Conv", "classifier", "x,w,b", "y");
+    mb_node(m, act, "act", "y", "a");
+    mb_node(m, "GlobalAveragePool", "pool", "a", "out");
+    mb_output(m, "out");
+    if (both_out)
+        mb_output(m, "a");
+    return m;
+}
+
+/* On an AVX-512 target a pointwise conv whose output only the pool reads
+ * gives the pool's output (SqueezeNet's classifier: channels not in whole
+ * blocks of 16); not when the blocked kernel would take it (channels in
+ * whole blocks on a 7x7 plane), when its output is also a graph output, or
+ * for a generic target. The outputs match -O2 without the pass within
+ * rounding (another order of the sums), portable and -march=native, on 1
+ * and 2 threads, and -O0. */
+START_TEST(pointwise_conv_gives_its_mean)
+{
+    static const struct {
+        int64_t xd[4], c_out;
+        const char *act;
+        bool both_out;
+        int bits;
+        bool fuses;
+    } cases[5] = {
+        {{1, 24, 13, 11}, 40, "Relu", false, 512, true},      /* 143 pixels: 10 tiles of 14 and 3 */
+        {{2, 32, 9, 9}, 72, "Sigmoid", false, 512, true},     /* last block of 8 channels */
+        {{1, 32, 7, 7}, 48, "Relu", false, 512, false},       /* the blocked kernel's */
+        {{1, 24, 13, 11}, 40, "Relu", true, 512, false},      /* the conv's output read too */
+        {{1, 24, 13, 11}, 40, "Relu", false, 0, false},       /* generic C */
+    };
+    make_dir();
+    for (int k = 0; k < 5; k++) {
+        const int64_t *xd = cases[k].xd;
+        mb_model *m = mean_model(xd, cases[k].c_out, cases[k].act, cases[k].both_out, 90u + (unsigned)k);
+        dl_diag d;
+        dl_graph *g = compile_graph_for(m, &d, true, cases[k].bits);
+        dl_node *pool = find_op(g, "GlobalAveragePool"), *conv = find_op(g, "Conv");
+        ck_assert_ptr_nonnull(conv);
+        ck_assert_int_eq(*dl_conv_mean_only(conv), cases[k].fuses);
+        if (cases[k].fuses) {
+            ck_assert_ptr_null(pool);
+            ck_assert_int_eq(live_nodes(g), 1);
+            ck_assert_str_eq(conv->fused, k == 1 ? "Sigmoid,GlobalAveragePool" : "Relu,GlobalAveragePool");
+            ck_assert_ptr_eq(conv->outputs[0], g->outputs[0]);
+            ck_assert_int_eq(conv->outputs[0]->dims[1], cases[k].c_out);
+            ck_assert_int_eq(conv->outputs[0]->dims[2] * conv->outputs[0]->dims[3], 1);
+        } else {
+            ck_assert_ptr_nonnull(pool);
+        }
+        dl_graph_free(g);
+        dl_diag_free(&d);
+        if (k == 0 || k == 1) {
+            static const char *const levels[4] = {"-O2", "-O2 --threads 2", "-O0", "-O2 --cpu=generic"};
+            const int64_t n = mb_count(4, xd);
+            float *x = mb_random_floats(n, 100u + (unsigned)k);
+            dlrt_tensor want, yl;
+            ck_assert_int_eq(mb_save(m, path("model.onnx")), 0);
+            run_model("-O2 --disable-pass=fuse-mean", x, 4, xd, n, &want);
+            for (int l = 0; l < 8; l++) {
+                if (l >= 4)
+                    setenv("CFLAGS", "-march=native", 1);
+                run_model(levels[l % 4], x, 4, xd, n, &yl);
+                unsetenv("CFLAGS");
+                ck_assert_int_eq((int)yl.bytes, (int)want.bytes);
+                for (size_t i = 0; i < want.bytes / sizeof(float); i++) {
+                    const float a = ((float *)yl.data)[i], b = ((float *)want.data)[i];
+                    ck_assert_msg(fabsf(a - b) <= 1e-5f * fmaxf(fabsf(b), 1.0f),
+                                  "%s%s: y[%d] = %.9g, without fuse-mean %.9g", levels[l % 4],
+                                  l >= 4 ? " -march=native" : "", (int)i, (double)a, (double)b);
+                }
+                dlrt_tensor_free(&yl);
+            }
+            dlrt_tensor_free(&want);
+            free(x);
+        }
+    }
+    remove_dir();
+}
+END_TEST
+
 /* ------------------------------------------------------------- fuse-pool */
 
 /* A stem: x (n x 3 x h x w) -> Conv (c_out, 7x7/2, pads 3) -> Relu [-> also
@@ -875,6 +965,7 @@ static Suite *suite(void)
     tcase_add_test(tc, gemm_activations);
     tcase_add_test(tc, conv_silu);
     tcase_add_test(tc, depthwise_takes_global_average_pool);
+    tcase_add_test(tc, pointwise_conv_gives_its_mean);
     tcase_add_test(tc, stem_takes_max_pool);
     tcase_add_test(tc, convs_take_channel_tiles);
     tcase_add_test(tc, matmul_gelu);
