@@ -12,10 +12,10 @@
  * carry an input prologue (dl_conv_prologue, ir/ops/epilogue.h), a stem the
  * MaxPool after it (dl_conv_pool: dlk_conv_maxpool_f32), a conv with
  * output channels in pairs of blocks of 16 its weights reordered at compile
- * time for the channel tiles (dl_conv_tiles: dlk_conv_tiles_f32), a
- * pointwise conv only a GlobalAveragePool read the pool's output instead
- * of its own, its weights reordered the same way (dl_conv_mean_only:
- * dlk_conv_mean_f32). */
+ * time for the channel tiles (dl_conv_tiles: dlk_conv_tiles_f32), and a
+ * pointwise conv whose output only a GlobalAveragePool read gives the
+ * pool's output instead, its weights reordered the same way
+ * (dl_conv_mean_only: dlk_conv_mean_f32). */
 #include <inttypes.h>
 #include <string.h>
 

@@ -76,13 +76,13 @@ static int dlk_epilogue_in_regs(const dlk_epilogue *e, const float *r)
  * (EfficientNet-B0: 6.2 M values, 17 % of the model). sigmoid(u) =
  * 1 / (1 + exp(-u)), exp(-u) = 2^n exp(r) with n = round(-u log2 e) (adding
  * 1.5 x 2^23 and taking it off again rounds) and r = -u - n ln 2, one
- * multiply-add with ln 2 rounded to float (its 1.9e-9 error times
- * |n| <= 127 moves exp by 2.4e-7 at most, where the result is within
- * 2^-120 of 0 or 1; past that it saturates); exp(r) by a degree-5 polynomial fitted for this
+ * multiply-add with ln 2 rounded to float (its 1.9e-9 error times |n|
+ * moves exp by up to 2.4e-7 relative at |n| = 127, where sigmoid is within
+ * 2^-120 of 0 or 1); exp(r) by a degree-5 polynomial fitted for this
  * kernel (least squares weighted to relative error, on Chebyshev nodes of
- * |r| <= ln 2 / 2: 2.1e-7 evaluated in float), scaled by 2^n
- * (VSCALEFPS). Sigmoid and SiLU come out within 3.5e-7 of double precision
- * over [-90, 90]. 12 vector instructions for SiLU; on a Zen 5 core each
+ * |r| <= ln 2 / 2: 2.1e-7 evaluated in float), scaled by 2^n (VSCALEFPS).
+ * Sigmoid and SiLU come out within 3.5e-7 of double precision over
+ * [-90, 90]. 12 vector instructions for SiLU; on a Zen 5 core each
  * one more costs about 5 %, so u = v for alpha 1 (Sigmoid, and SiLU from
  * Sigmoid and Mul) takes no multiply, -u is folded into the constants, and
  * SiLU divides v by 1 + exp(-u) at once. The division: AMD's cores
