@@ -28,6 +28,7 @@
  * The file also holds conv-tiles (below), which takes the convs wider than
  * 1x1 that Winograd leaves, with weights reordered here as well. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ir/ops/epilogue.h"
@@ -123,17 +124,28 @@ static int pays(const dlk_winograd_params *kp, const dl_pass_context *ctx)
     return tiles2 >= WG_MIN_TILES2 ? 2 : 0;
 }
 
-/* U = G g G^T as a new constant (m+2)^2 x C_out x C_in. */
+/* U = G g G^T as a new constant (m+2)^2 x C_out x C_in; its matrices by
+ * blocks of 16 output channels when kp->u16. */
 static dl_value *transformed_weights(dl_graph *g, const dl_node *conv, const dlk_winograd_params *kp)
 {
     char name[512];
     int64_t dims[3] = {(kp->m + 2) * (kp->m + 2), kp->c_out, kp->c_in};
     dl_value *u;
+    float *rows;
     snprintf(name, sizeof name, "%s_winograd_U", conv->inputs[1]->name ? conv->inputs[1]->name : "W");
     u = dl_graph_add_value(g, name, DL_FLOAT, 3, dims);
     if (u == NULL || dl_value_alloc_data(g, u) == NULL)
         return NULL;
-    dlk_winograd_weights_f32((int)kp->m, kp->c_out, kp->c_in, conv->inputs[1]->data, u->data);
+    if (!kp->u16) {
+        dlk_winograd_weights_f32((int)kp->m, kp->c_out, kp->c_in, conv->inputs[1]->data, u->data);
+        return u;
+    }
+    rows = malloc(sizeof(float) * (size_t)(dims[0] * dims[1] * dims[2]));
+    if (rows == NULL)
+        return NULL;
+    dlk_winograd_weights_f32((int)kp->m, kp->c_out, kp->c_in, conv->inputs[1]->data, rows);
+    dlk_winograd_weights16_f32(dims[0], kp->c_out, kp->c_in, rows, u->data);
+    free(rows);
     return u;
 }
 
@@ -188,6 +200,7 @@ static int rewrite(dl_graph *g, dl_pass_context *ctx, dl_node *conv, const dlk_w
     if (n->op->setup(g, n, ctx->diag) < 0)
         return -1;
     *dl_winograd_epilogue(n) = ep;
+    *dl_winograd_u16(n) = kp->u16;
     return n->op->infer(g, n, ctx->diag);
 }
 
@@ -200,6 +213,8 @@ int dl_winograd(dl_graph *g, dl_pass_context *ctx)
         if (!is_candidate(n, ctx->diag, &kp))
             continue;
         kp.m = pays(&kp, ctx);
+        /* AVX-512 targets: U by blocks of 16 outputs, for the channel-tile products (winograd.h) */
+        kp.u16 = ctx->vector_bits == 512 && kp.c_out % 32 == 0;
         if (kp.m == 0 || !dlk_winograd_fits(&kp)) {
             skipped++;
             continue;

@@ -28,6 +28,7 @@ dlk_epilogue *dl_gemm_epilogue(dl_node *n);
 dlk_epilogue *dl_matmul_epilogue(dl_node *n);
 dlk_epilogue *dl_bn_epilogue(dl_node *n);
 dlk_epilogue *dl_winograd_epilogue(dl_node *n);   /* WinogradConv (winograd.c): X, U, B, R */
+int64_t *dl_winograd_u16(dl_node *n);             /* its U's layout (winograd.c): 1 by blocks of 16 */
 dlk_epilogue *dl_conv16_epilogue(dl_node *n);     /* ConvNCHW16c (blocked.c): X, W, B, R */
 
 /* A Conv's input prologue (passes/bn_fold.c, conv-prologue): a pointwise

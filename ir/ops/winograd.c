@@ -10,7 +10,10 @@
  * 1-D float scratch tensor nobody reads: its only purpose is that memory
  * planning gives the kernel's V and M matrices arena bytes alive only while
  * the node runs. Attribute: pads (top, left, bottom, right; default 0). The
- * Conv's epilogue is copied into the params by the pass (ir/ops/epilogue.h). */
+ * Conv's epilogue is copied into the params by the pass (ir/ops/epilogue.h),
+ * and so is U's layout (dl_winograd_u16: 1 when the pass reordered U's
+ * matrices by blocks of 16 output channels for the channel-tile products,
+ * dlk_winograd_weights16_f32). */
 #include <inttypes.h>
 #include <string.h>
 
@@ -20,6 +23,7 @@
 typedef struct winograd_attrs {
     int64_t pads[4];
     dlk_epilogue ep;   /* set by passes/winograd.c (or fuse-epilogue); zero: none */
+    int64_t u16;       /* set by passes/winograd.c: U by blocks of 16 output channels */
 } winograd_attrs;
 
 static int winograd_setup(dl_graph *g, dl_node *n, dl_diag *d)
@@ -86,6 +90,10 @@ static int winograd_make_params(dl_diag *d, const dl_node *n, dlk_winograd_param
     }
     memcpy(kp->pads, a->pads, sizeof kp->pads);
     kp->ep = a->ep;
+    kp->u16 = a->u16;
+    if (kp->u16 && kp->c_out % 32 != 0)
+        return dl_error(d, n, "U in blocks of 16 output channels needs a multiple of 32 of them, not %" PRId64,
+                        kp->c_out);
     if (!dlk_winograd_fits(kp))
         return dl_error(d, n, "output width %" PRId64 " exceeds the kernel's limit %" PRId64, kp->out[1],
                         kp->m * (DLK_WG_LEN - 1));
@@ -96,6 +104,12 @@ dlk_epilogue *dl_winograd_epilogue(dl_node *n)
 {
     winograd_attrs *a = n->params;
     return a != NULL ? &a->ep : NULL;
+}
+
+int64_t *dl_winograd_u16(dl_node *n)
+{
+    winograd_attrs *a = n->params;
+    return a != NULL ? &a->u16 : NULL;
 }
 
 static int winograd_infer(dl_graph *g, dl_node *n, dl_diag *d)
@@ -153,6 +167,8 @@ static int winograd_lower(dl_graph *g, dl_node *n, dl_lower *l, dl_diag *d)
     dl_lower_param_ints(l, "pads", kp.pads, 4);
     dl_lower_param_int(l, "m", kp.m);
     dl_epilogue_lower(l, &kp.ep);
+    if (kp.u16)
+        dl_lower_param_int(l, "u16", 1);
     dl_lower_params_end(l);
     dl_lower_call(l, "dlk_winograd_f32");
     dl_lower_arg_par(l);

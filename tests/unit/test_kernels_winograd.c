@@ -89,7 +89,8 @@ static void fake_run(const dlk_par *par, dlk_task task, void *arg, int64_t n)
 typedef struct wg_case {
     int64_t n, c_in, c_out, h, w, pads[4];
     int bias, act, residual;
-    int m;   /* output tile: 4 or 2 */
+    int m;     /* output tile: 4 or 2 */
+    int u16;   /* U by blocks of 16 output channels (the channel-tile products; c_out a multiple of 32) */
 } wg_case;
 
 /* The Clip cases' bounds: narrow enough that both clamp many outputs. */
@@ -158,6 +159,7 @@ static double run_case(const wg_case *c)
     p.out[1] = ow;
     memcpy(p.pads, c->pads, sizeof p.pads);
     p.m = c->m;
+    p.u16 = c->u16;
     p.ep.act = c->act;
     p.ep.residual = c->residual;
     if (c->act == DLK_ACT_CLIP) {
@@ -167,6 +169,13 @@ static double run_case(const wg_case *c)
     ck_assert(dlk_winograd_fits(&p));
     scratch = malloc((size_t)dlk_winograd_scratch_floats(&p) * sizeof(float));
     dlk_winograd_weights_f32(c->m, c->c_out, c->c_in, w, u);
+    if (c->u16) {
+        const int64_t nu = (c->m + 2) * (c->m + 2) * c->c_out * c->c_in;
+        float *rows = malloc((size_t)nu * sizeof(float));
+        memcpy(rows, u, (size_t)nu * sizeof(float));
+        dlk_winograd_weights16_f32((c->m + 2) * (c->m + 2), c->c_out, c->c_in, rows, u);
+        free(rows);
+    }
     reference(c, oh, ow, x, w, b, r, want);
     for (i = 0; i < ny; i++)
         scale = fmax(scale, fabs(want[i]));
@@ -180,9 +189,9 @@ static double run_case(const wg_case *c)
         dlk_winograd_f32(t ? &par2 : NULL, &p, x, u, b, r, y, scratch);
         for (i = 0; i < ny; i++) {
             double e = fabs((double)y[i] - want[i]) / scale;
-            ck_assert_msg(e <= 1e-4, "m %d n %d c_in %d c_out %d %dx%d pads %d %d %d %d act %d res %d threads %d: "
-                          "y[%d] = %.8g, expected %.8g", c->m, (int)c->n, (int)c->c_in, (int)c->c_out, (int)c->h,
-                          (int)c->w, (int)c->pads[0], (int)c->pads[1], (int)c->pads[2], (int)c->pads[3],
+            ck_assert_msg(e <= 1e-4, "m %d u16 %d n %d c_in %d c_out %d %dx%d pads %d %d %d %d act %d res %d threads %d: "
+                          "y[%d] = %.8g, expected %.8g", c->m, c->u16, (int)c->n, (int)c->c_in, (int)c->c_out,
+                          (int)c->h, (int)c->w, (int)c->pads[0], (int)c->pads[1], (int)c->pads[2], (int)c->pads[3],
                           c->act, c->residual, t + 1, (int)i, (double)y[i], want[i]);
             worst = fmax(worst, e);
         }
@@ -270,6 +279,10 @@ START_TEST(test_hand_sums)
 }
 END_TEST
 
+/* Random shapes against the double reference: F(4x4) and F(2x2), 1-40
+ * channels, planes up to 20 x 20 with pads 0-1, every epilogue; a third of
+ * them with 32 or 64 outputs and U by blocks of 16 (the channel-tile
+ * products: tile columns 1 to 100, whole tiles of 14 and every leftover). */
 START_TEST(test_random_shapes)
 {
     double worst[2] = {0, 0};
@@ -280,6 +293,10 @@ START_TEST(test_random_shapes)
         c.n = rnd_int(1, 2);
         c.c_in = rnd_int(1, 40);
         c.c_out = rnd_int(1, 40);
+        if (it % 3 == 1) {   /* U by blocks of 16: the channel-tile products */
+            c.c_out = 32 * rnd_int(1, 2);
+            c.u16 = 1;
+        }
         for (int k = 0; k < 4; k++)
             c.pads[k] = it % 3 == 0 ? rnd_int(0, 1) : (it % 3 == 1 ? 1 : 0);
         c.h = rnd_int(3 - c.pads[0] - c.pads[2] > 1 ? 3 - c.pads[0] - c.pads[2] : 1, 20);
