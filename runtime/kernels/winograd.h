@@ -40,6 +40,7 @@
 
 #include "common.h"
 #include "conv.h"
+#include "conv_tiles.h"
 #include "epilogue.h"
 #include "parallel.h"
 #include "sgemm.h"
@@ -166,17 +167,15 @@ static void dlk_winograd_weights_f32(int m, int64_t c_out, int64_t c_in, const f
 }
 /*@end*/
 
-/*@ dlk_winograd_weights16_f32 : dlk_common */
+/*@ dlk_winograd_weights16_f32 : dlk_conv_tiles_weights_f32 */
 /* U's al2 row-major c_out x c_in matrices (dlk_winograd_weights_f32) -> u16,
- * each by blocks of 16 output channels: u16[xi][((o / 16) c_in + i) 16 +
- * o % 16] (c_out a multiple of 16). */
+ * each by blocks of 16 output channels as the conv tiles' weights:
+ * u16[xi][((o / 16) c_in + i) 16 + o % 16] (c_out a multiple of 16). */
 static void dlk_winograd_weights16_f32(int64_t al2, int64_t c_out, int64_t c_in, const float *u, float *u16)
 {
-    int64_t xi, o, i;
+    int64_t xi;
     for (xi = 0; xi < al2; xi++)
-        for (o = 0; o < c_out; o++)
-            for (i = 0; i < c_in; i++)
-                u16[(xi * c_out + (o / 16) * 16) * c_in + i * 16 + o % 16] = u[(xi * c_out + o) * c_in + i];
+        dlk_conv_tiles_weights_f32(c_out, c_in, u + xi * c_out * c_in, u16 + xi * c_out * c_in);
 }
 /*@end*/
 
@@ -914,6 +913,7 @@ static void dlk_winograd_f32(const dlk_par *par, const dlk_winograd_params *p, c
         }
     }
 }
+#undef DLK_WG_CT
 #undef DLK_WG_FOR
 #undef DLK_WG_FORM
 #undef DLK_WG_LM
